@@ -1,0 +1,298 @@
+/* codec: see codec.h. */
+#include "codec.h"
+
+#include "frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena with a byte budget ---- */
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct codec_arena {
+	struct chunk *head;
+	size_t budget, spent;
+	int exhausted;
+};
+
+#define CHUNK_SIZE 16384
+
+static void *arena_alloc(void *ctx, size_t size)
+{
+	struct codec_arena *a = ctx;
+	size_t need = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	struct chunk *c = a->head;
+	void *p;
+
+	if (need == 0)
+		need = sizeof(max_align_t);
+	if (size > a->budget || a->spent + need > a->budget) {
+		a->exhausted = 1;
+		return NULL;
+	}
+	if (!c || c->cap - c->used < need) {
+		size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c) {
+			a->exhausted = 1;
+			return NULL;
+		}
+		c->used = 0;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	a->spent += need;
+	return p;
+}
+
+static void arena_free_one(void *ctx, void *p)
+{
+	(void)ctx;
+	(void)p; /* everything goes at once in codec_msg_free */
+}
+
+static void arena_destroy(struct codec_arena *a)
+{
+	struct chunk *c, *next;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+/* ---- validation ---- */
+
+int codec_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned min, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			n = 1, min = 0x80, cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 2, min = 0x800, cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 3, min = 0x10000, cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i <= n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+#define FAIL(c, m)                                                                           \
+	do {                                                                                 \
+		err->code = VEILLE_ERR(c);                                     \
+		err->message = (m);                                                          \
+		return -1;                                                                   \
+	} while (0)
+
+/* A string field: at most max bytes of valid UTF-8. */
+static int check_str(const char *s, size_t max, const char *what, struct codec_error *err)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		FAIL(LIMIT_EXCEEDED, what);
+	if (!codec_utf8_valid(s, n))
+		FAIL(INVALID_ARGUMENT, "string is not valid UTF-8");
+	return 0;
+}
+
+/* A bytes field of exactly n bytes (or empty if allowed). */
+static int check_bytes(ProtobufCBinaryData b, size_t n, const char *what,
+		       struct codec_error *err)
+{
+	if (b.len != n)
+		FAIL(INVALID_ARGUMENT, what);
+	return 0;
+}
+
+static int check_encounter(const Veille__V1__Encounter *e, struct codec_error *err)
+{
+	if (check_str(e->person_id, CODEC_MAX_ID, "person_id too long", err) ||
+	    check_str(e->team_id, CODEC_MAX_ID, "team_id too long", err) ||
+	    check_str(e->author_id, CODEC_MAX_ID, "author_id too long", err) ||
+	    check_str(e->note, CODEC_MAX_NOTE, "note over 4096 bytes", err))
+		return -1;
+	if (e->n_needs > CODEC_MAX_LIST)
+		FAIL(LIMIT_EXCEEDED, "more than 16 needs");
+	if (e->n_services > CODEC_MAX_LIST)
+		FAIL(LIMIT_EXCEEDED, "more than 16 services");
+	if (e->location && (check_str(e->location->area, CODEC_MAX_LABEL, "area too long", err) ||
+			    check_str(e->location->geohash, 6, "geohash over 6 characters", err)))
+		return -1;
+	return 0;
+}
+
+static int check_push(const Veille__V1__PushRequest *p, struct codec_error *err)
+{
+	if (p->n_mutations == 0)
+		FAIL(INVALID_ARGUMENT, "empty push");
+	if (p->n_mutations > CODEC_MAX_MUTATIONS)
+		FAIL(LIMIT_EXCEEDED, "more than 1000 mutations in one push");
+	for (size_t i = 0; i < p->n_mutations; i++) {
+		const Veille__V1__Mutation *m = p->mutations[i];
+
+		if (check_str(m->record_id, CODEC_MAX_ID, "record_id too long", err))
+			return -1;
+		if (m->record_case == VEILLE__V1__MUTATION__RECORD_ENCOUNTER &&
+		    check_encounter(m->encounter, err))
+			return -1;
+	}
+	return 0;
+}
+
+static int validate(const Veille__V1__Envelope *env, struct codec_error *err)
+{
+	switch (env->body_case) {
+	case VEILLE__V1__ENVELOPE__BODY_HELLO:
+		return check_bytes(env->hello->device_id, 16, "device_id must be 16 bytes", err) ||
+		       check_str(env->hello->client, CODEC_MAX_LABEL, "client name too long", err);
+	case VEILLE__V1__ENVELOPE__BODY_AUTH_PROOF:
+		return check_bytes(env->auth_proof->signature, 64, "signature must be 64 bytes",
+				   err);
+	case VEILLE__V1__ENVELOPE__BODY_ENROL:
+		return check_str(env->enrol->pairing_code, CODEC_MAX_PAIRING_CODE,
+				 "pairing code too long", err) ||
+		       check_str(env->enrol->label, CODEC_MAX_LABEL, "label too long", err) ||
+		       check_bytes(env->enrol->public_key, 32, "public_key must be 32 bytes",
+				   err) ||
+		       check_bytes(env->enrol->signature, 64, "signature must be 64 bytes", err);
+	case VEILLE__V1__ENVELOPE__BODY_PUSH:
+		return check_push(env->push, err);
+	case VEILLE__V1__ENVELOPE__BODY_PULL:
+	case VEILLE__V1__ENVELOPE__BODY__NOT_SET: /* the session answers UNKNOWN_BODY */
+		return 0;
+	default:
+		FAIL(INVALID_ARGUMENT, "server-to-client message sent as a request");
+	}
+}
+
+int codec_decode(const uint8_t *data, size_t len, struct codec_msg *out, struct codec_error *err)
+{
+	ProtobufCAllocator alloc;
+	struct codec_arena *a;
+
+	memset(out, 0, sizeof(*out));
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		FAIL(INTERNAL, "out of memory");
+	a->budget = CODEC_DECODE_BUDGET;
+	alloc.alloc = arena_alloc;
+	alloc.free = arena_free_one;
+	alloc.allocator_data = a;
+	out->env = veille__v1__envelope__unpack(&alloc, len, data);
+	out->arena = a;
+	if (!out->env) {
+		int over = a->exhausted;
+
+		codec_msg_free(out);
+		if (over)
+			FAIL(LIMIT_EXCEEDED, "message needs more than 8 MiB to decode");
+		FAIL(MALFORMED, "not a valid veille.v1.Envelope");
+	}
+	if (!protobuf_c_message_check(&out->env->base)) {
+		codec_msg_free(out);
+		FAIL(MALFORMED, "not a valid veille.v1.Envelope");
+	}
+	if (validate(out->env, err) != 0) {
+		codec_msg_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void codec_msg_free(struct codec_msg *msg)
+{
+	arena_destroy(msg->arena);
+	memset(msg, 0, sizeof(*msg));
+}
+
+struct frame *codec_encode(const Veille__V1__Envelope *env)
+{
+	size_t n = veille__v1__envelope__get_packed_size(env);
+	struct frame *f = frame_new(n);
+
+	if (f)
+		veille__v1__envelope__pack(env, f->data);
+	return f;
+}
+
+struct frame *codec_encode_error(uint64_t request_id, int code, const char *message,
+				 uint32_t retry_after_ms)
+{
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__Error e = VEILLE__V1__ERROR__INIT;
+
+	e.code = (Veille__V1__ErrorCode)code;
+	e.message = (char *)message;
+	e.retry_after_ms = retry_after_ms;
+	env.request_id = request_id;
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	return codec_encode(&env);
+}
+
+int codec_pack(const ProtobufCMessage *msg, uint8_t **out, size_t *len)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+
+	*out = malloc(n ? n : 1);
+	if (!*out)
+		return -1;
+	*len = protobuf_c_message_pack(msg, *out);
+	return 0;
+}
+
+ProtobufCMessage *codec_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+			       size_t len)
+{
+	return protobuf_c_message_unpack(desc, NULL, len, data);
+}
+
+void codec_stored_free(ProtobufCMessage *msg)
+{
+	if (msg)
+		protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+const char *codec_error_name(int code)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&veille__v1__error_code__descriptor, code);
+
+	/* Generated names are "ERROR_CODE_X": strip the prefix. */
+	return v ? v->name + strlen("ERROR_CODE_") : "UNKNOWN";
+}

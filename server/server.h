@@ -1,0 +1,20 @@
+/* server: what one veilled process holds, shared by its sessions and handlers. */
+#ifndef VEILLE_SERVER_H
+#define VEILLE_SERVER_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+#define SERVER_ID_BYTES 16
+
+struct server {
+	struct config cfg;
+	struct keyring *kr;
+	struct store *store;
+	struct ratelimit *rl;
+	struct transport *tp;
+	uint8_t server_id[SERVER_ID_BYTES];
+};
+
+#endif

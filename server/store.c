@@ -1,0 +1,536 @@
+/* store: see store.h. */
+#include "store.h"
+
+#include "keyring.h"
+#include "log.h"
+#include "seal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FORMAT 1
+#define CLASS_DIRECTORY 1
+#define CLASS_PERSON 2
+#define HDR_BASE 14 /* format, class, generation, version */
+#define HDR_MAX (HDR_BASE + STORE_ID_BYTES)
+#define AD_DOMAIN "veille.store.v1"
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+
+static const char *const db_names[STORE_DB__COUNT] = {
+	[STORE_DB_META] = "meta",
+	[STORE_DB_STRUCTURES] = "structures",
+	[STORE_DB_PROFESSIONALS] = "professionals",
+	[STORE_DB_DEVICES] = "devices",
+	[STORE_DB_PAIRINGS] = "pairings",
+	[STORE_DB_PERSON_KEYS] = "person_keys",
+	[STORE_DB_RECORDS] = "records",
+	[STORE_DB_HEADS] = "heads",
+	[STORE_DB_FEED] = "feed",
+	[STORE_DB_OPS] = "ops",
+	[STORE_DB_DEVICE_OPS] = "device_ops",
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[STORE_DB__COUNT];
+	const struct keyring *kr;
+	size_t map_size;
+	int write_open;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	int write;
+};
+
+/* Maps an LMDB code to ours; logs the unexpected ones (no values are ever in the message). */
+static int map_err(int rc, const char *what)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return STORE_OK;
+	case MDB_NOTFOUND: return STORE_ENOTFOUND;
+	case MDB_KEYEXIST: return STORE_EEXISTS;
+	case MDB_MAP_FULL: return STORE_EFULL;
+	case MDB_BAD_VALSIZE: return STORE_ETOOBIG;
+	case ENOMEM: return STORE_ENOMEM;
+	}
+	log_error("store: %s: %s", what, mdb_strerror(rc));
+	return STORE_EIO;
+}
+
+int store_open(struct store **out, const char *dir, const struct keyring *kr,
+	       const struct store_options *opt)
+{
+	char path[PATH_MAX];
+	struct store *st;
+	MDB_txn *txn = NULL;
+	unsigned envflags = MDB_NOTLS;
+	int rc, dead = 0;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return STORE_ENOMEM;
+	st->kr = kr;
+	st->map_size = opt && opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
+	if (opt && opt->read_only)
+		envflags |= MDB_RDONLY;
+	snprintf(path, sizeof(path), "%s/store", dir);
+	if (!(envflags & MDB_RDONLY) && mkdir(path, 0700) != 0 && errno != EEXIST) {
+		log_error("store: cannot create %s: %s", path, strerror(errno));
+		free(st);
+		return STORE_EIO;
+	}
+	if ((rc = mdb_env_create(&st->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, STORE_DB__COUNT)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, st->map_size)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(st->env, 126)) != 0 ||
+	    (rc = mdb_env_open(st->env, path, envflags, 0600)) != 0)
+		goto fail;
+	/* Clear reader slots left by crashed processes, so they do not pin old pages. */
+	mdb_reader_check(st->env, &dead);
+	if (dead)
+		log_info("store: cleared %d stale reader slot(s)", dead);
+	{
+		MDB_envinfo info;
+		mdb_env_info(st->env, &info);
+		if (info.me_mapsize > st->map_size)
+			st->map_size = info.me_mapsize;
+	}
+	if ((rc = mdb_txn_begin(st->env, NULL, envflags & MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	for (int i = 0; i < STORE_DB__COUNT; i++) {
+		rc = mdb_dbi_open(txn, db_names[i], (envflags & MDB_RDONLY) ? 0 : MDB_CREATE,
+				  &st->dbi[i]);
+		if (rc != 0)
+			goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	*out = st;
+	return STORE_OK;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	rc = map_err(rc, "open");
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return rc == STORE_ENOTFOUND ? STORE_EIO : rc;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+int store_grow(struct store *st)
+{
+	int rc = mdb_env_set_mapsize(st->env, st->map_size * 2);
+
+	if (rc != 0)
+		return map_err(rc, "grow map");
+	st->map_size *= 2;
+	log_info("store: map grown to %zu MiB", st->map_size >> 20);
+	return STORE_OK;
+}
+
+int store_begin(struct store *st, int write, struct store_txn **out)
+{
+	struct store_txn *t;
+	int rc;
+
+	*out = NULL;
+	if (write && st->write_open)
+		return STORE_EBUSY;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return STORE_ENOMEM;
+	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process (veillectl) grew the map: adopt its size and retry. */
+		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	}
+	if (rc != 0) {
+		free(t);
+		return map_err(rc, "begin");
+	}
+	t->st = st;
+	t->write = write;
+	if (write)
+		st->write_open = 1;
+	*out = t;
+	return STORE_OK;
+}
+
+static void txn_free(struct store_txn *t)
+{
+	if (t->write)
+		t->st->write_open = 0;
+	free(t);
+}
+
+int store_commit(struct store_txn *t)
+{
+	int rc = mdb_txn_commit(t->txn);
+
+	txn_free(t);
+	return map_err(rc, "commit");
+}
+
+void store_abort(struct store_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	txn_free(t);
+}
+
+int store_write(struct store *st, store_write_fn fn, void *arg)
+{
+	struct store_txn *t;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		rc = store_begin(st, 1, &t);
+		if (rc != STORE_OK)
+			return rc;
+		rc = fn(t, arg);
+		if (rc == STORE_OK)
+			rc = store_commit(t);
+		else
+			store_abort(t);
+		if (rc != STORE_EFULL || attempt == 1)
+			return rc;
+		if (store_grow(st) != STORE_OK)
+			return STORE_EFULL;
+	}
+}
+
+static int buf_reserve(struct store_buf *b, size_t n)
+{
+	uint8_t *p;
+
+	if (b->cap >= n)
+		return STORE_OK;
+	p = malloc(n);
+	if (!p)
+		return STORE_ENOMEM;
+	if (b->data) {
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = p;
+	b->cap = n;
+	return STORE_OK;
+}
+
+void store_buf_free(struct store_buf *b)
+{
+	if (b->data) {
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+void store_be64_put(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+uint64_t store_be64_get(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+/* Associated data: domain | db name | 0 | key length | key | header. */
+static size_t build_ad(uint8_t *ad, size_t cap, enum store_db db, const void *key, size_t klen,
+		       const uint8_t *hdr, size_t hlen)
+{
+	size_t n = 0, dlen = strlen(AD_DOMAIN), nlen = strlen(db_names[db]);
+
+	if (dlen + nlen + 1 + 4 + klen + hlen > cap)
+		return 0;
+	memcpy(ad + n, AD_DOMAIN, dlen);
+	n += dlen;
+	memcpy(ad + n, db_names[db], nlen + 1);
+	n += nlen + 1;
+	ad[n++] = (uint8_t)(klen >> 24);
+	ad[n++] = (uint8_t)(klen >> 16);
+	ad[n++] = (uint8_t)(klen >> 8);
+	ad[n++] = (uint8_t)klen;
+	memcpy(ad + n, key, klen);
+	n += klen;
+	memcpy(ad + n, hdr, hlen);
+	return n + hlen;
+}
+
+static size_t build_header(uint8_t *hdr, int klass, uint32_t gen, uint64_t version,
+			   const uint8_t *person_id)
+{
+	hdr[0] = FORMAT;
+	hdr[1] = (uint8_t)klass;
+	hdr[2] = (uint8_t)(gen >> 24);
+	hdr[3] = (uint8_t)(gen >> 16);
+	hdr[4] = (uint8_t)(gen >> 8);
+	hdr[5] = (uint8_t)gen;
+	store_be64_put(hdr + 6, version);
+	if (klass != CLASS_PERSON)
+		return HDR_BASE;
+	memcpy(hdr + HDR_BASE, person_id, STORE_ID_BYTES);
+	return HDR_MAX;
+}
+
+/* Seals val under key into a freshly reserved LMDB slot. */
+static int put_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+		      const uint8_t *seal_key, int klass, const uint8_t *person_id,
+		      uint64_t version, const void *val, size_t vlen, unsigned flags)
+{
+	uint8_t hdr[HDR_MAX], ad[512];
+	size_t hlen, adlen;
+	MDB_val k = {klen, (void *)key}, v;
+	int rc;
+
+	hlen = build_header(hdr, klass, keyring_generation(t->st->kr), version, person_id);
+	adlen = build_ad(ad, sizeof(ad), db, key, klen, hdr, hlen);
+	if (adlen == 0)
+		return STORE_ETOOBIG;
+	v.mv_size = hlen + vlen + SEAL_OVERHEAD;
+	v.mv_data = NULL;
+	rc = mdb_put(t->txn, t->st->dbi[db], &k, &v,
+		     MDB_RESERVE | ((flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0));
+	if (rc != 0)
+		return map_err(rc, "put");
+	memcpy(v.mv_data, hdr, hlen);
+	seal_seal(seal_key, ad, adlen, val, vlen, (uint8_t *)v.mv_data + hlen);
+	return STORE_OK;
+}
+
+/* Opens a sealed value in place into out, with the key the header names. */
+static int open_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+		       const MDB_val *v, struct store_buf *out);
+
+/* The data key of a person, created on first use when create is set. Wiped by the caller. */
+static int person_key(struct store_txn *t, const uint8_t *person_id, int create,
+		      uint8_t key[SEAL_KEY_BYTES])
+{
+	struct store_buf b = {0};
+	int rc;
+
+	rc = store_get(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES, &b);
+	if (rc == STORE_OK && b.len != SEAL_KEY_BYTES)
+		rc = STORE_EFORGED;
+	if (rc == STORE_OK)
+		memcpy(key, b.data, SEAL_KEY_BYTES);
+	store_buf_free(&b);
+	if (rc != STORE_ENOTFOUND || !create)
+		return rc;
+	randombytes_buf(key, SEAL_KEY_BYTES);
+	return put_sealed(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES,
+			  keyring_key(t->st->kr, KEYRING_WRAP), CLASS_DIRECTORY, NULL, 1, key,
+			  SEAL_KEY_BYTES, STORE_NOOVERWRITE);
+}
+
+static int open_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+		       const MDB_val *v, struct store_buf *out)
+{
+	const uint8_t *p = v->mv_data;
+	uint8_t ad[512], pkey[SEAL_KEY_BYTES];
+	const uint8_t *seal_key;
+	size_t hlen, adlen;
+	int rc;
+
+	if (v->mv_size < HDR_BASE + SEAL_OVERHEAD || p[0] != FORMAT)
+		return STORE_EFORGED;
+	if (p[1] == CLASS_PERSON) {
+		hlen = HDR_MAX;
+		if (v->mv_size < HDR_MAX + SEAL_OVERHEAD)
+			return STORE_EFORGED;
+		rc = person_key(t, p + HDR_BASE, 0, pkey);
+		if (rc == STORE_ENOTFOUND)
+			return STORE_ESHREDDED;
+		if (rc != STORE_OK)
+			return rc;
+		seal_key = pkey;
+	} else if (p[1] == CLASS_DIRECTORY) {
+		hlen = HDR_BASE;
+		seal_key = keyring_key(t->st->kr,
+				       db == STORE_DB_PERSON_KEYS ? KEYRING_WRAP : KEYRING_DIRECTORY);
+	} else {
+		return STORE_EFORGED;
+	}
+	adlen = build_ad(ad, sizeof(ad), db, key, klen, p, hlen);
+	rc = adlen ? buf_reserve(out, v->mv_size - hlen - SEAL_OVERHEAD) : STORE_ETOOBIG;
+	if (rc == STORE_OK) {
+		rc = seal_open(seal_key, ad, adlen, p + hlen, v->mv_size - hlen, out->data) ==
+				     SEAL_OK
+			     ? STORE_OK
+			     : STORE_EFORGED;
+		out->len = rc == STORE_OK ? v->mv_size - hlen - SEAL_OVERHEAD : 0;
+		out->version = store_be64_get(p + 6);
+	}
+	sodium_memzero(pkey, sizeof(pkey));
+	return rc;
+}
+
+int store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+	      const uint8_t *person_id, uint64_t version, const void *val, size_t vlen,
+	      unsigned flags)
+{
+	uint8_t pkey[SEAL_KEY_BYTES];
+	int rc;
+
+	if (!person_id)
+		return put_sealed(t, db, key, klen, keyring_key(t->st->kr, KEYRING_DIRECTORY),
+				  CLASS_DIRECTORY, NULL, version, val, vlen, flags);
+	rc = person_key(t, person_id, 1, pkey);
+	if (rc == STORE_OK)
+		rc = put_sealed(t, db, key, klen, pkey, CLASS_PERSON, person_id, version, val,
+				vlen, flags);
+	sodium_memzero(pkey, sizeof(pkey));
+	return rc;
+}
+
+int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+	      struct store_buf *out)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int rc = mdb_get(t->txn, t->st->dbi[db], &k, &v);
+
+	if (rc != 0)
+		return map_err(rc, "get");
+	return open_sealed(t, db, key, klen, &v, out);
+}
+
+int store_put_plain(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+		    const void *val, size_t vlen, unsigned flags)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+
+	return map_err(mdb_put(t->txn, t->st->dbi[db], &k, &v,
+			       (flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0),
+		       "put");
+}
+
+int store_get_plain(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+		    const void **val, size_t *vlen)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int rc = mdb_get(t->txn, t->st->dbi[db], &k, &v);
+
+	if (rc != 0)
+		return map_err(rc, "get");
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return STORE_OK;
+}
+
+int store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)key};
+
+	return map_err(mdb_del(t->txn, t->st->dbi[db], &k, NULL), "del");
+}
+
+int store_scan(struct store_txn *t, enum store_db db, const void *prefix, size_t plen,
+	       const void *start, size_t slen, store_scan_fn fn, void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, op;
+
+	rc = mdb_cursor_open(t->txn, t->st->dbi[db], &cur);
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	if (start) {
+		k.mv_size = slen;
+		k.mv_data = (void *)start;
+		op = MDB_SET_RANGE;
+	} else if (plen) {
+		k.mv_size = plen;
+		k.mv_data = (void *)prefix;
+		op = MDB_SET_RANGE;
+	} else {
+		op = MDB_FIRST;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int r;
+
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		r = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+		if (r != 0) {
+			mdb_cursor_close(cur);
+			return r > 0 ? STORE_OK : r;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : map_err(rc, "scan");
+}
+
+int store_next_counter(struct store_txn *t, const char *name, uint64_t *out)
+{
+	const void *val = NULL;
+	size_t vlen = 0;
+	uint8_t be[8];
+	uint64_t n = 0;
+	int rc;
+
+	rc = store_get_plain(t, STORE_DB_META, name, strlen(name), &val, &vlen);
+	if (rc == STORE_OK && vlen == 8)
+		n = store_be64_get(val);
+	else if (rc != STORE_ENOTFOUND && rc != STORE_OK)
+		return rc;
+	store_be64_put(be, ++n);
+	rc = store_put_plain(t, STORE_DB_META, name, strlen(name), be, 8, 0);
+	if (rc == STORE_OK)
+		*out = n;
+	return rc;
+}
+
+int store_shred_person(struct store_txn *t, const uint8_t person_id[STORE_ID_BYTES])
+{
+	return store_del(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES);
+}
+
+const struct keyring *store_txn_keyring(const struct store_txn *t)
+{
+	return t->st->kr;
+}
+
+const char *store_strerror(int err)
+{
+	switch (err) {
+	case STORE_OK: return "ok";
+	case STORE_ENOTFOUND: return "not found";
+	case STORE_EEXISTS: return "already exists";
+	case STORE_EFULL: return "store map is full";
+	case STORE_EFORGED: return "stored value does not authenticate (tampered or corrupt)";
+	case STORE_ESHREDDED: return "value erased (person key destroyed)";
+	case STORE_ETOOBIG: return "key or value too large";
+	case STORE_ENOMEM: return "out of memory";
+	case STORE_EIO: return "storage failure";
+	case STORE_EBUSY: return "a write transaction is already open";
+	}
+	return "unknown store error";
+}

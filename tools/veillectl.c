@@ -1,0 +1,459 @@
+/* veillectl: administration of a veilled data directory.
+ *
+ * Works directly on the store (LMDB allows several processes; veilled may be running), so every
+ * change goes through the same directory and store code as the server's. Output is one
+ * `key=value` or one tab-separated row per line, easy to read and to script. */
+#include "clock.h"
+#include "codec.h"
+#include "directory.h"
+#include "keyring.h"
+#include "log.h"
+#include "pairing.h"
+#include "store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_PAIRING_TTL_S (24 * 3600)
+
+struct ctl {
+	const char *data_dir;
+	struct keyring *kr;
+	struct store *st;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: veillectl --data DIR COMMAND [ARGS]\n"
+		"  init\n"
+		"  structure add --id ID --name NAME --kind KIND --territory DEP\n"
+		"  structure list\n"
+		"  professional add --structure ID --name NAME --role ROLE [--id ID] [--pairing-ttl SECONDS]\n"
+		"  professional pair ID [--pairing-ttl SECONDS]\n"
+		"  professional revoke ID\n"
+		"  professional list\n"
+		"  device list\n"
+		"  device revoke DEVICE_ID\n"
+		"KIND: siao equipe_mobile accueil_de_jour sao chrs chu cph prefecture\n"
+		"ROLE: maraudeur accueillant ecoutant_115 coordinateur_siao responsable_centre\n"
+		"      travailleur_social professionnel_sante superviseur administrateur\n");
+}
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "veillectl: %s: %s\n", what, store_strerror(rc));
+	return 1;
+}
+
+static int open_store(struct ctl *c)
+{
+	int rc = keyring_load(&c->kr, c->data_dir);
+
+	if (rc != KEYRING_OK) {
+		fprintf(stderr, "veillectl: %s: %s\n", c->data_dir, keyring_strerror(rc));
+		return 1;
+	}
+	rc = store_open(&c->st, c->data_dir, c->kr, NULL);
+	return rc == STORE_OK ? 0 : fail("open store", rc);
+}
+
+/* "2026-11-24T15:00:00Z" */
+static const char *iso(uint64_t ms, char buf[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static int territory_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 2)
+		return (t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9' &&
+			strcmp(t, "00") != 0 && strcmp(t, "20") != 0) ||
+		       !strcmp(t, "2A") || !strcmp(t, "2B");
+	return n == 3 && !strncmp(t, "97", 2) && t[2] >= '1' && t[2] <= '6';
+}
+
+static int cmd_init(struct ctl *c)
+{
+	uint8_t id[16];
+	char hex[33];
+	struct store_txn *t;
+	int rc;
+
+	if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "veillectl: cannot create %s: %s\n", c->data_dir, strerror(errno));
+		return 1;
+	}
+	rc = keyring_create(c->data_dir);
+	if (rc != KEYRING_OK) {
+		fprintf(stderr, "veillectl: %s: %s\n", c->data_dir, keyring_strerror(rc));
+		return 1;
+	}
+	if (open_store(c))
+		return 1;
+	randombytes_buf(id, sizeof(id));
+	rc = store_begin(c->st, 1, &t);
+	if (rc == STORE_OK)
+		rc = store_put_plain(t, STORE_DB_META, "server_id", 9, id, sizeof(id),
+				     STORE_NOOVERWRITE);
+	if (rc == STORE_OK)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	if (rc != STORE_OK)
+		return fail("init", rc);
+	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+	printf("data_dir=%s\nserver_id=%s\n", c->data_dir, hex);
+	return 0;
+}
+
+/* Options shared by the add/pair commands. */
+struct args {
+	const char *id, *name, *kind, *territory, *structure, *role;
+	unsigned long ttl_s;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{"id", required_argument, NULL, 'i'},
+		{"name", required_argument, NULL, 'n'},
+		{"kind", required_argument, NULL, 'k'},
+		{"territory", required_argument, NULL, 't'},
+		{"structure", required_argument, NULL, 's'},
+		{"role", required_argument, NULL, 'r'},
+		{"pairing-ttl", required_argument, NULL, 'T'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	int o;
+
+	memset(a, 0, sizeof(*a));
+	a->ttl_s = DEFAULT_PAIRING_TTL_S;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i': a->id = optarg; break;
+		case 'n': a->name = optarg; break;
+		case 'k': a->kind = optarg; break;
+		case 't': a->territory = optarg; break;
+		case 's': a->structure = optarg; break;
+		case 'r': a->role = optarg; break;
+		case 'T':
+			a->ttl_s = strtoul(optarg, &end, 10);
+			if (*end || a->ttl_s == 0 || a->ttl_s > 30 * 86400) {
+				fprintf(stderr, "veillectl: --pairing-ttl: 1 to 2592000 seconds\n");
+				return -1;
+			}
+			break;
+		default: return -1;
+		}
+	}
+	return 0;
+}
+
+static int name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n <= 128 && codec_utf8_valid(s, n);
+}
+
+static int cmd_structure_add(struct ctl *c, struct args *a)
+{
+	Veille__Store__V1__Structure s = VEILLE__STORE__V1__STRUCTURE__INIT;
+	struct store_txn *t;
+	int rc;
+
+	if (!a->id || !directory_id_valid(a->id) || !name_valid(a->name) || !a->kind ||
+	    !directory_kind_value(a->kind) || !a->territory || !territory_valid(a->territory)) {
+		fprintf(stderr, "veillectl: structure add needs --id (a-z 0-9 -), --name, a known "
+				"--kind and a département --territory (e.g. 75, 2A, 971)\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	s.id = (char *)a->id;
+	s.name = (char *)a->name;
+	s.kind = directory_kind_value(a->kind);
+	s.territory = (char *)a->territory;
+	s.created_at_ms = clock_now_ms();
+	rc = store_begin(c->st, 1, &t);
+	if (rc == STORE_OK && (rc = directory_structure_add(t, &s)) == STORE_OK)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	if (rc == STORE_EEXISTS) {
+		fprintf(stderr, "veillectl: structure %s already exists\n", a->id);
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("structure add", rc);
+	printf("structure_id=%s\n", a->id);
+	return 0;
+}
+
+/* Writes a fresh pairing code for a professional, inside t. */
+static int print_pairing(struct store_txn *t, const char *pro_id, unsigned long ttl_s,
+			 char code[16], uint64_t *expires)
+{
+	uint64_t now = clock_now_ms();
+
+	*expires = now + (uint64_t)ttl_s * 1000;
+	return directory_pairing_create(t, pro_id, now, (uint64_t)ttl_s * 1000, code);
+}
+
+static int commit_and_print_code(struct ctl *c, struct store_txn *t, int rc, const char *pro_id,
+				 const char *code, uint64_t expires)
+{
+	char when[32];
+
+	if (rc == STORE_OK)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	if (rc == STORE_EEXISTS) {
+		fprintf(stderr, "veillectl: professional %s already exists\n", pro_id);
+		return 1;
+	}
+	if (rc == STORE_ENOTFOUND) {
+		fprintf(stderr, "veillectl: no such professional or structure\n");
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("professional", rc);
+	(void)c;
+	printf("professional_id=%s\npairing_code=%s\npairing_expires=%s\n", pro_id, code,
+	       iso(expires, when));
+	return 0;
+}
+
+static int cmd_professional_add(struct ctl *c, struct args *a)
+{
+	Veille__Store__V1__Professional p = VEILLE__STORE__V1__PROFESSIONAL__INIT;
+	struct store_txn *t;
+	char idbuf[32], code[16] = "";
+	uint8_t r[6];
+	uint64_t expires = 0;
+	int rc;
+
+	if (!a->structure || !name_valid(a->name) || !a->role || !directory_role_value(a->role) ||
+	    (a->id && !directory_id_valid(a->id))) {
+		fprintf(stderr, "veillectl: professional add needs --structure, --name and a known "
+				"--role (and --id, if given, of a-z 0-9 -)\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	if (!a->id) {
+		randombytes_buf(r, sizeof(r));
+		memcpy(idbuf, "pro-", 4);
+		sodium_bin2hex(idbuf + 4, sizeof(idbuf) - 4, r, sizeof(r));
+	}
+	p.id = a->id ? (char *)a->id : idbuf;
+	p.display_name = (char *)a->name;
+	p.structure_id = (char *)a->structure;
+	p.role = directory_role_value(a->role);
+	p.created_at_ms = clock_now_ms();
+	rc = store_begin(c->st, 1, &t);
+	if (rc == STORE_OK && (rc = directory_professional_add(t, &p)) == STORE_OK)
+		rc = print_pairing(t, p.id, a->ttl_s, code, &expires);
+	return commit_and_print_code(c, t, rc, p.id, code, expires);
+}
+
+static int cmd_professional_pair(struct ctl *c, const char *id, struct args *a)
+{
+	struct store_txn *t;
+	char code[16] = "";
+	uint64_t expires = 0;
+	int rc;
+
+	if (open_store(c))
+		return 1;
+	rc = store_begin(c->st, 1, &t);
+	if (rc == STORE_OK)
+		rc = print_pairing(t, id, a->ttl_s, code, &expires);
+	return commit_and_print_code(c, t, rc, id, code, expires);
+}
+
+static int cmd_professional_revoke(struct ctl *c, const char *id)
+{
+	Veille__Store__V1__Professional *p = NULL;
+	struct store_txn *t;
+	int rc;
+
+	if (open_store(c))
+		return 1;
+	rc = store_begin(c->st, 1, &t);
+	if (rc == STORE_OK && (rc = directory_professional_get(t, id, &p)) == STORE_OK) {
+		if (!p->revoked_at_ms)
+			p->revoked_at_ms = clock_now_ms();
+		rc = directory_professional_put(t, p);
+	}
+	if (p)
+		codec_stored_free(&p->base);
+	if (rc == STORE_OK)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	if (rc != STORE_OK)
+		return fail("professional revoke", rc);
+	printf("revoked professional_id=%s\n", id);
+	return 0;
+}
+
+static int print_structure(const ProtobufCMessage *m, void *arg)
+{
+	const Veille__Store__V1__Structure *s = (const void *)m;
+
+	(void)arg;
+	printf("%s\t%s\t%s\t%s\n", s->id, directory_kind_name(s->kind), s->territory, s->name);
+	return 0;
+}
+
+static int print_professional(const ProtobufCMessage *m, void *arg)
+{
+	const Veille__Store__V1__Professional *p = (const void *)m;
+
+	(void)arg;
+	printf("%s\t%s\t%s\t%s\t%s\n", p->id, p->structure_id, directory_role_name(p->role),
+	       p->revoked_at_ms ? "revoked" : "active", p->display_name);
+	return 0;
+}
+
+static int print_device(const ProtobufCMessage *m, void *arg)
+{
+	const Veille__Store__V1__Device *d = (const void *)m;
+	char hex[33], when[32];
+
+	(void)arg;
+	sodium_bin2hex(hex, sizeof(hex), d->id.data, d->id.len);
+	printf("%s\t%s\t%s\t%s\t%s\n", hex, d->professional_id, iso(d->enrolled_at_ms, when),
+	       d->revoked_at_ms ? "revoked" : "active", d->label);
+	return 0;
+}
+
+static int cmd_list(struct ctl *c, enum store_db db, directory_visit_fn fn, const char *header)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (open_store(c))
+		return 1;
+	rc = store_begin(c->st, 0, &t);
+	if (rc != STORE_OK)
+		return fail("list", rc);
+	printf("%s\n", header);
+	rc = directory_list(t, db, fn, NULL);
+	store_abort(t);
+	return rc == STORE_OK ? 0 : fail("list", rc);
+}
+
+static int cmd_device_revoke(struct ctl *c, const char *hex)
+{
+	Veille__Store__V1__Device *d = NULL;
+	struct store_txn *t;
+	uint8_t id[16];
+	size_t n = 0;
+	int rc;
+
+	if (strlen(hex) != 32 || sodium_hex2bin(id, sizeof(id), hex, 32, NULL, &n, NULL) != 0 ||
+	    n != 16) {
+		fprintf(stderr, "veillectl: a device id is 32 hex characters (see `device list`)\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	rc = store_begin(c->st, 1, &t);
+	if (rc == STORE_OK && (rc = directory_device_get(t, id, &d)) == STORE_OK) {
+		if (!d->revoked_at_ms)
+			d->revoked_at_ms = clock_now_ms();
+		rc = directory_device_put(t, d);
+	}
+	if (d)
+		codec_stored_free(&d->base);
+	if (rc == STORE_OK)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	if (rc == STORE_ENOTFOUND) {
+		fprintf(stderr, "veillectl: no such device\n");
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("device revoke", rc);
+	printf("revoked device_id=%s\n", hex);
+	return 0;
+}
+
+static int run(struct ctl *c, int argc, char **argv)
+{
+	const char *cmd = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
+	struct args a;
+
+	if (!strcmp(cmd, "init") && argc == 1)
+		return cmd_init(c);
+	if (!strcmp(cmd, "structure") && !strcmp(sub, "list"))
+		return cmd_list(c, STORE_DB_STRUCTURES, print_structure, "# id\tkind\tterritory\tname");
+	if (!strcmp(cmd, "professional") && !strcmp(sub, "list"))
+		return cmd_list(c, STORE_DB_PROFESSIONALS, print_professional,
+				"# id\tstructure\trole\tstatus\tname");
+	if (!strcmp(cmd, "device") && !strcmp(sub, "list"))
+		return cmd_list(c, STORE_DB_DEVICES, print_device,
+				"# device_id\tprofessional\tenrolled\tstatus\tlabel");
+	if (!strcmp(cmd, "device") && !strcmp(sub, "revoke") && argc == 3)
+		return cmd_device_revoke(c, argv[2]);
+	if (!strcmp(cmd, "professional") && !strcmp(sub, "revoke") && argc == 3)
+		return cmd_professional_revoke(c, argv[2]);
+	if (argc >= 2 && parse_args(argc - 1, argv + 1, &a) != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "structure") && !strcmp(sub, "add") && optind == argc - 1)
+		return cmd_structure_add(c, &a);
+	if (!strcmp(cmd, "professional") && !strcmp(sub, "add") && optind == argc - 1)
+		return cmd_professional_add(c, &a);
+	if (!strcmp(cmd, "professional") && !strcmp(sub, "pair") && optind == argc - 2)
+		return cmd_professional_pair(c, argv[argc - 1], &a);
+	usage(stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = {0};
+	struct rlimit nocore = {0, 0};
+	int rc;
+
+	log_init("veillectl", LOG_WARN);
+	setrlimit(RLIMIT_CORE, &nocore);
+	if (sodium_init() < 0)
+		return 1;
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 4 || strcmp(argv[1], "--data") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	c.data_dir = argv[2];
+	rc = run(&c, argc - 3, argv + 3);
+	store_close(c.st);
+	keyring_free(c.kr);
+	return rc;
+}
