@@ -52,7 +52,7 @@ int keyring_create(const char *dir)
 int keyring_load(struct keyring **out, const char *dir)
 {
 	char path[PATH_MAX];
-	char hex[HEX_LEN + 2];
+	char hex[HEX_LEN + 8];
 	struct stat st;
 	struct keyring *kr = NULL;
 	uint8_t *master = NULL;
@@ -76,7 +76,7 @@ int keyring_load(struct keyring **out, const char *dir)
 		goto fail;
 	}
 	n = read(fd, hex, sizeof(hex));
-	if (n < HEX_LEN || (n > HEX_LEN && hex[HEX_LEN] != '\n')) {
+	if (n < HEX_LEN || n > HEX_LEN + 1 || (n == HEX_LEN + 1 && hex[HEX_LEN] != '\n')) {
 		err = KEYRING_ECORRUPT;
 		goto fail;
 	}

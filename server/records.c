@@ -191,6 +191,8 @@ int records_apply(struct store_txn *t, const struct records_actor *a,
 		return STORE_OK;
 	}
 	rc = write_version(t, a, m, rid, pid, current + 1, now_ms);
+	if (rc == STORE_ESHREDDED)
+		return reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
 	if (rc != STORE_OK)
 		return rc;
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
@@ -223,10 +225,10 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 	}
 	c->last = store_be64_get((const uint8_t *)key + RECORDS_AUDIENCE_BYTES);
 	rc = store_get(c->t, STORE_DB_RECORDS, val, vlen, &b);
-	if (rc == STORE_ESHREDDED)
-		return 0;
-	if (rc != STORE_OK)
-		return -rc;
+	if (rc != STORE_OK) {
+		store_buf_free(&b);
+		return rc == STORE_ESHREDDED ? 0 : -rc;
+	}
 	c->spent += b.len;
 	msg = codec_unpack(&veille__store__v1__record_version__descriptor, b.data, b.len);
 	store_buf_free(&b);

@@ -329,7 +329,11 @@ static int put_sealed(struct store_txn *t, enum store_db db, const void *key, si
 static int open_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 		       const MDB_val *v, struct store_buf *out);
 
-/* The data key of a person, created on first use when create is set. Wiped by the caller. */
+/* The data key of a person, created on first use when create is set. An erased person keeps
+ * an empty sealed entry (a tombstone): their old values read as STORE_ESHREDDED, and nothing
+ * new can be written about them (a device that was offline cannot resurrect them). A missing
+ * entry when reading means the value names a person that never had a key: tampering.
+ * The key is wiped by the caller. */
 static int person_key(struct store_txn *t, const uint8_t *person_id, int create,
 		      uint8_t key[SEAL_KEY_BYTES])
 {
@@ -337,13 +341,17 @@ static int person_key(struct store_txn *t, const uint8_t *person_id, int create,
 	int rc;
 
 	rc = store_get(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES, &b);
-	if (rc == STORE_OK && b.len != SEAL_KEY_BYTES)
+	if (rc == STORE_OK && b.len == 0)
+		rc = STORE_ESHREDDED;
+	else if (rc == STORE_OK && b.len != SEAL_KEY_BYTES)
 		rc = STORE_EFORGED;
 	if (rc == STORE_OK)
 		memcpy(key, b.data, SEAL_KEY_BYTES);
 	store_buf_free(&b);
-	if (rc != STORE_ENOTFOUND || !create)
+	if (rc != STORE_ENOTFOUND)
 		return rc;
+	if (!create)
+		return STORE_EFORGED;
 	randombytes_buf(key, SEAL_KEY_BYTES);
 	return put_sealed(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES,
 			  keyring_key(t->st->kr, KEYRING_WRAP), CLASS_DIRECTORY, NULL, 1, key,
@@ -366,8 +374,6 @@ static int open_sealed(struct store_txn *t, enum store_db db, const void *key, s
 		if (v->mv_size < HDR_MAX + SEAL_OVERHEAD)
 			return STORE_EFORGED;
 		rc = person_key(t, p + HDR_BASE, 0, pkey);
-		if (rc == STORE_ENOTFOUND)
-			return STORE_ESHREDDED;
 		if (rc != STORE_OK)
 			return rc;
 		seal_key = pkey;
@@ -476,7 +482,7 @@ int store_scan(struct store_txn *t, enum store_db db, const void *prefix, size_t
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		int r;
 
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
 			break;
 		r = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
 		if (r != 0) {
@@ -510,7 +516,15 @@ int store_next_counter(struct store_txn *t, const char *name, uint64_t *out)
 
 int store_shred_person(struct store_txn *t, const uint8_t person_id[STORE_ID_BYTES])
 {
-	return store_del(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES);
+	MDB_val k = {STORE_ID_BYTES, (void *)person_id}, v;
+	int rc = mdb_get(t->txn, t->st->dbi[STORE_DB_PERSON_KEYS], &k, &v);
+
+	if (rc != 0)
+		return map_err(rc, "shred");
+	/* Overwrite with an authenticated empty value: the key bytes are gone from the live
+	 * pages (LMDB reuses them), and the person is marked erased. */
+	return put_sealed(t, STORE_DB_PERSON_KEYS, person_id, STORE_ID_BYTES,
+			  keyring_key(t->st->kr, KEYRING_WRAP), CLASS_DIRECTORY, NULL, 1, "", 0, 0);
 }
 
 const struct keyring *store_txn_keyring(const struct store_txn *t)

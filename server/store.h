@@ -103,14 +103,15 @@ int store_write(struct store *st, store_write_fn fn, void *arg);
 
 /* Seals and writes a value. person_id (16 bytes) selects that person's data key, creating it if
  * needed; NULL selects the directory key. Errors: STORE_EEXISTS (with STORE_NOOVERWRITE),
- * STORE_EFULL, STORE_ETOOBIG, STORE_EFORGED (person key fails to open), STORE_ENOMEM,
- * STORE_EIO. */
+ * STORE_ESHREDDED (the person was erased), STORE_EFULL, STORE_ETOOBIG, STORE_EFORGED (person
+ * key fails to open), STORE_ENOMEM, STORE_EIO. */
 int store_put(struct store_txn *txn, enum store_db db, const void *key, size_t klen,
 	      const uint8_t *person_id, uint64_t version, const void *val, size_t vlen,
 	      unsigned flags);
 
 /* Reads and opens a sealed value into out (grown as needed).
- * Errors: STORE_ENOTFOUND, STORE_EFORGED, STORE_ESHREDDED, STORE_ENOMEM, STORE_EIO. */
+ * Errors: STORE_ENOTFOUND, STORE_EFORGED (altered, moved, or naming a person without a key),
+ * STORE_ESHREDDED (the person was erased), STORE_ENOMEM, STORE_EIO. */
 int store_get(struct store_txn *txn, enum store_db db, const void *key, size_t klen,
 	      struct store_buf *out);
 
@@ -136,8 +137,9 @@ int store_scan(struct store_txn *txn, enum store_db db, const void *prefix, size
 /* Next value of a 64-bit counter kept in STORE_DB_META under name (first call returns 1). */
 int store_next_counter(struct store_txn *txn, const char *name, uint64_t *out);
 
-/* Deletes a person's data key: every sealed value about them becomes unreadable.
- * Errors: STORE_ENOTFOUND, STORE_EIO. */
+/* Destroys a person's data key, leaving a tombstone: every sealed value about them reads as
+ * STORE_ESHREDDED, and store_put for them fails with STORE_ESHREDDED.
+ * Errors: STORE_ENOTFOUND (no such person), STORE_EFULL, STORE_EIO. */
 int store_shred_person(struct store_txn *txn, const uint8_t person_id[STORE_ID_BYTES]);
 
 /* The keyring the store was opened with (borrowed). */

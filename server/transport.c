@@ -129,25 +129,29 @@ static void rx_reset(struct tconn *c)
 	}
 }
 
-/* Appends a fragment; returns -1 (after setting the close reason) to close the connection. */
+/* Appends a fragment. Refusals (text frame, over the cap) do not close at once: they stop
+ * buffering, discard what the peer still sends, and close from the WRITEABLE callback, so lws
+ * runs the close handshake instead of dropping a socket with unread data (which resets the
+ * connection and can destroy the close frame before the peer reads it). */
 static int on_receive(struct tconn *c, const uint8_t *in, size_t len)
 {
 	size_t max = c->tp->cfg->max_frame;
 	size_t remaining = lws_remaining_packet_payload(c->wsi);
 
+	if (c->close_code)
+		return 0;
 	if (!lws_frame_is_binary(c->wsi)) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-				 (unsigned char *)"binary frames only", 18);
-		return -1;
+		transport_close(c, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "binary frames only");
+		rx_reset(c);
+		return 0;
 	}
 	/* Refuse as soon as the announced size passes the cap, before buffering it. */
 	if (c->rx_len + len + remaining > max) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"message too large", 17);
-		return -1;
+		transport_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+		c->rx_len = 0;
+		rx_reset(c);
+		return 0;
 	}
-	if (c->close_code)
-		return 0; /* closing: ignore what the peer still sends */
 	if (c->rx_len + len > c->rx_cap) {
 		size_t cap = c->rx_cap ? c->rx_cap : 1024;
 		uint8_t *p;
@@ -158,8 +162,8 @@ static int on_receive(struct tconn *c, const uint8_t *in, size_t len)
 			cap = max;
 		p = realloc(c->rx, cap);
 		if (!p) {
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
-			return -1;
+			transport_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+			return 0;
 		}
 		c->rx = p;
 		c->rx_cap = cap;
@@ -198,10 +202,12 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		c->session = session_new(tp->srv, c, peer);
 		return c->session ? 0 : -1;
 	case LWS_CALLBACK_RECEIVE:
-		return on_receive(c, in, len);
+		return c->wsi ? on_receive(c, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return on_writable(c);
+		return c->wsi ? on_writable(c) : 0;
 	case LWS_CALLBACK_CLOSED:
+		if (!c || !c->wsi)
+			return 0; /* refused before ESTABLISHED: nothing of ours to free */
 		session_free(c->session);
 		c->session = NULL;
 		drop_queue(c);

@@ -1,0 +1,360 @@
+/*
+ * cli: `veille`, the command-line client: main, the global options, and the small commands
+ * (enrol, whoami, status). `encounter` and `pull` have their own files.
+ *
+ * Every command parses its options with getopt_long (the global ones are accepted before or
+ * after the command), calls libveille, prints results on stdout and one "veille: ..." line on
+ * stderr for an error. Enum names shown or accepted come from the protobuf descriptors.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "names.h"
+#include "veille/v1/auth.pb-c.h"
+#include "veille/v1/records.pb-c.h"
+
+#ifndef VEILLE_VERSION
+#define VEILLE_VERSION "0"
+#endif
+
+static void list_names(FILE *f, const char *title, const ProtobufCEnumDescriptor *d)
+{
+	char name[64];
+	unsigned i;
+
+	fprintf(f, "%s:", title);
+	for (i = 0; i < d->n_values; i++)
+		if (d->values[i].value != 0)
+			fprintf(f, " %s", names_lower(d, d->values[i].value, name, sizeof name));
+	fputc('\n', f);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: veille [--dir DIR] [--timeout MS] COMMAND [OPTIONS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  enrol --server ws://HOST:PORT --code CODE [--label TEXT]\n"
+	      "  whoami\n"
+	      "  encounter add (--person ID | --new-person) [--at MS|ISO8601] [--area TEXT]\n"
+	      "                [--geohash G] [--need NAME]... [--service NAME]... [--note TEXT]\n"
+	      "                [--count N]\n"
+	      "  pull [--from CURSOR] [--limit N]\n"
+	      "  status\n"
+	      "\n"
+	      "options:\n"
+	      "  --dir DIR      state directory (default $VEILLE_DIR, else $HOME/.veille)\n"
+	      "  --timeout MS   bound on each network wait (default 10000)\n"
+	      "\n", f);
+	list_names(f, "needs", &veille__v1__need__descriptor);
+	list_names(f, "services", &veille__v1__service__descriptor);
+	fputs("\nexit status: 0 ok, 1 usage, 2 refused by the server, 3 connection or I/O failure\n",
+	      f);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("veille: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see veille --help)\n", stderr);
+	return CLI_USAGE;
+}
+
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void cli_put_line_text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+int cli_global_option(struct cli *cli, int opt, const char *arg, char **argv)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'D':
+		cli->dir = arg;
+		return CLI_OK;
+	case 'T':
+		if (cli_parse_u64(arg, INT_MAX, &v) != 0)
+			return cli_usage_error("--timeout: expected milliseconds, got '%s'", arg);
+		cli->timeout_ms = (int)v;
+		return CLI_OK;
+	case 'h':
+		usage(stdout);
+		exit(CLI_OK);
+	default:
+		return cli_usage_error("%s: unknown option or missing value", argv[optind - 1]);
+	}
+}
+
+static int exit_status(int rc)
+{
+	switch (rc) {
+	case VEILLE_OK:
+		return CLI_OK;
+	case VEILLE_ESERVER:
+		return CLI_REFUSED;
+	case VEILLE_EARG:
+	case VEILLE_ENOTENROLLED:
+	case VEILLE_EEXIST:
+		return CLI_USAGE;
+	default:
+		return CLI_FAILED;
+	}
+}
+
+int cli_fail(const struct veille_client *c, int rc)
+{
+	return cli_fail_error(c ? veille_last_error(c) : NULL, rc);
+}
+
+int cli_fail_error(const struct veille_error *e, int rc)
+{
+	if (rc == VEILLE_ESERVER && e) {
+		fprintf(stderr, "veille: server error %s: ", veille_error_code_name(e->code));
+		cli_put_line_text(stderr, e->message);
+		if (e->retry_after_ms)
+			fprintf(stderr, " (retry after %u ms)", (unsigned)e->retry_after_ms);
+	} else {
+		fprintf(stderr, "veille: %s", veille_strerror(rc));
+		if (e && e->message[0]) {
+			fputs(": ", stderr);
+			cli_put_line_text(stderr, e->message);
+		}
+	}
+	fputc('\n', stderr);
+	return exit_status(rc);
+}
+
+int cli_open(struct cli *cli, struct veille_client **out)
+{
+	struct veille_error err;
+	int rc;
+
+	*out = NULL;
+	if (!cli->dir) {
+		const char *env = getenv("VEILLE_DIR"), *home = getenv("HOME");
+
+		if (env && *env) {
+			cli->dir = env;
+		} else if (home && *home) {
+			snprintf(cli->dir_buf, sizeof cli->dir_buf, "%s/.veille", home);
+			cli->dir = cli->dir_buf;
+		} else {
+			return cli_usage_error("no state directory: use --dir, $VEILLE_DIR or $HOME");
+		}
+	}
+	rc = veille_open(out, cli->dir, &err);
+	if (rc)
+		return cli_fail_error(&err, rc);
+	veille_set_timeout(*out, cli->timeout_ms);
+	return CLI_OK;
+}
+
+int cli_connect(struct cli *cli, struct veille_client **out)
+{
+	int rc = cli_open(cli, out);
+
+	if (rc)
+		return rc;
+	rc = veille_connect(*out, cli->timeout_ms);
+	if (rc) {
+		rc = cli_fail(*out, rc);
+		veille_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static void print_principal(const char *prefix, const struct veille_principal *p)
+{
+	char role[64];
+
+	printf("%s", prefix);
+	cli_put_line_text(stdout, p->display_name);
+	printf(" (%s), ", p->professional_id);
+	cli_put_line_text(stdout, p->structure_name);
+	printf(" [%s], role %s\n", p->structure_id,
+	       names_lower(&veille__v1__role__descriptor, p->role, role, sizeof role));
+}
+
+/* Parses a command's options when it has none beyond the global ones. */
+static int no_options(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_GLOBAL_OPTIONS, { NULL, 0, NULL, 0 } };
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((rc = cli_global_option(cli, opt, optarg, argv)) != CLI_OK)
+			return rc;
+	if (optind < argc)
+		return cli_usage_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
+	return CLI_OK;
+}
+
+static int cmd_enrol(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "code", required_argument, NULL, 'c' },
+		{ "label", required_argument, NULL, 'l' },
+		CLI_GLOBAL_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *server = NULL, *code = NULL, *label = NULL;
+	char host[48], default_label[64];
+	struct veille_client *c = NULL;
+	struct veille_principal p;
+	struct veille_info info;
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 's')
+			server = optarg;
+		else if (opt == 'c')
+			code = optarg;
+		else if (opt == 'l')
+			label = optarg;
+		else if ((rc = cli_global_option(cli, opt, optarg, argv)) != CLI_OK)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("enrol: unexpected argument '%s'", argv[optind]);
+	if (!server || !code)
+		return cli_usage_error("enrol: --server and --code are required");
+	if (!label) {
+		if (gethostname(host, sizeof host) != 0)
+			strcpy(host, "unknown host");
+		host[sizeof host - 1] = '\0';
+		snprintf(default_label, sizeof default_label, "veille CLI on %s", host);
+		label = default_label;
+	}
+	if ((rc = cli_open(cli, &c)))
+		return rc;
+	rc = veille_enrol(c, server, code, label, &p);
+	if (rc) {
+		rc = cli_fail(c, rc);
+		goto out;
+	}
+	veille_info(c, &info);
+	print_principal("enrolled as ", &p);
+	printf("device_id=%s\n", info.device_id);
+out:
+	veille_close(c);
+	return rc;
+}
+
+static int cmd_whoami(struct cli *cli, int argc, char **argv)
+{
+	struct veille_client *c = NULL;
+	const struct veille_principal *p;
+	struct veille_info info;
+	char kind[64];
+	int rc;
+
+	if ((rc = no_options(cli, argc, argv)) || (rc = cli_connect(cli, &c)))
+		return rc;
+	p = veille_principal(c);
+	veille_info(c, &info);
+	print_principal("authenticated as ", p);
+	printf("territory=%s structure_kind=%s\n", p->territory,
+	       names_lower(&veille__v1__structure_kind__descriptor, p->structure_kind, kind,
+			   sizeof kind));
+	printf("device_id=%s\n", info.device_id);
+	veille_close(c);
+	return CLI_OK;
+}
+
+static int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	struct veille_client *c = NULL;
+	struct veille_info info;
+	int rc;
+
+	if ((rc = no_options(cli, argc, argv)) || (rc = cli_open(cli, &c)))
+		return rc;
+	veille_info(c, &info);
+	veille_close(c);
+	if (!info.enrolled) {
+		fprintf(stderr, "veille: %s holds no enrolled device (see veille enrol)\n", cli->dir);
+		return CLI_USAGE;
+	}
+	printf("device_id=%s\nserver=%s\nserver_id=%s\nprofessional=", info.device_id,
+	       info.server_url, info.server_id);
+	cli_put_line_text(stdout, info.display_name);
+	printf(" (%s)\nstructure=", info.professional_id);
+	cli_put_line_text(stdout, info.structure_name);
+	printf(" [%s]\nop_counter=%llu\ncursor=%llu\n", info.structure_id,
+	       (unsigned long long)info.op_counter, (unsigned long long)info.pull_cursor);
+	return CLI_OK;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+} commands[] = {
+	{ "enrol", cmd_enrol },
+	{ "whoami", cmd_whoami },
+	{ "encounter", cmd_encounter },
+	{ "pull", cmd_pull },
+	{ "status", cmd_status },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli cli = { .timeout_ms = VEILLE_DEFAULT_TIMEOUT_MS };
+	size_t i;
+	int opt, rc;
+
+	/* A peer that goes away must fail a write, not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (opt == 'V') {
+			printf("veille %s\n", VEILLE_VERSION);
+			return CLI_OK;
+		}
+		if ((rc = cli_global_option(&cli, opt, optarg, argv)) != CLI_OK)
+			return rc;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			return commands[i].run(&cli, argc - optind, argv + optind);
+	return cli_usage_error("unknown command '%s'", argv[optind]);
+}

@@ -1,0 +1,507 @@
+/*
+ * client: the public API of libveille (veille.h), on top of identity (disk), proof (what to
+ * sign), wire (request/reply) and conn (WebSocket).
+ *
+ * Design: the client keeps the loaded device.state in memory and writes it back whenever it
+ * changes, before acting on the change (the op counter is saved before a push leaves). The
+ * secret key is read from disk only for the moment it is needed, into sodium_malloc() memory,
+ * and freed (zeroed) right after signing. Any transport failure drops the connection, so the
+ * state is simple: either an authenticated connection or none.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "conn.h"
+#include "errors.h"
+#include "identity.h"
+#include "proof.h"
+#include "veille.h"
+#include "wire.h"
+
+#ifndef VEILLE_VERSION
+#define VEILLE_VERSION "0"
+#endif
+#define SUBPROTOCOL "veille.v1"
+#define PROTOCOL_VERSION 1
+#define LABEL_MAX 64
+
+struct veille_client {
+	char *dir;
+	int lock_fd;
+	struct identity id;
+	int timeout_ms;            /* for enrolment and connections without their own */
+	struct conn *conn;
+	int conn_timeout_ms;
+	int authenticated;
+	uint64_t next_request_id;
+	int has_principal;
+	struct veille_principal principal;
+	struct veille_error last_error;
+};
+
+int veille_open(struct veille_client **out, const char *dir, struct veille_error *err)
+{
+	struct veille_client *c;
+	int rc;
+
+	errors_clear(err);
+	if (!out)
+		return errors_set(err, VEILLE_EARG, "no place for the client");
+	*out = NULL;
+	if (!dir || !*dir)
+		return errors_set(err, VEILLE_EARG, "no state directory");
+	if (sodium_init() < 0)
+		return errors_set(err, VEILLE_EIO, "libsodium cannot initialise");
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return errors_set(err, VEILLE_ENOMEM, "out of memory");
+	c->lock_fd = -1;
+	c->timeout_ms = VEILLE_DEFAULT_TIMEOUT_MS;
+	c->dir = strdup(dir);
+	if (!c->dir) {
+		rc = errors_set(err, VEILLE_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = identity_lock(dir, &c->lock_fd, err)) || (rc = identity_load(dir, &c->id, err)))
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	veille_close(c);
+	return rc;
+}
+
+/* Closes the connection, if any. */
+static void drop(struct veille_client *c)
+{
+	conn_close(c->conn);
+	c->conn = NULL;
+	c->authenticated = 0;
+}
+
+void veille_close(struct veille_client *c)
+{
+	if (!c)
+		return;
+	drop(c);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	free(c->dir);
+	free(c);
+}
+
+void veille_set_timeout(struct veille_client *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms >= 0 ? timeout_ms : 0;
+}
+
+static int open_conn(struct veille_client *c, const char *url, int timeout_ms)
+{
+	char why[sizeof c->last_error.message];
+	int rc;
+
+	drop(c);
+	rc = conn_open_detail(&c->conn, url, SUBPROTOCOL, timeout_ms, why, sizeof why);
+	if (rc)
+		return errors_set(&c->last_error, rc, "%s", why);
+	c->conn_timeout_ms = timeout_ms;
+	return 0;
+}
+
+/* One request/reply on the connection; a failure other than the server's answer drops it. */
+static int call(struct veille_client *c, Veille__V1__Envelope *req,
+		Veille__V1__Envelope__BodyCase expect, Veille__V1__Envelope **reply)
+{
+	int rc = wire_call(c->conn, &c->next_request_id, req, expect, c->conn_timeout_ms, reply,
+			   &c->last_error);
+
+	if (rc && rc != VEILLE_ESERVER)
+		drop(c);
+	return rc;
+}
+
+/* Copies an id; one that does not fit is the server's mistake. */
+static int copy_id(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= size)
+		return VEILLE_EPROTO;
+	memcpy(dst, src ? src : "", n + 1);
+	return 0;
+}
+
+/* Copies a name for display, cutting a long one at a UTF-8 character boundary. */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int copy_principal(struct veille_client *c, struct veille_principal *dst,
+			  const Veille__V1__Principal *src)
+{
+	memset(dst, 0, sizeof *dst);
+	if (!src || copy_id(dst->professional_id, sizeof dst->professional_id,
+			    src->professional_id) ||
+	    copy_id(dst->structure_id, sizeof dst->structure_id, src->structure_id) ||
+	    copy_id(dst->territory, sizeof dst->territory, src->territory))
+		return errors_set(&c->last_error, VEILLE_EPROTO, "malformed principal from the server");
+	copy_name(dst->display_name, sizeof dst->display_name, src->display_name);
+	copy_name(dst->structure_name, sizeof dst->structure_name, src->structure_name);
+	dst->role = (int)src->role;
+	dst->structure_kind = (int)src->structure_kind;
+	return 0;
+}
+
+/* Sets the principal fields of id from p; returns whether anything changed. */
+static int note_principal(struct identity *id, const struct veille_principal *p)
+{
+	int changed = strcmp(id->professional_id, p->professional_id) ||
+		      strcmp(id->display_name, p->display_name) ||
+		      strcmp(id->structure_id, p->structure_id) ||
+		      strcmp(id->structure_name, p->structure_name);
+
+	strcpy(id->professional_id, p->professional_id);
+	strcpy(id->display_name, p->display_name);
+	strcpy(id->structure_id, p->structure_id);
+	strcpy(id->structure_name, p->structure_name);
+	return changed;
+}
+
+int veille_enrol(struct veille_client *c, const char *url, const char *pairing_code,
+		 const char *label, struct veille_principal *out)
+{
+	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT, *reply = NULL;
+	Veille__V1__Enrol enrol = VEILLE__V1__ENROL__INIT;
+	uint8_t pk[PROOF_PUBLIC_KEY], sig[PROOF_SIGNATURE], *sk = NULL;
+	char code[PROOF_CODE_MAX + 1];
+	struct veille_principal p;
+	struct identity id;
+	int key_written = 0, rc;
+
+	errors_clear(&c->last_error);
+	if (!url || !pairing_code)
+		return errors_set(&c->last_error, VEILLE_EARG, "url and pairing code are required");
+	if (c->id.enrolled)
+		return errors_set(&c->last_error, VEILLE_EEXIST,
+				  "%s already holds an enrolled device; use another directory",
+				  c->dir);
+	if (proof_normalise_code(pairing_code, code) != 0)
+		return errors_set(&c->last_error, VEILLE_EARG,
+				  "pairing code: expected letters and digits, as XXXX-XXXX-XXXX");
+	if (label && strlen(label) > LABEL_MAX)
+		return errors_set(&c->last_error, VEILLE_EARG, "label: at most %d bytes", LABEL_MAX);
+	if (strlen(url) >= sizeof id.server_url)
+		return errors_set(&c->last_error, VEILLE_EARG, "url too long");
+
+	sk = sodium_malloc(PROOF_SECRET_KEY);
+	if (!sk)
+		return errors_set(&c->last_error, VEILLE_ENOMEM, "out of memory");
+	/* A key without state is what an interrupted enrolment leaves: it serves no device. */
+	if ((rc = identity_key_remove(c->dir, &c->last_error)) ||
+	    (rc = identity_key_create(c->dir, sk, pk, &c->last_error)))
+		goto out;
+	key_written = 1;
+	if ((rc = open_conn(c, url, c->timeout_ms)))
+		goto out;
+	if (proof_enrol(sk, pk, code, sig) != 0) {
+		rc = errors_set(&c->last_error, VEILLE_EIO, "cannot sign");
+		goto out;
+	}
+	enrol.pairing_code = code;
+	enrol.public_key.data = pk;
+	enrol.public_key.len = sizeof pk;
+	enrol.label = (char *)(label ? label : "");
+	enrol.signature.data = sig;
+	enrol.signature.len = sizeof sig;
+	req.body_case = VEILLE__V1__ENVELOPE__BODY_ENROL;
+	req.enrol = &enrol;
+	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_ENROL_OK, &reply)))
+		goto out;
+	if (reply->enrol_ok->device_id.len != PROOF_ID || reply->enrol_ok->server_id.len != PROOF_ID) {
+		rc = errors_set(&c->last_error, VEILLE_EPROTO, "malformed EnrolOk from the server");
+		goto out;
+	}
+	if ((rc = copy_principal(c, &p, reply->enrol_ok->principal)))
+		goto out;
+
+	memset(&id, 0, sizeof id);
+	id.enrolled = 1;
+	strcpy(id.server_url, url);
+	memcpy(id.device_id, reply->enrol_ok->device_id.data, PROOF_ID);
+	memcpy(id.server_id, reply->enrol_ok->server_id.data, PROOF_ID);
+	note_principal(&id, &p);
+	if ((rc = identity_save(c->dir, &id, &c->last_error)))
+		goto out;
+	c->id = id;
+	c->principal = p;
+	c->has_principal = 1;
+	if (out)
+		*out = p;
+out:
+	wire_free(reply);
+	drop(c);
+	if (rc && key_written)
+		identity_key_remove(c->dir, NULL);
+	sodium_free(sk);
+	return rc;
+}
+
+int veille_connect(struct veille_client *c, int timeout_ms)
+{
+	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT, *reply = NULL;
+	Veille__V1__Hello hello = VEILLE__V1__HELLO__INIT;
+	Veille__V1__AuthProof proof = VEILLE__V1__AUTH_PROOF__INIT;
+	const Veille__V1__Challenge *ch;
+	uint8_t sig[PROOF_SIGNATURE], *sk = NULL;
+	struct veille_principal p;
+	int rc;
+
+	errors_clear(&c->last_error);
+	drop(c);
+	if (!c->id.enrolled)
+		return errors_set(&c->last_error, VEILLE_ENOTENROLLED,
+				  "%s holds no enrolled device; enrol first", c->dir);
+	sk = sodium_malloc(PROOF_SECRET_KEY);
+	if (!sk)
+		return errors_set(&c->last_error, VEILLE_ENOMEM, "out of memory");
+	if ((rc = identity_key_load(c->dir, sk, &c->last_error)) ||
+	    (rc = open_conn(c, c->id.server_url, timeout_ms < 0 ? c->timeout_ms : timeout_ms)))
+		goto out;
+
+	hello.protocol_version = PROTOCOL_VERSION;
+	hello.device_id.data = c->id.device_id;
+	hello.device_id.len = PROOF_ID;
+	hello.client = "libveille/" VEILLE_VERSION;
+	req.body_case = VEILLE__V1__ENVELOPE__BODY_HELLO;
+	req.hello = &hello;
+	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_CHALLENGE, &reply)))
+		goto out;
+	ch = reply->challenge;
+	if (ch->nonce.len != PROOF_NONCE || ch->server_id.len != PROOF_ID) {
+		rc = errors_set(&c->last_error, VEILLE_EPROTO, "malformed Challenge from the server");
+		goto out;
+	}
+	/* Never sign for another server: the url now leads elsewhere, or its data was reset. */
+	if (memcmp(ch->server_id.data, c->id.server_id, PROOF_ID) != 0) {
+		rc = errors_set(&c->last_error, VEILLE_EPROTO,
+				"%s is not the server this device enrolled with (server id differs)",
+				c->id.server_url);
+		goto out;
+	}
+	if (proof_auth(sk, ch->nonce.data, ch->server_id.data, c->id.device_id, sig) != 0) {
+		rc = errors_set(&c->last_error, VEILLE_EIO, "cannot sign");
+		goto out;
+	}
+	sodium_free(sk);
+	sk = NULL;
+	wire_free(reply);
+	reply = NULL;
+
+	proof.signature.data = sig;
+	proof.signature.len = sizeof sig;
+	req = (Veille__V1__Envelope)VEILLE__V1__ENVELOPE__INIT;
+	req.body_case = VEILLE__V1__ENVELOPE__BODY_AUTH_PROOF;
+	req.auth_proof = &proof;
+	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_AUTH_OK, &reply)) ||
+	    (rc = copy_principal(c, &p, reply->auth_ok->principal)))
+		goto out;
+	c->principal = p;
+	c->has_principal = 1;
+	if (note_principal(&c->id, &p) && (rc = identity_save(c->dir, &c->id, &c->last_error)))
+		goto out;
+	c->authenticated = 1;
+out:
+	wire_free(reply);
+	if (rc)
+		drop(c);
+	sodium_free(sk); /* NULL is a no-op */
+	return rc;
+}
+
+const struct veille_principal *veille_principal(const struct veille_client *c)
+{
+	return c->has_principal ? &c->principal : NULL;
+}
+
+void veille_info(const struct veille_client *c, struct veille_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->enrolled = c->id.enrolled;
+	strcpy(out->server_url, c->id.server_url);
+	if (c->id.enrolled) {
+		sodium_bin2hex(out->device_id, sizeof out->device_id, c->id.device_id, PROOF_ID);
+		sodium_bin2hex(out->server_id, sizeof out->server_id, c->id.server_id, PROOF_ID);
+	}
+	strcpy(out->professional_id, c->id.professional_id);
+	strcpy(out->display_name, c->id.display_name);
+	strcpy(out->structure_id, c->id.structure_id);
+	strcpy(out->structure_name, c->id.structure_name);
+	out->op_counter = c->id.op_counter;
+	out->pull_cursor = c->id.pull_cursor;
+}
+
+/*
+ * Gives every mutation without an op_counter the next one, and saves the new counter before
+ * anything leaves: a crash after sending can then never hand the same counter to other ops.
+ */
+static int assign_counters(struct veille_client *c, Veille__V1__Mutation **muts, size_t n)
+{
+	uint64_t before = c->id.op_counter;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (muts[i]->op_counter == 0)
+			muts[i]->op_counter = ++c->id.op_counter;
+	if (c->id.op_counter == before)
+		return 0;
+	rc = identity_save(c->dir, &c->id, &c->last_error);
+	if (rc) {
+		for (i = 0; i < n; i++)
+			if (muts[i]->op_counter > before)
+				muts[i]->op_counter = 0;
+		c->id.op_counter = before;
+	}
+	return rc;
+}
+
+int veille_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
+		struct veille_op_result *results)
+{
+	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT, *reply = NULL;
+	Veille__V1__PushRequest push = VEILLE__V1__PUSH_REQUEST__INIT;
+	const Veille__V1__PushResult *res;
+	size_t i;
+	int rc;
+
+	errors_clear(&c->last_error);
+	if (!muts || !results || n == 0 || n > VEILLE_MAX_PUSH)
+		return errors_set(&c->last_error, VEILLE_EARG, "push: 1 to %d mutations",
+				  VEILLE_MAX_PUSH);
+	for (i = 0; i < n; i++) {
+		if (!muts[i])
+			return errors_set(&c->last_error, VEILLE_EARG, "push: mutation %zu is NULL", i);
+		if (muts[i]->op_counter > c->id.op_counter)
+			return errors_set(&c->last_error, VEILLE_EARG,
+					  "push: mutation %zu has op_counter %llu, never handed out", i,
+					  (unsigned long long)muts[i]->op_counter);
+	}
+	if (!c->authenticated)
+		return errors_set(&c->last_error, VEILLE_ENOTCONN, "not connected");
+	if ((rc = assign_counters(c, muts, n)))
+		return rc;
+
+	push.n_mutations = n;
+	push.mutations = muts;
+	req.body_case = VEILLE__V1__ENVELOPE__BODY_PUSH;
+	req.push = &push;
+	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT, &reply)))
+		goto out;
+	res = reply->push_result;
+	if (res->n_results != n) {
+		rc = errors_set(&c->last_error, VEILLE_EPROTO, "push: %zu results for %zu mutations",
+				res->n_results, n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const Veille__V1__OpResult *r = res->results[i];
+
+		if (r->op_counter != muts[i]->op_counter) {
+			rc = errors_set(&c->last_error, VEILLE_EPROTO,
+					"push: result %zu is for another op", i);
+			goto out;
+		}
+		memset(&results[i], 0, sizeof results[i]);
+		results[i].op_counter = r->op_counter;
+		results[i].status = (int)r->status;
+		results[i].version = r->version;
+		results[i].code = (int)r->code;
+		copy_name(results[i].reason, sizeof results[i].reason, r->reason);
+	}
+out:
+	wire_free(reply);
+	return rc;
+}
+
+int veille_new_record_id(char out[33])
+{
+	unsigned char raw[16];
+
+	if (sodium_init() < 0)
+		return VEILLE_EIO;
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(out, 33, raw, sizeof raw);
+	return 0;
+}
+
+int veille_pull(struct veille_client *c, uint64_t cursor, uint32_t limit,
+		int (*on_change)(const Veille__V1__Change *change, void *arg), void *arg,
+		uint64_t *next_cursor, int *has_more)
+{
+	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT, *reply = NULL;
+	Veille__V1__PullRequest pull = VEILLE__V1__PULL_REQUEST__INIT;
+	const Veille__V1__PullResult *res;
+	size_t i;
+	int rc;
+
+	errors_clear(&c->last_error);
+	if (!next_cursor || !has_more || limit > VEILLE_MAX_PULL_LIMIT)
+		return errors_set(&c->last_error, VEILLE_EARG, "pull: limit at most %d",
+				  VEILLE_MAX_PULL_LIMIT);
+	if (!c->authenticated)
+		return errors_set(&c->last_error, VEILLE_ENOTCONN, "not connected");
+	pull.cursor = cursor;
+	pull.limit = limit;
+	req.body_case = VEILLE__V1__ENVELOPE__BODY_PULL;
+	req.pull = &pull;
+	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT, &reply)))
+		goto out;
+	res = reply->pull_result;
+	/* A server that says "more" without moving would keep a pull loop spinning. */
+	if (res->has_more && res->next_cursor <= cursor) {
+		rc = errors_set(&c->last_error, VEILLE_EPROTO, "pull: has_more but the cursor did not advance");
+		goto out;
+	}
+	for (i = 0; i < res->n_changes; i++) {
+		if (on_change && (rc = on_change(res->changes[i], arg)))
+			goto out;
+	}
+	*next_cursor = res->next_cursor;
+	*has_more = res->has_more ? 1 : 0;
+out:
+	wire_free(reply);
+	return rc;
+}
+
+int veille_set_cursor(struct veille_client *c, uint64_t cursor)
+{
+	uint64_t before = c->id.pull_cursor;
+	int rc;
+
+	errors_clear(&c->last_error);
+	if (!c->id.enrolled)
+		return errors_set(&c->last_error, VEILLE_ENOTENROLLED, "no enrolled device");
+	c->id.pull_cursor = cursor;
+	rc = identity_save(c->dir, &c->id, &c->last_error);
+	if (rc)
+		c->id.pull_cursor = before;
+	return rc;
+}
+
+const struct veille_error *veille_last_error(const struct veille_client *c)
+{
+	return &c->last_error;
+}

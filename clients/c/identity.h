@@ -1,0 +1,74 @@
+/*
+ * identity: the device's state directory on disk (key, state file, lock).
+ *
+ * Design: two small files, each replaced atomically and durably (write a temporary file,
+ * fsync it, rename or link it into place, fsync the directory), so that a crash leaves either
+ * the old or the new version, never a mix:
+ *   device.key    the 64-byte Ed25519 secret key (libsodium layout), mode 0600, never
+ *                 overwritten; refused when group or others could read it, or another user
+ *                 owns it.
+ *   device.state  "key=value" lines; values are percent-escaped (bytes < 0x20, 0x7f, '%')
+ *                 so a server-chosen name cannot inject a line. Unknown keys are ignored, so
+ *                 an older client can read a newer file.
+ * A process holds DIR/lock (flock) while it uses the directory: the op counter is read, bumped
+ * and saved by one process at a time.
+ *
+ * Errors are VEILLE_E* codes; err (may be NULL) receives a message naming the file at fault.
+ */
+#ifndef VEILLE_IDENTITY_H
+#define VEILLE_IDENTITY_H
+
+#include <stdint.h>
+
+#include "proof.h"
+#include "veille.h"
+
+struct identity {
+	int enrolled;                 /* device_id and server_id are known */
+	char server_url[256];
+	uint8_t device_id[PROOF_ID];
+	uint8_t server_id[PROOF_ID];
+	char professional_id[65];
+	char display_name[129];
+	char structure_id[65];
+	char structure_name[129];
+	uint64_t op_counter;          /* last counter handed out */
+	uint64_t pull_cursor;
+};
+
+/*
+ * Creates dir (mode 0700, and its missing parents) if absent, then takes its lock without
+ * waiting. lock_fd: receives the descriptor holding the lock; close() it to release.
+ * Errors: VEILLE_EIO (errno set), VEILLE_EBUSY (another process holds the lock).
+ */
+int identity_lock(const char *dir, int *lock_fd, struct veille_error *err);
+
+/*
+ * Reads dir/device.state into *out. A missing file yields a zeroed, not enrolled identity.
+ * Errors: VEILLE_EIO, VEILLE_ECORRUPT (a line or value is malformed or over its size).
+ */
+int identity_load(const char *dir, struct identity *out, struct veille_error *err);
+
+/* Replaces dir/device.state with *id, atomically and durably. Errors: VEILLE_EIO. */
+int identity_save(const char *dir, const struct identity *id, struct veille_error *err);
+
+/*
+ * Generates a key pair and writes dir/device.key (0600), failing rather than overwriting one.
+ * secret_key: receives the secret key; the caller provides PROOF_SECRET_KEY bytes of
+ *   sodium_malloc() memory. public_key: receives the public key.
+ * Errors: VEILLE_EEXIST (a key is there), VEILLE_EIO.
+ */
+int identity_key_create(const char *dir, uint8_t *secret_key, uint8_t public_key[PROOF_PUBLIC_KEY],
+			struct veille_error *err);
+
+/*
+ * Reads dir/device.key into secret_key (PROOF_SECRET_KEY bytes of sodium_malloc() memory).
+ * Errors: VEILLE_ENOTENROLLED (no key), VEILLE_EINSECURE (mode lets group or others read it,
+ *   or not owned by this user), VEILLE_ECORRUPT (wrong size or inconsistent key), VEILLE_EIO.
+ */
+int identity_key_load(const char *dir, uint8_t *secret_key, struct veille_error *err);
+
+/* Removes dir/device.key (durably). A missing key is not an error. Errors: VEILLE_EIO. */
+int identity_key_remove(const char *dir, struct veille_error *err);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * wire: Envelopes to bytes and back, and the request/reply exchange over a conn.
+ *
+ * Design: the only place protobuf-c packs or unpacks. Decoding runs under a memory budget
+ * (WIRE_DECODE_BUDGET), because a message small on the wire can unpack into much more memory.
+ * wire_call gives each request a fresh request_id and waits for the reply carrying it: replies
+ * to earlier requests (one that timed out, say) are skipped, and an Error with request_id 0 is
+ * about the connection itself, so it answers the pending request too.
+ */
+#ifndef VEILLE_WIRE_H
+#define VEILLE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "veille.h"
+#include "veille/v1/envelope.pb-c.h"
+
+#define WIRE_DECODE_BUDGET (64u * 1024u * 1024u) /* bytes of memory one decode may use */
+
+/*
+ * Packs env into a new buffer. out: receives it, the caller frees it with free().
+ * Errors: VEILLE_ENOMEM, VEILLE_ETOOBIG (over CONN_MAX_MESSAGE).
+ */
+int wire_encode(const Veille__V1__Envelope *env, uint8_t **out, size_t *len);
+
+/*
+ * Unpacks len bytes into a new Envelope. out: receives it, the caller frees it with
+ * wire_free(). Errors: VEILLE_EPROTO (not an Envelope, or over the decode budget).
+ */
+int wire_decode(const uint8_t *data, size_t len, Veille__V1__Envelope **out);
+
+/* Frees an Envelope from wire_decode() or wire_call(). NULL is a no-op. */
+void wire_free(Veille__V1__Envelope *env);
+
+/*
+ * Sends req, with req->request_id set to the next value of *next_id (never 0), and waits up
+ * to timeout_ms in all for its reply.
+ * expect: the body the reply must carry (e.g. VEILLE__V1__ENVELOPE__BODY_CHALLENGE).
+ * reply: receives the reply; the caller frees it with wire_free().
+ * err: receives the server's Error (VEILLE_ESERVER) or a description of the failure.
+ * Errors: VEILLE_ESERVER, VEILLE_EPROTO (undecodable reply, or another body than expect),
+ *   VEILLE_ENOMEM, VEILLE_ETIMEOUT, VEILLE_ETOOBIG, and conn_send/conn_recv's VEILLE_ECLOSED,
+ *   VEILLE_ECONN.
+ */
+int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
+	      Veille__V1__Envelope__BodyCase expect, int timeout_ms,
+	      Veille__V1__Envelope **reply, struct veille_error *err);
+
+#endif
