@@ -1,4 +1,5 @@
 # Thin wrapper: the quick start of README.md. The build itself is CMake (CMakePresets.json).
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR ?= var/demo
 
