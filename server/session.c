@@ -34,10 +34,9 @@ void session_free(struct session *s)
 	free(s);
 }
 
-void session_reply(struct session *s, const Veille__V1__Envelope *env)
+/* Queues an encoded frame (NULL: encoding ran out of memory, so the session cannot answer). */
+static void send_frame(struct session *s, struct frame *f)
 {
-	struct frame *f = codec_encode(env);
-
 	if (!f) {
 		transport_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
 		s->state = SESSION_CLOSING;
@@ -47,19 +46,16 @@ void session_reply(struct session *s, const Veille__V1__Envelope *env)
 	frame_unref(f);
 }
 
+void session_reply(struct session *s, const Veille__V1__Envelope *env)
+{
+	send_frame(s, codec_encode(env));
+}
+
 void session_error(struct session *s, uint64_t request_id, int code, const char *message,
 		   uint32_t retry_after_ms)
 {
-	struct frame *f = codec_encode_error(request_id, code, message, retry_after_ms);
-
 	log_debug("session %s: error %s: %s", s->peer, codec_error_name(code), message);
-	if (!f) {
-		transport_close(s->conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-		s->state = SESSION_CLOSING;
-		return;
-	}
-	transport_send(s->conn, f);
-	frame_unref(f);
+	send_frame(s, codec_encode_error(request_id, code, message, retry_after_ms));
 }
 
 void session_fail(struct session *s, uint64_t request_id, int code, const char *message,
