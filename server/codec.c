@@ -206,6 +206,7 @@ int codec_decode(const uint8_t *data, size_t len, struct codec_msg *out, struct 
 	struct codec_arena *a;
 
 	memset(out, 0, sizeof(*out));
+	err->request_id = 0;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		FAIL(INTERNAL, "out of memory");
@@ -227,6 +228,7 @@ int codec_decode(const uint8_t *data, size_t len, struct codec_msg *out, struct 
 		codec_msg_free(out);
 		FAIL(MALFORMED, "not a valid veille.v1.Envelope");
 	}
+	err->request_id = out->env->request_id;
 	if (validate(out->env, err) != 0) {
 		codec_msg_free(out);
 		return -1;

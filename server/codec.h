@@ -30,10 +30,12 @@ struct codec_arena;
 /* Shorthand for a wire error code: VEILLE_ERR(MALFORMED). */
 #define VEILLE_ERR(c) VEILLE__V1__ERROR_CODE__ERROR_CODE_##c
 
-/* A typed error for the peer: code is a Veille__V1__ErrorCode; message is static. */
+/* A typed error for the peer: code is a Veille__V1__ErrorCode; message is static;
+ * request_id is the request's when the Envelope could be unpacked, else 0. */
 struct codec_error {
 	int code;
 	const char *message;
+	uint64_t request_id;
 };
 
 /* A decoded request; env and everything under it live in the arena. */

@@ -105,6 +105,35 @@ int directory_device_get(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_
 		       &veille__store__v1__device__descriptor, (ProtobufCMessage **)out);
 }
 
+int directory_professional_revoke(struct store_txn *t, const char *id, uint64_t now_ms)
+{
+	Veille__Store__V1__Professional *p;
+	int rc = directory_professional_get(t, id, &p);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (!p->revoked_at_ms)
+		p->revoked_at_ms = now_ms;
+	rc = directory_professional_put(t, p);
+	codec_stored_free(&p->base);
+	return rc;
+}
+
+int directory_device_revoke(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_ID_BYTES],
+			    uint64_t now_ms)
+{
+	Veille__Store__V1__Device *d;
+	int rc = directory_device_get(t, id, &d);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (!d->revoked_at_ms)
+		d->revoked_at_ms = now_ms;
+	rc = directory_device_put(t, d);
+	codec_stored_free(&d->base);
+	return rc;
+}
+
 struct list_ctx {
 	struct store_txn *t;
 	enum store_db db;

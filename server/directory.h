@@ -32,6 +32,12 @@ int directory_professional_get(struct store_txn *t, const char *id,
 			       Veille__Store__V1__Professional **out);
 
 int directory_device_put(struct store_txn *t, const Veille__Store__V1__Device *d);
+
+/* Marks a professional or a device revoked at now_ms (kept if already revoked): their devices
+ * are refused at the next authentication or request. Errors: STORE_ENOTFOUND, storage errors. */
+int directory_professional_revoke(struct store_txn *t, const char *id, uint64_t now_ms);
+int directory_device_revoke(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_ID_BYTES],
+			    uint64_t now_ms);
 int directory_device_get(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_ID_BYTES],
 			 Veille__Store__V1__Device **out);
 

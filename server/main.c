@@ -101,16 +101,16 @@ int main(int argc, char **argv)
 	srv.rl = ratelimit_new(srv.cfg.auth_max_failures, srv.cfg.auth_window_ms);
 	if (!srv.rl || transport_start(&srv.tp, &srv, &srv.cfg) != 0)
 		goto out;
-	if (srv.cfg.port_file && write_port_file(srv.cfg.port_file, transport_port(srv.tp)) != 0) {
-		log_error("cannot write port file %s", srv.cfg.port_file);
-		goto out;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	running = srv.tp;
+	if (srv.cfg.port_file && write_port_file(srv.cfg.port_file, transport_port(srv.tp)) != 0) {
+		log_error("cannot write port file %s", srv.cfg.port_file);
+		goto out;
+	}
 	log_info("listening on ws://%s%s%s:%d/sync (web: %s)", strchr(srv.cfg.host, ':') ? "[" : "",
 		 srv.cfg.host, strchr(srv.cfg.host, ':') ? "]" : "", transport_port(srv.tp),
 		 srv.cfg.web_dir);
@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 	log_info("shutting down");
 	status = 0;
 out:
+	running = NULL;
 	transport_free(srv.tp);
 	ratelimit_free(srv.rl);
 	store_close(srv.store);

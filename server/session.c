@@ -87,7 +87,7 @@ void session_on_message(struct session *s, const uint8_t *data, size_t len)
 		if (err.code == VEILLE_ERR(MALFORMED))
 			session_fail(s, 0, err.code, err.message, 0, LWS_CLOSE_STATUS_PROTOCOL_ERR);
 		else
-			session_error(s, 0, err.code, err.message, 0);
+			session_error(s, err.request_id, err.code, err.message, 0);
 		return;
 	}
 	env = msg.env;

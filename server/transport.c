@@ -29,6 +29,8 @@ struct tconn {
 	struct frame **q; /* ring of queue_frames entries, allocated on first send */
 	unsigned q_head, q_len;
 	int close_code; /* nonzero: close once the queue is written */
+	int too_big;    /* discarding the rest of an over-cap message, then close 1009 */
+	size_t discarded;
 	char close_reason[32];
 };
 
@@ -130,14 +132,29 @@ static void rx_reset(struct tconn *c)
 }
 
 /* Appends a fragment. Refusals (text frame, over the cap) do not close at once: they stop
- * buffering, discard what the peer still sends, and close from the WRITEABLE callback, so lws
- * runs the close handshake instead of dropping a socket with unread data (which resets the
- * connection and can destroy the close frame before the peer reads it). */
+ * buffering, discard what the peer still sends of that message, and close from the WRITEABLE
+ * callback, so lws runs the close handshake instead of dropping a socket with unread data
+ * (which resets the connection and can destroy the close frame before the peer reads it).
+ * Discarding is bounded: past DISCARD_FACTOR times the cap we close at once. */
+#define DISCARD_FACTOR 16
 static int on_receive(struct tconn *c, const uint8_t *in, size_t len)
 {
 	size_t max = c->tp->cfg->max_frame;
 	size_t remaining = lws_remaining_packet_payload(c->wsi);
 
+	if (c->too_big) {
+		c->discarded += len;
+		if (c->discarded > DISCARD_FACTOR * max) {
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+					 (unsigned char *)"message too large", 17);
+			return -1;
+		}
+		if (lws_is_final_fragment(c->wsi) && remaining == 0) {
+			c->too_big = 0;
+			transport_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+		}
+		return 0;
+	}
 	if (c->close_code)
 		return 0;
 	if (!lws_frame_is_binary(c->wsi)) {
@@ -147,10 +164,11 @@ static int on_receive(struct tconn *c, const uint8_t *in, size_t len)
 	}
 	/* Refuse as soon as the announced size passes the cap, before buffering it. */
 	if (c->rx_len + len + remaining > max) {
-		transport_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
 		c->rx_len = 0;
 		rx_reset(c);
-		return 0;
+		c->too_big = 1;
+		c->discarded = 0;
+		return on_receive(c, in, len);
 	}
 	if (c->rx_len + len > c->rx_cap) {
 		size_t cap = c->rx_cap ? c->rx_cap : 1024;

@@ -290,26 +290,31 @@ static int cmd_professional_pair(struct ctl *c, const char *id, struct args *a)
 	return commit_and_print_code(c, t, rc, id, code, expires);
 }
 
+struct revoke_ctx {
+	const char *pro_id;
+	const uint8_t *device_id;
+};
+
+static int revoke_txn(struct store_txn *t, void *arg)
+{
+	const struct revoke_ctx *r = arg;
+
+	return r->pro_id ? directory_professional_revoke(t, r->pro_id, clock_now_ms())
+			 : directory_device_revoke(t, r->device_id, clock_now_ms());
+}
+
 static int cmd_professional_revoke(struct ctl *c, const char *id)
 {
-	Veille__Store__V1__Professional *p = NULL;
-	struct store_txn *t;
+	struct revoke_ctx r = {id, NULL};
 	int rc;
 
 	if (open_store(c))
 		return 1;
-	rc = store_begin(c->st, 1, &t);
-	if (rc == STORE_OK && (rc = directory_professional_get(t, id, &p)) == STORE_OK) {
-		if (!p->revoked_at_ms)
-			p->revoked_at_ms = clock_now_ms();
-		rc = directory_professional_put(t, p);
+	rc = store_write(c->st, revoke_txn, &r);
+	if (rc == STORE_ENOTFOUND) {
+		fprintf(stderr, "veillectl: no such professional\n");
+		return 1;
 	}
-	if (p)
-		codec_stored_free(&p->base);
-	if (rc == STORE_OK)
-		rc = store_commit(t);
-	else
-		store_abort(t);
 	if (rc != STORE_OK)
 		return fail("professional revoke", rc);
 	printf("revoked professional_id=%s\n", id);
@@ -365,9 +370,8 @@ static int cmd_list(struct ctl *c, enum store_db db, directory_visit_fn fn, cons
 
 static int cmd_device_revoke(struct ctl *c, const char *hex)
 {
-	Veille__Store__V1__Device *d = NULL;
-	struct store_txn *t;
 	uint8_t id[16];
+	struct revoke_ctx r = {NULL, id};
 	size_t n = 0;
 	int rc;
 
@@ -378,18 +382,7 @@ static int cmd_device_revoke(struct ctl *c, const char *hex)
 	}
 	if (open_store(c))
 		return 1;
-	rc = store_begin(c->st, 1, &t);
-	if (rc == STORE_OK && (rc = directory_device_get(t, id, &d)) == STORE_OK) {
-		if (!d->revoked_at_ms)
-			d->revoked_at_ms = clock_now_ms();
-		rc = directory_device_put(t, d);
-	}
-	if (d)
-		codec_stored_free(&d->base);
-	if (rc == STORE_OK)
-		rc = store_commit(t);
-	else
-		store_abort(t);
+	rc = store_write(c->st, revoke_txn, &r);
 	if (rc == STORE_ENOTFOUND) {
 		fprintf(stderr, "veillectl: no such device\n");
 		return 1;

@@ -1,0 +1,197 @@
+/*
+ * Integration: the real `veille` command-line client against a real veilled, as a person or a
+ * script would use it: enrol two devices of one team, record encounters on the first, pull
+ * them as JSON lines on the second.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#ifndef VEILLE_CLI_PATH
+#error "VEILLE_CLI_PATH must be defined by the build"
+#endif
+
+#define TEAM "maraude-13-vieux-port"
+#define NOTE "soupe chaude, sac de couchage, orientée vers l'accueil de jour"
+#define CLI_TIMEOUT_MS 30000
+
+struct fixture {
+	struct hx_env *e;
+	char code_a[32], code_b[32];
+	char dir_a[PATH_MAX], dir_b[PATH_MAX], dir_c[PATH_MAX];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	*state = f;
+	if (!f || !(f->e = hx_env_new()) ||
+	    hx_structure_add(f->e, TEAM, "Maraude Vieux-Port", "equipe_mobile", "13") ||
+	    hx_server_start(f->e, (char *)NULL) ||
+	    hx_professional_add(f->e, TEAM, "Alice Martin", "maraudeur", NULL, 0, NULL,
+				f->code_a) ||
+	    hx_professional_add(f->e, TEAM, "Bob Durand", "maraudeur", NULL, 0, NULL, f->code_b))
+		return -1;
+	snprintf(f->dir_a, sizeof f->dir_a, "%s/cli-a", f->e->tmp);
+	snprintf(f->dir_b, sizeof f->dir_b, "%s/cli-b", f->e->tmp);
+	snprintf(f->dir_c, sizeof f->dir_c, "%s/cli-c", f->e->tmp);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc;
+
+	if (!f)
+		return 0;
+	rc = hx_env_free(f->e);
+	free(f);
+	return rc;
+}
+
+/* Runs `veille --dir DIR args...` (NULL-terminated) and expects exit status `expect`; on
+ * another status, shows both outputs. */
+static void veille(struct hx_out *out, int expect, const char *dir, ...)
+{
+	char *argv[32];
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = VEILLE_CLI_PATH;
+	argv[n++] = "--dir";
+	argv[n++] = (char *)dir;
+	va_start(ap, dir);
+	while ((a = va_arg(ap, const char *)) && n < 31)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	assert_int_equal(hx_run(argv, CLI_TIMEOUT_MS, out), 0);
+	if (out->status != expect)
+		print_message("veille %s: status %d\nstdout: %.2000s\nstderr: %.2000s\n", argv[3],
+			      out->status, out->out, out->err);
+	assert_int_equal(out->status, expect);
+}
+
+/* The "seq" of the last JSON line of a pull's output. */
+static unsigned long long last_seq(const char *text)
+{
+	unsigned long long seq = 0;
+	const char *p = text;
+
+	while ((p = strstr(p, "{\"seq\":"))) {
+		seq = strtoull(p + 7, NULL, 10);
+		p += 7;
+	}
+	return seq;
+}
+
+/*
+ * `veille enrol` for Alice's and Bob's devices (same team); `encounter add --new-person
+ * --count 100` on Alice's: exit 0 and 100 "applied" lines; `pull` on Bob's: 100 JSON lines
+ * holding the note, the team and Alice as author; `pull` again: 0 lines (the cursor was
+ * saved); `status` shows that cursor. Enrolling a third directory with Alice's used code
+ * exits 2 with PAIRING_INVALID.
+ */
+static void test_enrol_add_pull_status(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_out out;
+	char person[40], cursor[32], device[40], line_note[200];
+	unsigned long long seq;
+
+	veille(&out, 0, f->dir_a, "enrol", "--server", f->e->url, "--code",
+	       f->code_a, "--label", "CLI test A", (char *)NULL);
+	assert_non_null(strstr(out.out, "enrolled as Alice Martin"));
+	assert_int_equal(hx_kv(out.out, "device_id", device, sizeof device), 0);
+	assert_int_equal(strlen(device), 32);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_b, "enrol", "--server", f->e->url, "--code",
+	       f->code_b, (char *)NULL);
+	assert_non_null(strstr(out.out, "enrolled as Bob Durand"));
+	hx_out_free(&out);
+
+	veille(&out, 0, f->dir_a, "encounter", "add", "--new-person", "--note", NOTE,
+	       "--need", "food", "--service", "hot_drink", "--count", "100",
+	       (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "applied record_id="), 100);
+	assert_int_equal(hx_count_lines(out.out, "applied "), 100);
+	assert_int_equal(hx_kv(out.out, "person_id", person, sizeof person), 0);
+	assert_int_equal(strlen(person), 32);
+	hx_out_free(&out);
+
+	veille(&out, 0, f->dir_b, "pull", (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "{"), 100);
+	assert_int_equal(hx_count_lines(out.out, ""), 100); /* nothing else on stdout */
+	snprintf(line_note, sizeof line_note, "\"note\":\"%s\"", NOTE);
+	assert_non_null(strstr(out.out, line_note));
+	assert_non_null(strstr(out.out, "\"team_id\":\"" TEAM "\""));
+	assert_non_null(strstr(out.out, person));
+	assert_non_null(strstr(out.out, "\"needs\":[\"food\"]"));
+	assert_non_null(strstr(out.out, "\"services\":[\"hot_drink\"]"));
+	assert_non_null(strstr(out.err, "pulled 100 changes"));
+	seq = last_seq(out.out);
+	assert_true(seq > 0);
+	hx_out_free(&out);
+
+	veille(&out, 0, f->dir_b, "pull", (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "{"), 0);
+	assert_non_null(strstr(out.err, "pulled 0 changes"));
+	hx_out_free(&out);
+
+	veille(&out, 0, f->dir_b, "status", (char *)NULL);
+	assert_int_equal(hx_kv(out.out, "cursor", cursor, sizeof cursor), 0);
+	assert_int_equal(strtoull(cursor, NULL, 10), seq);
+	assert_non_null(strstr(out.out, "structure=Maraude Vieux-Port [" TEAM "]"));
+	hx_out_free(&out);
+
+	/* Alice's code was used by the first enrolment. */
+	veille(&out, 2, f->dir_c, "enrol", "--server", f->e->url, "--code",
+	       f->code_a, (char *)NULL);
+	assert_non_null(strstr(out.err, "PAIRING_INVALID"));
+	hx_out_free(&out);
+}
+
+/*
+ * A note holding a double quote, a backslash and a tab travels through `encounter add` and
+ * comes out of `pull` as one valid JSON line, escaped (\", \\, \u0009).
+ */
+static void test_pull_escapes_json(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_out out;
+
+	veille(&out, 0, f->dir_a, "enrol", "--server", f->e->url, "--code",
+	       f->code_a, (char *)NULL);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_b, "enrol", "--server", f->e->url, "--code",
+	       f->code_b, (char *)NULL);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_a, "encounter", "add", "--new-person", "--note",
+	       "il a dit \"merci\"\tC:\\abri", (char *)NULL);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_b, "pull", (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "{"), 1);
+	assert_non_null(strstr(out.out, "\"note\":\"il a dit \\\"merci\\\"\\u0009C:\\\\abri\"}"));
+	hx_out_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_enrol_add_pull_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_escapes_json, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("integration_cli", tests, NULL, NULL);
+}

@@ -1,0 +1,295 @@
+/*
+ * Integration: push and pull between real devices through a real veilled.
+ *
+ * Each test gets a fresh data directory and server with two structures in two départements:
+ * maraude-75-a (Paris) with professionals Alice (device A) and Bob (device B), and
+ * maraude-93-b (Seine-Saint-Denis) with Carol (device C). All three enrol with codes printed
+ * by veillectl and authenticate through libveille.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define TEAM_A "maraude-75-a"
+#define TEAM_C "maraude-93-b"
+
+#define APPLIED VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED
+#define DUPLICATE VEILLE__V1__OP_STATUS__OP_STATUS_DUPLICATE
+#define CONFLICT VEILLE__V1__OP_STATUS__OP_STATUS_CONFLICT
+#define REJECTED VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED
+#define FORBIDDEN VEILLE__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN
+
+struct fixture {
+	struct hx_env *e;
+	struct hx_device a, b, c;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	*state = f;
+	if (!f || !(f->e = hx_env_new()) ||
+	    hx_structure_add(f->e, TEAM_A, "Maraude 75 A", "equipe_mobile", "75") ||
+	    hx_structure_add(f->e, TEAM_C, "Maraude 93 B", "equipe_mobile", "93") ||
+	    hx_server_start(f->e, (char *)NULL) ||
+	    hx_new_device(f->e, TEAM_A, "Alice Martin", &f->a) ||
+	    hx_new_device(f->e, TEAM_A, "Bob Durand", &f->b) ||
+	    hx_new_device(f->e, TEAM_C, "Carol Petit", &f->c))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc;
+
+	if (!f)
+		return 0;
+	hx_device_close(&f->a);
+	hx_device_close(&f->b);
+	hx_device_close(&f->c);
+	rc = hx_env_free(f->e); /* veilled must exit 0 on SIGTERM */
+	free(f);
+	return rc;
+}
+
+/* Pulls everything c may see from the beginning. */
+static void pull_from_start(struct hx_device *d, uint32_t limit, struct hx_changes *cs)
+{
+	memset(cs, 0, sizeof *cs);
+	assert_int_equal(hx_pull_all(d->c, 0, limit, cs), 0);
+}
+
+/*
+ * A pushes 100 encounters in one push (100 APPLIED), then the very same push again (100
+ * DUPLICATE, same versions). B, same team, pulls them in pages of 30; C, another structure in
+ * another département, pulls nothing.
+ */
+static void test_push_100_dedup_and_paged_pull(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_batch *b = hx_batch_new(100, NULL, "tournée du soir, quai de Jemmapes");
+	uint64_t versions[100], counters[100], last_seq = 0, next = 0;
+	struct hx_changes cs;
+	int has_more = 1;
+
+	assert_non_null(b);
+	assert_int_equal(hx_push(&f->a, b), 0);
+	for (size_t i = 0; i < 100; i++) {
+		assert_int_equal(b->res[i].status, APPLIED);
+		assert_int_equal(b->res[i].version, 1);
+		assert_true(b->res[i].op_counter > 0);
+		if (i)
+			assert_true(b->res[i].op_counter > counters[i - 1]);
+		versions[i] = b->res[i].version;
+		counters[i] = b->res[i].op_counter;
+	}
+
+	/* The same ops (same op counters) again: nothing new is applied. */
+	assert_int_equal(hx_push(&f->a, b), 0);
+	for (size_t i = 0; i < 100; i++) {
+		assert_int_equal(b->res[i].status, DUPLICATE);
+		assert_int_equal(b->res[i].version, versions[i]);
+		assert_int_equal(b->res[i].op_counter, counters[i]);
+	}
+
+	/* B pulls through pages of 30: 30, 30, 30, 10, has_more on all but the last. */
+	pull_from_start(&f->b, 30, &cs);
+	assert_int_equal(cs.n, 100);
+	assert_int_equal(cs.pages, 4);
+	assert_int_equal(cs.page_size[0], 30);
+	assert_int_equal(cs.page_size[1], 30);
+	assert_int_equal(cs.page_size[2], 30);
+	assert_int_equal(cs.page_size[3], 10);
+	assert_true(cs.page_more[0] && cs.page_more[1] && cs.page_more[2]);
+	assert_false(cs.page_more[3]);
+	for (size_t i = 0; i < cs.n; i++) {
+		assert_true(cs.v[i].seq > last_seq); /* in feed order, no repeats */
+		last_seq = cs.v[i].seq;
+	}
+	assert_int_equal(cs.cursor, last_seq);
+	for (size_t i = 0; i < 100; i++) {
+		const struct hx_change *ch = hx_changes_find(&cs, b->muts[i].record_id, 0);
+
+		assert_non_null(ch);
+		assert_int_equal(ch->version, 1);
+		assert_string_equal(ch->note, b->muts[i].note);
+		assert_string_equal(ch->person_id, b->muts[i].person_id);
+		/* Left empty by the client, filled by the server from the authenticated author. */
+		assert_string_equal(ch->team_id, TEAM_A);
+		assert_string_equal(ch->author_id, f->a.professional_id);
+	}
+
+	/* From the last cursor there is nothing more. */
+	assert_int_equal(veille_pull(f->b.c, cs.cursor, 30, NULL, NULL, &next, &has_more), 0);
+	assert_false(has_more);
+	hx_changes_free(&cs);
+
+	/* C, of another structure, sees none of it. */
+	pull_from_start(&f->c, 0, &cs);
+	assert_int_equal(cs.n, 0);
+	assert_int_equal(cs.pages, 1);
+	hx_changes_free(&cs);
+	hx_batch_free(b);
+}
+
+/*
+ * One push of five ops by A: ops 1 and 3 name another team_id / another professional as
+ * author (REJECTED FORBIDDEN); ops 0, 2 and 4 (4 names A's own team explicitly) are applied.
+ * B sees exactly the three applied; C, whose team op 1 named, sees nothing.
+ */
+static void test_foreign_team_or_author_rejected_others_applied(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_batch *b = hx_batch_new(5, NULL, "batch with forged ops");
+	struct hx_changes cs;
+
+	assert_non_null(b);
+	b->muts[1].e.team_id = TEAM_C;
+	b->muts[3].e.author_id = f->c.professional_id;
+	b->muts[4].e.team_id = TEAM_A;
+	assert_int_equal(hx_push(&f->a, b), 0);
+	assert_int_equal(b->res[0].status, APPLIED);
+	assert_int_equal(b->res[1].status, REJECTED);
+	assert_int_equal(b->res[1].code, FORBIDDEN);
+	assert_int_equal(b->res[2].status, APPLIED);
+	assert_int_equal(b->res[3].status, REJECTED);
+	assert_int_equal(b->res[3].code, FORBIDDEN);
+	assert_int_equal(b->res[4].status, APPLIED);
+
+	pull_from_start(&f->b, 0, &cs);
+	assert_int_equal(cs.n, 3);
+	assert_non_null(hx_changes_find(&cs, b->muts[0].record_id, 1));
+	assert_null(hx_changes_find(&cs, b->muts[1].record_id, 0));
+	assert_non_null(hx_changes_find(&cs, b->muts[2].record_id, 1));
+	assert_null(hx_changes_find(&cs, b->muts[3].record_id, 0));
+	assert_non_null(hx_changes_find(&cs, b->muts[4].record_id, 1));
+	hx_changes_free(&cs);
+
+	pull_from_start(&f->c, 0, &cs);
+	assert_int_equal(cs.n, 0);
+	hx_changes_free(&cs);
+	hx_batch_free(b);
+}
+
+/* A mutation of record_id (about person), based on base. */
+static void mut_on(struct hx_mut *x, const char *record_id, const char *person, uint64_t base,
+		   const char *note)
+{
+	assert_int_equal(hx_mut_init(x, person, note), 0);
+	snprintf(x->record_id, sizeof x->record_id, "%s", record_id);
+	x->m.base_version = base;
+}
+
+static struct veille_op_result push_one(struct hx_device *d, struct hx_mut *x)
+{
+	Veille__V1__Mutation *m = &x->m;
+	struct veille_op_result r;
+
+	assert_int_equal(veille_push(d->c, &m, 1, &r), 0);
+	return r;
+}
+
+/*
+ * Versions of one record: A creates it (v1), corrects it on base 1 (v2); another correction
+ * still based on 1 is a CONFLICT naming v2, and so is one based on a version that never
+ * existed (7). B, same team, corrects on base 2 (v3). C, another structure, is FORBIDDEN to
+ * touch it. A correction of a record that does not exist (base 1) is a CONFLICT at 0.
+ */
+static void test_corrections_and_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut create, fix, stale, future, team_fix, foreign, ghost;
+	struct veille_op_result r;
+	struct hx_changes cs;
+	const struct hx_change *ch;
+	char ghost_id[33];
+
+	assert_int_equal(hx_mut_init(&create, NULL, "first note"), 0);
+	r = push_one(&f->a, &create);
+	assert_int_equal(r.status, APPLIED);
+	assert_int_equal(r.version, 1);
+
+	mut_on(&fix, create.record_id, create.person_id, 1, "corrected note");
+	r = push_one(&f->a, &fix);
+	assert_int_equal(r.status, APPLIED);
+	assert_int_equal(r.version, 2);
+
+	mut_on(&stale, create.record_id, create.person_id, 1, "stale correction");
+	r = push_one(&f->a, &stale);
+	assert_int_equal(r.status, CONFLICT);
+	assert_int_equal(r.version, 2);
+
+	mut_on(&future, create.record_id, create.person_id, 7, "from the future");
+	r = push_one(&f->a, &future);
+	assert_int_equal(r.status, CONFLICT);
+	assert_int_equal(r.version, 2);
+
+	mut_on(&team_fix, create.record_id, create.person_id, 2, "completed by a colleague");
+	r = push_one(&f->b, &team_fix);
+	assert_int_equal(r.status, APPLIED);
+	assert_int_equal(r.version, 3);
+
+	mut_on(&foreign, create.record_id, create.person_id, 3, "written by another structure");
+	r = push_one(&f->c, &foreign);
+	assert_int_equal(r.status, REJECTED);
+	assert_int_equal(r.code, FORBIDDEN);
+
+	assert_int_equal(veille_new_record_id(ghost_id), 0);
+	mut_on(&ghost, ghost_id, NULL, 1, "correction of nothing");
+	r = push_one(&f->a, &ghost);
+	assert_int_equal(r.status, CONFLICT);
+	assert_int_equal(r.version, 0);
+
+	/* B's feed holds the three versions, in order, with their own notes and authors. */
+	pull_from_start(&f->b, 0, &cs);
+	assert_int_equal(cs.n, 3);
+	ch = hx_changes_find(&cs, create.record_id, 1);
+	assert_non_null(ch);
+	assert_string_equal(ch->note, "first note");
+	ch = hx_changes_find(&cs, create.record_id, 2);
+	assert_non_null(ch);
+	assert_string_equal(ch->note, "corrected note");
+	assert_string_equal(ch->author_id, f->a.professional_id);
+	ch = hx_changes_find(&cs, create.record_id, 3);
+	assert_non_null(ch);
+	assert_string_equal(ch->note, "completed by a colleague");
+	assert_string_equal(ch->author_id, f->b.professional_id);
+	assert_true(cs.v[0].seq < cs.v[1].seq && cs.v[1].seq < cs.v[2].seq);
+	hx_changes_free(&cs);
+
+	pull_from_start(&f->c, 0, &cs);
+	assert_int_equal(cs.n, 0);
+	hx_changes_free(&cs);
+
+	hx_mut_free(&create);
+	hx_mut_free(&fix);
+	hx_mut_free(&stale);
+	hx_mut_free(&future);
+	hx_mut_free(&team_fix);
+	hx_mut_free(&foreign);
+	hx_mut_free(&ghost);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_push_100_dedup_and_paged_pull, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_team_or_author_rejected_others_applied,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrections_and_conflicts, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("integration_sync", tests, NULL, NULL);
+}
