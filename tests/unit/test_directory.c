@@ -13,33 +13,6 @@
 #include "directory.h"
 #include "unit.h"
 
-struct fixture {
-	struct unit_store *u;
-	struct store_txn *t;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->u = unit_store_new();
-	assert_int_equal(store_begin(f->u->st, 1, &f->t), STORE_OK);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_abort(f->t);
-	unit_store_free(f->u);
-	free(f);
-	return 0;
-}
-
 static void add_structure(struct store_txn *t, const char *id, const char *name)
 {
 	Veille__Store__V1__Structure s = VEILLE__STORE__V1__STRUCTURE__INIT;
@@ -65,7 +38,7 @@ static void add_professional(struct store_txn *t, const char *id, const char *st
 
 static void test_structure_add_get_duplicate(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	Veille__Store__V1__Structure s = VEILLE__STORE__V1__STRUCTURE__INIT;
 	Veille__Store__V1__Structure *got = NULL;
 
@@ -95,7 +68,7 @@ static void test_structure_add_get_duplicate(void **state)
 
 static void test_professional_add_unknown_structure(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	Veille__Store__V1__Professional p = VEILLE__STORE__V1__PROFESSIONAL__INIT;
 	Veille__Store__V1__Professional *got = NULL;
 
@@ -110,7 +83,7 @@ static void test_professional_add_unknown_structure(void **state)
 
 static void test_professional_add_get_put(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	Veille__Store__V1__Professional *got = NULL;
 
 	add_structure(f->t, "maraude-13", "Maraude Paris 13");
@@ -134,7 +107,7 @@ static void test_professional_add_get_put(void **state)
 
 static void test_device_put_get(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	Veille__Store__V1__Device d = VEILLE__STORE__V1__DEVICE__INIT;
 	Veille__Store__V1__Device *got = NULL;
 	uint8_t id[16], pk[32];
@@ -172,7 +145,7 @@ static int count_visit(const ProtobufCMessage *msg, void *arg)
 
 static void test_list_in_key_order(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	char order[128] = "";
 
 	add_structure(f->t, "siao-75", "SIAO de Paris");
@@ -187,7 +160,7 @@ static void test_list_in_key_order(void **state)
 
 static void test_pairing_create_redeem(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	char code[16], pro[65] = "";
 
 	add_structure(f->t, "maraude-13", "Maraude Paris 13");
@@ -200,7 +173,7 @@ static void test_pairing_create_redeem(void **state)
 
 static void test_pairing_single_use(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct store_txn *t;
 	char code[16], pro[65];
 
@@ -220,7 +193,7 @@ static void test_pairing_single_use(void **state)
 
 static void test_pairing_expiry(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	char a[16], b[16], pro[65];
 
 	add_structure(f->t, "maraude-13", "Maraude Paris 13");
@@ -237,7 +210,7 @@ static void test_pairing_expiry(void **state)
 
 static void test_pairing_typed_loosely(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	char code[16], typed[32], pro[65] = "";
 	size_t o = 0;
 
@@ -255,7 +228,7 @@ static void test_pairing_typed_loosely(void **state)
 
 static void test_pairing_unknown_codes(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	char code[16], pro[65];
 
 	add_structure(f->t, "maraude-13", "Maraude Paris 13");
@@ -348,7 +321,7 @@ static void test_id_valid(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, unit_txn_setup, unit_txn_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_structure_add_get_duplicate),
 		T(test_professional_add_unknown_structure),

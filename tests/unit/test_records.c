@@ -32,33 +32,6 @@ static const struct records_actor ACTOR_B = {DEV_B, "alex", "accueil-1"};
 #define PERSON_X "0123456789abcdef0123456789abcdef"
 #define PERSON_Y "fedcba9876543210fedcba9876543210"
 
-struct fixture {
-	struct unit_store *u;
-	struct store_txn *t;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->u = unit_store_new();
-	assert_int_equal(store_begin(f->u->st, 1, &f->t), STORE_OK);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_abort(f->t);
-	unit_store_free(f->u);
-	free(f);
-	return 0;
-}
-
 /* A mutation with its encounter, valid unless a test changes it. */
 struct mut {
 	Veille__V1__Mutation m;
@@ -80,7 +53,7 @@ static void mut_init(struct mut *x, uint64_t counter, const char *record_id, uin
 	x->m.encounter = &x->e;
 }
 
-static struct records_result apply(struct fixture *f, const struct records_actor *a,
+static struct records_result apply(struct unit_txn *f, const struct records_actor *a,
 				   const struct mut *x)
 {
 	struct records_result res;
@@ -90,7 +63,7 @@ static struct records_result apply(struct fixture *f, const struct records_actor
 }
 
 /* Applies a fresh valid op and expects it APPLIED at version. */
-static void apply_ok(struct fixture *f, const struct records_actor *a, uint64_t counter,
+static void apply_ok(struct unit_txn *f, const struct records_actor *a, uint64_t counter,
 		     const char *record_id, uint64_t base, const char *person_id)
 {
 	struct mut x;
@@ -102,7 +75,7 @@ static void apply_ok(struct fixture *f, const struct records_actor *a, uint64_t 
 	assert_int_equal(r.version, base + 1);
 }
 
-static void expect_rejected(struct fixture *f, const struct records_actor *a, const struct mut *x,
+static void expect_rejected(struct unit_txn *f, const struct records_actor *a, const struct mut *x,
 			    int code)
 {
 	struct records_result r = apply(f, a, x);
@@ -116,7 +89,7 @@ static void expect_rejected(struct fixture *f, const struct records_actor *a, co
 
 static void test_create_then_duplicate(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 	struct records_result r;
 
@@ -137,7 +110,7 @@ static void test_create_then_duplicate(void **state)
 
 static void test_same_counter_other_device_is_not_duplicate(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 
 	apply_ok(f, &ACTOR_A, 1, REC_1, 0, PERSON_X);
 	apply_ok(f, &ACTOR_B, 1, REC_2, 0, PERSON_X);
@@ -145,7 +118,7 @@ static void test_same_counter_other_device_is_not_duplicate(void **state)
 
 static void test_counter_backwards_rejected(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 
 	apply_ok(f, &ACTOR_A, 5, REC_1, 0, PERSON_X);
@@ -158,7 +131,7 @@ static void test_counter_backwards_rejected(void **state)
 
 static void test_counter_zero_rejected(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 
 	/* Bad input: op_counter 0 (counters start at 1). */
@@ -168,7 +141,7 @@ static void test_counter_zero_rejected(void **state)
 
 static void test_correction_and_conflict(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 	struct records_result r;
 
@@ -199,7 +172,7 @@ static void test_correction_and_conflict(void **state)
 
 static void test_bad_ids_rejected(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 
 	/* Bad input: record_id in upper case. */
@@ -223,7 +196,7 @@ static void test_bad_ids_rejected(void **state)
 
 static void test_bad_fields_rejected(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 	Veille__V1__Need need_bad[2] = {VEILLE__V1__NEED__NEED_FOOD, (Veille__V1__Need)99};
 	Veille__V1__Need need_zero[1] = {VEILLE__V1__NEED__NEED_UNSPECIFIED};
@@ -266,7 +239,7 @@ static void test_bad_fields_rejected(void **state)
 
 static void test_other_structure_forbidden(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct mut x;
 
 	/* Bad input: team_id naming another structure than the author's. */
@@ -319,7 +292,7 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 	return 0;
 }
 
-static int pull(struct fixture *f, const char *structure, uint64_t cursor, uint32_t limit,
+static int pull(struct unit_txn *f, const char *structure, uint64_t cursor, uint32_t limit,
 		size_t budget, struct pulled *p, uint64_t *next, int *more)
 {
 	uint8_t aud[RECORDS_AUDIENCE_BYTES];
@@ -330,7 +303,7 @@ static int pull(struct fixture *f, const char *structure, uint64_t cursor, uint3
 }
 
 /* A writes REC_1, REC_2, REC_3, B writes REC_4, A corrects REC_1. */
-static void write_feed(struct fixture *f)
+static void write_feed(struct unit_txn *f)
 {
 	apply_ok(f, &ACTOR_A, 1, REC_1, 0, PERSON_X);
 	apply_ok(f, &ACTOR_A, 2, REC_2, 0, PERSON_Y);
@@ -341,7 +314,7 @@ static void write_feed(struct fixture *f)
 
 static void test_pull_in_order(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct pulled p;
 	uint64_t next = 99, last;
 	int more = -1;
@@ -374,7 +347,7 @@ static void test_pull_in_order(void **state)
 
 static void test_pull_limit_and_cursor(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct pulled p;
 	uint64_t next, first_next;
 	int more;
@@ -405,7 +378,7 @@ static void test_pull_limit_and_cursor(void **state)
 
 static void test_pull_byte_budget(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct pulled p;
 	uint64_t next;
 	int more;
@@ -420,7 +393,7 @@ static void test_pull_byte_budget(void **state)
 
 static void test_pull_other_audience_sees_nothing_of_ours(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct pulled p;
 	uint64_t next;
 	int more;
@@ -439,7 +412,7 @@ static void test_pull_other_audience_sees_nothing_of_ours(void **state)
 
 static void test_audience(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	uint8_t a1[RECORDS_AUDIENCE_BYTES], a2[RECORDS_AUDIENCE_BYTES], b[RECORDS_AUDIENCE_BYTES];
 
 	records_audience(f->t, "maraude-13", a1);
@@ -449,7 +422,7 @@ static void test_audience(void **state)
 	assert_memory_not_equal(a1, b, sizeof(a1));
 }
 
-static void shred(struct fixture *f, const char *person_hex)
+static void shred(struct unit_txn *f, const char *person_hex)
 {
 	uint8_t pid[STORE_ID_BYTES];
 
@@ -459,7 +432,7 @@ static void shred(struct fixture *f, const char *person_hex)
 
 static void test_pull_skips_shredded_person(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct pulled p;
 	uint64_t next;
 	int more;
@@ -475,7 +448,7 @@ static void test_pull_skips_shredded_person(void **state)
 }
 
 /* store_get of one record version, for its error code. */
-static int get_record(struct fixture *f, const char *record_id, uint64_t version)
+static int get_record(struct unit_txn *f, const char *record_id, uint64_t version)
 {
 	uint8_t key[STORE_ID_BYTES + 8];
 	struct store_buf b = {0};
@@ -494,7 +467,7 @@ static int get_record(struct fixture *f, const char *record_id, uint64_t version
  * copied with the plain API so no raw LMDB is needed). */
 static void test_pull_forged_record_is_an_error(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	uint8_t k1[STORE_ID_BYTES + 8], k2[STORE_ID_BYTES + 8], *copy;
 	const void *v;
 	size_t vlen;
@@ -536,7 +509,7 @@ static void test_pull_forged_record_is_an_error(void **state)
  * queued before the erasure) is rejected, and the feed still pulls, without the erased records. */
 static void test_pull_after_shred_and_rewrite(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_txn *f = *state;
 	struct pulled p;
 	struct mut x;
 	uint64_t next;
@@ -572,7 +545,7 @@ static void test_parse_id(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, unit_txn_setup, unit_txn_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_create_then_duplicate),
 		T(test_same_counter_other_device_is_not_duplicate),

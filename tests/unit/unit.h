@@ -121,4 +121,33 @@ static inline void unit_store_free(struct unit_store *u)
 	free(u);
 }
 
+/* A fresh store with one write transaction open, which teardown aborts: for tests of the
+ * modules that work inside a caller's transaction (directory, records). */
+struct unit_txn {
+	struct unit_store *u;
+	struct store_txn *t;
+};
+
+static inline int unit_txn_setup(void **state)
+{
+	struct unit_txn *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->u = unit_store_new();
+	assert_int_equal(store_begin(f->u->st, 1, &f->t), STORE_OK);
+	*state = f;
+	return 0;
+}
+
+static inline int unit_txn_teardown(void **state)
+{
+	struct unit_txn *f = *state;
+
+	store_abort(f->t);
+	unit_store_free(f->u);
+	free(f);
+	return 0;
+}
+
 #endif
