@@ -210,13 +210,13 @@ out:
 		codec_stored_free(&st->base);
 }
 
-int auth_still_active(struct session *s, uint64_t request_id, struct store_txn *t)
+int auth_device_active(struct store_txn *t, const uint8_t device_id[16])
 {
 	Veille__Store__V1__Device *d = NULL;
 	Veille__Store__V1__Professional *p = NULL;
 	int rc, active;
 
-	rc = directory_device_get(t, s->device_id, &d);
+	rc = directory_device_get(t, device_id, &d);
 	if (rc == STORE_OK)
 		rc = directory_professional_get(t, d->professional_id, &p);
 	active = rc == STORE_OK && d->revoked_at_ms == 0 && p->revoked_at_ms == 0;
@@ -224,7 +224,14 @@ int auth_still_active(struct session *s, uint64_t request_id, struct store_txn *
 		codec_stored_free(&d->base);
 	if (p)
 		codec_stored_free(&p->base);
-	if (active)
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		return -rc;
+	return active;
+}
+
+int auth_still_active(struct session *s, uint64_t request_id, struct store_txn *t)
+{
+	if (auth_device_active(t, s->device_id) == 1)
 		return 0;
 	log_info("auth: refused revoked device from %s", s->peer);
 	session_fail(s, request_id, VEILLE_ERR(DEVICE_REVOKED), "device or professional revoked",

@@ -30,6 +30,10 @@ void auth_on_hello(struct session *s, const Veille__V1__Envelope *env);
 void auth_on_proof(struct session *s, const Veille__V1__Envelope *env);
 void auth_on_enrol(struct session *s, const Veille__V1__Envelope *env);
 
+/* 1 if the device and its professional exist and are not revoked, 0 if not, or a negative
+ * STORE_* code on a storage failure. */
+int auth_device_active(struct store_txn *t, const uint8_t device_id[16]);
+
 /* Checks, within a request, that the session's device and professional are still active.
  * Returns 0, or -1 after failing the session with DEVICE_REVOKED (close 1008). */
 int auth_still_active(struct session *s, uint64_t request_id, struct store_txn *t);

@@ -156,6 +156,24 @@ static int check_encounter(const Veille__V1__Encounter *e, struct codec_error *e
 	return 0;
 }
 
+static int check_person(const Veille__V1__Person *p, struct codec_error *err)
+{
+	if (p->n_fields > CODEC_MAX_LIST)
+		FAIL(LIMIT_EXCEEDED, "more than 16 person fields");
+	if (check_str(p->team_id, CODEC_MAX_ID, "team_id too long", err))
+		return -1;
+	for (size_t i = 0; i < p->n_fields; i++) {
+		const Veille__V1__PersonFieldValue *f = p->fields[i];
+
+		if (f->hlc && f->hlc->device_id.len > 16)
+			FAIL(LIMIT_EXCEEDED, "hlc device_id over 16 bytes");
+		if (f->value_case == VEILLE__V1__PERSON_FIELD_VALUE__VALUE_TEXT &&
+		    check_str(f->text, CODEC_MAX_NOTE, "person field text over 4096 bytes", err))
+			return -1;
+	}
+	return 0;
+}
+
 static int check_push(const Veille__V1__PushRequest *p, struct codec_error *err)
 {
 	if (p->n_mutations == 0)
@@ -170,6 +188,11 @@ static int check_push(const Veille__V1__PushRequest *p, struct codec_error *err)
 		if (m->record_case == VEILLE__V1__MUTATION__RECORD_ENCOUNTER &&
 		    check_encounter(m->encounter, err))
 			return -1;
+		if (m->record_case == VEILLE__V1__MUTATION__RECORD_PERSON &&
+		    check_person(m->person, err))
+			return -1;
+		if (m->device_id.len > 16)
+			FAIL(LIMIT_EXCEEDED, "device_id over 16 bytes");
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* veilled: the veille sync server. Wires config, keys, store and transport together, then
  * runs the event loop until SIGINT or SIGTERM, and closes the store cleanly. */
+#include "commit.h"
 #include "config.h"
 #include "keyring.h"
 #include "log.h"
@@ -17,6 +18,11 @@
 #include <sys/stat.h>
 
 static struct transport *running;
+
+static void after_pass(void *arg)
+{
+	commit_flush(arg);
+}
 
 static void on_signal(int sig)
 {
@@ -114,13 +120,15 @@ int main(int argc, char **argv)
 	log_info("listening on ws://%s%s%s:%d/sync (web: %s)", strchr(srv.cfg.host, ':') ? "[" : "",
 		 srv.cfg.host, strchr(srv.cfg.host, ':') ? "]" : "", transport_port(srv.tp),
 		 srv.cfg.web_dir);
-	transport_run(srv.tp);
+	transport_run(srv.tp, after_pass, &srv);
 	running = NULL;
 	log_info("shutting down");
+	commit_flush(&srv); /* what was received is applied; the answers may not reach clients */
 	status = 0;
 out:
 	running = NULL;
 	transport_free(srv.tp);
+	commit_drop_all(&srv);
 	ratelimit_free(srv.rl);
 	store_close(srv.store);
 	keyring_free(srv.kr);

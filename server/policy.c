@@ -11,6 +11,8 @@ int policy_may_see(const char *structure_id, int role, const Veille__Store__V1__
 	switch (rv->record_case) {
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER:
 		return strcmp(rv->encounter->team_id, structure_id) == 0;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON:
+		return strcmp(rv->person->team_id, structure_id) == 0;
 	default:
 		return 0;
 	}

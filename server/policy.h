@@ -2,7 +2,8 @@
  *
  * Pure: no I/O. Every path that sends record data (pull today; live push and exports later)
  * calls it per record and per recipient. The rule of this version: a professional sees the
- * records written by their own structure (the team that met the person), and nobody else's.
+ * records written by their own structure (the team that met the person, or that created the
+ * person's profile), and nobody else's.
  * Superviseurs, administrateurs and the préfet's services see no personal records. The
  * shared-secrecy table (care circles, DECISION/HEALTH/IDENTITY classes) replaces this rule in
  * a later version; docs/access-rules.md will print it. */

@@ -9,6 +9,7 @@
 
 #define HEAD_BYTES (8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES)
 #define REF_BYTES (STORE_ID_BYTES + 8)
+#define OP_BYTES (REF_BYTES + 2)
 #define FUTURE_SLACK_MS (24ull * 3600 * 1000) /* device clocks drift; a day is plausible */
 
 int records_parse_id(const char *hex, uint8_t out[STORE_ID_BYTES])
@@ -46,8 +47,9 @@ static int geohash_valid(const char *g)
 	return 1;
 }
 
-/* Domain checks on an encounter; NULL if acceptable, else the reason. Fills team and author
- * from the actor when the client left them empty (the caller owns e). */
+/* ---- encounters ---- */
+
+/* Domain checks on an encounter; NULL if acceptable, else the reason (and *code). */
 static const char *check_encounter(const Veille__V1__Encounter *e, const struct records_actor *a,
 				   uint64_t now_ms, int *code)
 {
@@ -81,14 +83,123 @@ static const char *check_encounter(const Veille__V1__Encounter *e, const struct 
 	return NULL;
 }
 
-/* Writes the new version and every index that points at it. */
+/* ---- persons: per-field last writer wins on the Hlc ---- */
+
+/* The value kind each field takes: 't'ext, 'n'umber, 'f'lag. */
+static char field_kind(int field)
+{
+	switch (field) {
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_GIVEN_NAME:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_FAMILY_NAME:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_NICKNAME:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_SITUATION:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_LANGUAGES: return 't';
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_BIRTH_YEAR:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_ADULTS:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_CHILDREN: return 'n';
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_REDUCED_MOBILITY:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL: return 'f';
+	}
+	return 0;
+}
+
+int records_hlc_cmp(const Veille__V1__Hlc *x, const Veille__V1__Hlc *y)
+{
+	size_t n;
+	int c;
+
+	if (x->wall_ms != y->wall_ms)
+		return x->wall_ms < y->wall_ms ? -1 : 1;
+	if (x->counter != y->counter)
+		return x->counter < y->counter ? -1 : 1;
+	n = x->device_id.len < y->device_id.len ? x->device_id.len : y->device_id.len;
+	c = n ? memcmp(x->device_id.data, y->device_id.data, n) : 0;
+	if (c)
+		return c < 0 ? -1 : 1;
+	return (x->device_id.len > y->device_id.len) - (x->device_id.len < y->device_id.len);
+}
+
+static const char *check_person(const Veille__V1__Person *p, const struct records_actor *a,
+				uint64_t now_ms, int *code)
+{
+	unsigned seen = 0;
+
+	*code = VEILLE_ERR(INVALID_ARGUMENT);
+	if (p->team_id[0] && strcmp(p->team_id, a->structure_id) != 0) {
+		*code = VEILLE_ERR(FORBIDDEN);
+		return "team_id is not the author's structure";
+	}
+	if (p->n_fields == 0)
+		return "a person mutation changes at least one field";
+	for (size_t i = 0; i < p->n_fields; i++) {
+		const Veille__V1__PersonFieldValue *f = p->fields[i];
+		char kind = field_kind(f->field);
+
+		if (!kind)
+			return "unknown person field";
+		if (seen & (1u << f->field))
+			return "a field appears twice";
+		seen |= 1u << f->field;
+		if (!f->hlc || f->hlc->wall_ms == 0)
+			return "every field needs its hlc stamp";
+		if (f->hlc->device_id.len != 16 || memcmp(f->hlc->device_id.data, a->device_id, 16)) {
+			*code = VEILLE_ERR(FORBIDDEN);
+			return "hlc device_id is not the pushing device";
+		}
+		if (f->hlc->wall_ms > now_ms + FUTURE_SLACK_MS)
+			return "hlc wall_ms is more than a day ahead";
+		if (f->cleared)
+			continue;
+		if ((kind == 't' && f->value_case != VEILLE__V1__PERSON_FIELD_VALUE__VALUE_TEXT) ||
+		    (kind == 'n' && f->value_case != VEILLE__V1__PERSON_FIELD_VALUE__VALUE_NUMBER) ||
+		    (kind == 'f' && f->value_case != VEILLE__V1__PERSON_FIELD_VALUE__VALUE_FLAG))
+			return "value of the wrong kind for this field";
+		if (kind == 't' && f->field != VEILLE__V1__PERSON_FIELD__PERSON_FIELD_SITUATION &&
+		    strlen(f->text) > 256)
+			return "text over 256 bytes";
+		if (kind == 'n' && (f->number < 0 || f->number > 2200))
+			return "number out of range";
+	}
+	return NULL;
+}
+
+/* Merges incoming fields into current (either may be NULL) into out->fields, pointing at
+ * the winning values (borrowed from both). Returns the number of fields incoming won. */
+static size_t merge_person(const Veille__V1__Person *current, const Veille__V1__Person *incoming,
+			   Veille__V1__PersonFieldValue **out, size_t *n_out)
+{
+	size_t n = 0, won = 0;
+
+	if (current)
+		for (size_t i = 0; i < current->n_fields && n < CODEC_MAX_LIST; i++)
+			out[n++] = current->fields[i];
+	for (size_t i = 0; i < incoming->n_fields; i++) {
+		Veille__V1__PersonFieldValue *f = incoming->fields[i];
+		size_t k;
+
+		for (k = 0; k < n && out[k]->field != f->field; k++)
+			;
+		if (k == n && n < CODEC_MAX_LIST) {
+			out[n++] = f;
+			won++;
+		} else if (k < n && records_hlc_cmp(f->hlc, out[k]->hlc) > 0) {
+			out[k] = f;
+			won++;
+		}
+	}
+	*n_out = n;
+	return won;
+}
+
+/* ---- writing ---- */
+
+/* Writes a new version (common fields of rv set here) and the head and feed entries. */
 static int write_version(struct store_txn *t, const struct records_actor *a,
 			 const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
-			 const uint8_t pid[STORE_ID_BYTES], uint64_t version, uint64_t now_ms)
+			 const uint8_t pid[STORE_ID_BYTES], uint64_t version, uint64_t now_ms,
+			 Veille__Store__V1__RecordVersion *rv)
 {
-	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
-	Veille__V1__Encounter enc = *m->encounter;
-	uint8_t key[REF_BYTES], head[HEAD_BYTES], fkey[RECORDS_AUDIENCE_BYTES + 8], okey[24];
+	uint8_t key[REF_BYTES], head[HEAD_BYTES], fkey[RECORDS_AUDIENCE_BYTES + 8];
 	uint8_t *buf = NULL;
 	size_t len;
 	uint64_t seq;
@@ -97,18 +208,14 @@ static int write_version(struct store_txn *t, const struct records_actor *a,
 	rc = store_next_counter(t, "seq", &seq);
 	if (rc != STORE_OK)
 		return rc;
-	enc.team_id = (char *)a->structure_id;
-	enc.author_id = (char *)a->professional_id;
-	rv.record_id = m->record_id;
-	rv.version = version;
-	rv.seq = seq;
-	rv.op_device_id.data = (uint8_t *)a->device_id;
-	rv.op_device_id.len = 16;
-	rv.op_counter = m->op_counter;
-	rv.stored_at_ms = now_ms;
-	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
-	rv.encounter = &enc;
-	if (codec_pack(&rv.base, &buf, &len) != 0)
+	rv->record_id = m->record_id;
+	rv->version = version;
+	rv->seq = seq;
+	rv->op_device_id.data = (uint8_t *)a->device_id;
+	rv->op_device_id.len = 16;
+	rv->op_counter = m->op_counter;
+	rv->stored_at_ms = now_ms;
+	if (codec_pack(&rv->base, &buf, &len) != 0)
 		return STORE_ENOMEM;
 	memcpy(key, rid, STORE_ID_BYTES);
 	store_be64_put(key + STORE_ID_BYTES, version);
@@ -118,39 +225,197 @@ static int write_version(struct store_txn *t, const struct records_actor *a,
 	free(buf);
 	if (rc != STORE_OK)
 		return rc;
-
 	store_be64_put(head, version);
 	memcpy(head + 8, pid, STORE_ID_BYTES);
 	records_audience(t, a->structure_id, head + 8 + STORE_ID_BYTES);
 	memcpy(fkey, head + 8 + STORE_ID_BYTES, RECORDS_AUDIENCE_BYTES);
 	store_be64_put(fkey + RECORDS_AUDIENCE_BYTES, seq);
-	memcpy(okey, a->device_id, 16);
-	store_be64_put(okey + 16, m->op_counter);
 	if ((rc = store_put_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, head, sizeof(head), 0)) ||
-	    (rc = store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), key, sizeof(key), 0)) ||
-	    (rc = store_put_plain(t, STORE_DB_OPS, okey, sizeof(okey), key, sizeof(key), 0)) ||
-	    (rc = store_put_plain(t, STORE_DB_DEVICE_OPS, a->device_id, 16, okey + 16, 8, 0)))
+	    (rc = store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), key, sizeof(key), 0)))
 		return rc;
 	return STORE_OK;
+}
+
+/* Remembers an op's outcome, so that a resent op gets the same answer, and raises the device's
+ * highest counter. Value: record id (16) | version (8) | status (1) | code (1). */
+static int record_op(struct store_txn *t, const struct records_actor *a,
+		     const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
+		     const struct records_result *res)
+{
+	uint8_t okey[24], val[OP_BYTES];
+	int rc;
+
+	memcpy(okey, a->device_id, 16);
+	store_be64_put(okey + 16, m->op_counter);
+	memcpy(val, rid, STORE_ID_BYTES);
+	store_be64_put(val + STORE_ID_BYTES, res->version);
+	val[REF_BYTES] = (uint8_t)res->status;
+	val[REF_BYTES + 1] = (uint8_t)res->code;
+	rc = store_put_plain(t, STORE_DB_OPS, okey, sizeof(okey), val, sizeof(val), 0);
+	if (rc == STORE_OK)
+		rc = store_put_plain(t, STORE_DB_DEVICE_OPS, a->device_id, 16, okey + 16, 8, 0);
+	return rc;
+}
+
+/* The head of a record: current version (0 if none), person id, and whether the actor's
+ * structure owns it. Errors: storage errors. */
+static int load_head(struct store_txn *t, const struct records_actor *a,
+		     const uint8_t rid[STORE_ID_BYTES], uint64_t *version, uint8_t pid[STORE_ID_BYTES],
+		     int *owned)
+{
+	uint8_t aud[RECORDS_AUDIENCE_BYTES];
+	const void *val;
+	size_t vlen;
+	int rc = store_get_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, &val, &vlen);
+
+	*version = 0;
+	*owned = 1;
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK || vlen != HEAD_BYTES)
+		return rc == STORE_OK ? STORE_EFORGED : rc;
+	*version = store_be64_get(val);
+	memcpy(pid, (const uint8_t *)val + 8, STORE_ID_BYTES);
+	records_audience(t, a->structure_id, aud);
+	*owned = memcmp((const uint8_t *)val + 8 + STORE_ID_BYTES, aud, sizeof(aud)) == 0;
+	return STORE_OK;
+}
+
+static int apply_encounter(struct store_txn *t, const struct records_actor *a,
+			   const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
+			   uint64_t now_ms, struct records_result *res)
+{
+	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
+	Veille__V1__Encounter enc = *m->encounter;
+	uint8_t pid[STORE_ID_BYTES], head_pid[STORE_ID_BYTES];
+	uint64_t current;
+	const char *why;
+	int rc, code, owned;
+
+	why = check_encounter(m->encounter, a, now_ms, &code);
+	if (why)
+		return reject(res, code, why);
+	records_parse_id(m->encounter->person_id, pid);
+	rc = load_head(t, a, rid, &current, head_pid, &owned);
+	if (rc != STORE_OK)
+		return rc;
+	if (!owned)
+		return reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
+	if (current && memcmp(head_pid, pid, STORE_ID_BYTES) != 0)
+		return reject(res, VEILLE_ERR(INVALID_ARGUMENT), "a correction cannot change person_id");
+	if (m->base_version != current) {
+		res->status = VEILLE__V1__OP_STATUS__OP_STATUS_CONFLICT;
+		res->version = current;
+		return STORE_OK;
+	}
+	enc.team_id = (char *)a->structure_id;
+	enc.author_id = (char *)a->professional_id;
+	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
+	rv.encounter = &enc;
+	rc = write_version(t, a, m, rid, pid, current + 1, now_ms, &rv);
+	if (rc == STORE_ESHREDDED)
+		return reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
+	if (rc != STORE_OK)
+		return rc;
+	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
+	res->version = current + 1;
+	return STORE_OK;
+}
+
+/* Reads the merged profile of the current version (caller frees *out). */
+static int load_person(struct store_txn *t, const uint8_t rid[STORE_ID_BYTES], uint64_t version,
+		       Veille__Store__V1__RecordVersion **out)
+{
+	uint8_t key[REF_BYTES];
+	struct store_buf b = {0};
+	int rc;
+
+	memcpy(key, rid, STORE_ID_BYTES);
+	store_be64_put(key + STORE_ID_BYTES, version);
+	rc = store_get(t, STORE_DB_RECORDS, key, sizeof(key), &b);
+	if (rc == STORE_OK) {
+		*out = (Veille__Store__V1__RecordVersion *)codec_unpack(
+			&veille__store__v1__record_version__descriptor, b.data, b.len);
+		if (!*out || (*out)->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON)
+			rc = STORE_EFORGED;
+		if (rc != STORE_OK && *out) {
+			codec_stored_free(&(*out)->base);
+			*out = NULL;
+		}
+	}
+	store_buf_free(&b);
+	return rc;
+}
+
+static int apply_person(struct store_txn *t, const struct records_actor *a,
+			const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
+			uint64_t now_ms, struct records_result *res)
+{
+	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
+	Veille__Store__V1__RecordVersion *cur = NULL;
+	Veille__V1__Person merged = VEILLE__V1__PERSON__INIT;
+	Veille__V1__PersonFieldValue *fields[CODEC_MAX_LIST];
+	uint8_t head_pid[STORE_ID_BYTES];
+	uint64_t current;
+	const char *why;
+	size_t won;
+	int rc, code, owned;
+
+	why = check_person(m->person, a, now_ms, &code);
+	if (why)
+		return reject(res, code, why);
+	rc = load_head(t, a, rid, &current, head_pid, &owned);
+	if (rc != STORE_OK)
+		return rc;
+	if (!owned)
+		return reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
+	if (current && (rc = load_person(t, rid, current, &cur)) != STORE_OK)
+		return rc == STORE_ESHREDDED
+			       ? reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased")
+			       : rc;
+	won = merge_person(cur ? cur->person : NULL, m->person, fields, &merged.n_fields);
+	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
+	res->version = current;
+	if (won == 0)
+		goto out; /* every field lost to a newer stamp: nothing to write */
+	merged.fields = fields;
+	merged.team_id = cur ? cur->person->team_id : (char *)a->structure_id;
+	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
+	rv.person = &merged;
+	rc = write_version(t, a, m, rid, rid, current + 1, now_ms, &rv);
+	if (rc == STORE_ESHREDDED)
+		rc = reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
+	else if (rc == STORE_OK)
+		res->version = current + 1;
+out:
+	if (cur)
+		codec_stored_free(&cur->base);
+	return rc;
 }
 
 int records_apply(struct store_txn *t, const struct records_actor *a,
 		  const Veille__V1__Mutation *m, uint64_t now_ms, struct records_result *res)
 {
-	uint8_t okey[24], rid[STORE_ID_BYTES], pid[STORE_ID_BYTES], aud[RECORDS_AUDIENCE_BYTES];
+	uint8_t okey[24], rid[STORE_ID_BYTES] = {0};
 	const void *val;
 	size_t vlen;
-	uint64_t current = 0;
-	const char *why;
-	int rc, code;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memcpy(okey, a->device_id, 16);
 	store_be64_put(okey + 16, m->op_counter);
 	rc = store_get_plain(t, STORE_DB_OPS, okey, sizeof(okey), &val, &vlen);
-	if (rc == STORE_OK && vlen == REF_BYTES) {
-		res->status = VEILLE__V1__OP_STATUS__OP_STATUS_DUPLICATE;
-		res->version = store_be64_get((const uint8_t *)val + STORE_ID_BYTES);
+	if (rc == STORE_OK && vlen == OP_BYTES) {
+		/* A resent op: the first answer again, never a second application. */
+		const uint8_t *v = val;
+
+		res->version = store_be64_get(v + STORE_ID_BYTES);
+		res->status = v[REF_BYTES];
+		res->code = v[REF_BYTES + 1];
+		if (res->status == VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED)
+			res->status = VEILLE__V1__OP_STATUS__OP_STATUS_DUPLICATE;
+		else if (res->status == VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED)
+			res->reason = "refused when first received";
 		return STORE_OK;
 	}
 	if (rc != STORE_ENOTFOUND)
@@ -159,45 +424,42 @@ int records_apply(struct store_txn *t, const struct records_actor *a,
 		return reject(res, VEILLE_ERR(INVALID_ARGUMENT), "op_counter must start at 1");
 	rc = store_get_plain(t, STORE_DB_DEVICE_OPS, a->device_id, 16, &val, &vlen);
 	if (rc == STORE_OK && vlen == 8 && store_be64_get(val) >= m->op_counter)
-		return reject(res, VEILLE_ERR(INVALID_ARGUMENT), "op_counter went backwards");
+		return reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+			      "op_counter went backwards (device state lost: enrol again)");
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 		return rc;
-	if (m->record_case != VEILLE__V1__MUTATION__RECORD_ENCOUNTER)
-		return reject(res, VEILLE_ERR(INVALID_ARGUMENT), "unknown record kind");
-	if (records_parse_id(m->record_id, rid) != 0)
-		return reject(res, VEILLE_ERR(INVALID_ARGUMENT),
-			      "record_id must be 32 lowercase hex characters");
-	why = check_encounter(m->encounter, a, now_ms, &code);
-	if (why)
-		return reject(res, code, why);
-	records_parse_id(m->encounter->person_id, pid);
 
-	rc = store_get_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, &val, &vlen);
-	if (rc == STORE_OK && vlen == HEAD_BYTES) {
-		current = store_be64_get(val);
-		records_audience(t, a->structure_id, aud);
-		if (memcmp((const uint8_t *)val + 8 + STORE_ID_BYTES, aud, sizeof(aud)) != 0)
-			return reject(res, VEILLE_ERR(FORBIDDEN),
-				      "record belongs to another structure");
-		if (memcmp((const uint8_t *)val + 8, pid, STORE_ID_BYTES) != 0)
-			return reject(res, VEILLE_ERR(INVALID_ARGUMENT),
-				      "a correction cannot change person_id");
-	} else if (rc != STORE_ENOTFOUND) {
-		return rc == STORE_OK ? STORE_EFORGED : rc;
-	}
-	if (m->base_version != current) {
-		res->status = VEILLE__V1__OP_STATUS__OP_STATUS_CONFLICT;
-		res->version = current;
-		return STORE_OK;
-	}
-	rc = write_version(t, a, m, rid, pid, current + 1, now_ms);
-	if (rc == STORE_ESHREDDED)
-		return reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
+	if (m->device_id.len && (m->device_id.len != 16 || memcmp(m->device_id.data, a->device_id, 16)))
+		rc = reject(res, VEILLE_ERR(FORBIDDEN), "device_id is not the pushing device");
+	else if (records_parse_id(m->record_id, rid) != 0)
+		rc = reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+			    "record_id must be 32 lowercase hex characters");
+	else if (m->record_case == VEILLE__V1__MUTATION__RECORD_ENCOUNTER)
+		rc = apply_encounter(t, a, m, rid, now_ms, res);
+	else if (m->record_case == VEILLE__V1__MUTATION__RECORD_PERSON)
+		rc = apply_person(t, a, m, rid, now_ms, res);
+	else
+		rc = reject(res, VEILLE_ERR(INVALID_ARGUMENT), "unknown record kind");
 	if (rc != STORE_OK)
 		return rc;
-	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
-	res->version = current + 1;
-	return STORE_OK;
+	return record_op(t, a, m, rid, res);
+}
+
+int records_last_seq(struct store *st, uint64_t *out)
+{
+	struct store_txn *t;
+	const void *val;
+	size_t vlen;
+	int rc = store_begin(st, 0, &t);
+
+	*out = 0;
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_get_plain(t, STORE_DB_META, "seq", 3, &val, &vlen);
+	if (rc == STORE_OK && vlen == 8)
+		*out = store_be64_get(val);
+	store_abort(t);
+	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
 }
 
 struct pull_ctx {

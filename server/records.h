@@ -4,11 +4,14 @@
  *   RECORDS  record id | version  -> RecordVersion, sealed with the person's data key
  *   HEADS    record id            -> current version | person id | audience
  *   FEED     audience | seq       -> record id | version
- *   OPS      device id | counter  -> record id | version   (dedup: a replayed op is DUPLICATE)
- *   DEVICE_OPS device id          -> highest counter applied (counters must increase)
+ *   OPS      device id | counter  -> record id | version | status | code  (the op's outcome:
+ *            a resent op gets the same answer, DUPLICATE for one that was applied)
+ *   DEVICE_OPS device id          -> highest counter answered (counters must increase)
  * The audience is a keyed hash of the author's structure id: a pull scans only its audience's
  * slice of the feed, so its cost follows what the caller may see, not the size of the store.
- * Records are append-only: a correction is a new version based on the current one. */
+ * Events (encounters) are append-only: a correction is a new version based on the current one,
+ * any other base is CONFLICT. Person profiles merge field by field, the greater Hlc stamp wins
+ * (docs/sync.md); a merge that changes nothing writes nothing. */
 #ifndef VEILLE_RECORDS_H
 #define VEILLE_RECORDS_H
 
@@ -56,6 +59,13 @@ typedef int (*records_pull_fn)(Veille__Store__V1__RecordVersion *rv, void *arg);
 int records_pull(struct store_txn *t, const uint8_t audience[RECORDS_AUDIENCE_BYTES],
 		 uint64_t cursor, uint32_t limit, size_t byte_budget, records_pull_fn fn,
 		 void *arg, uint64_t *next_cursor, int *has_more);
+
+/* The newest sequence number committed (0 if none), in its own read transaction.
+ * Errors: storage errors. */
+int records_last_seq(struct store *st, uint64_t *out);
+
+/* Total order of Hlc stamps: wall_ms, then counter, then device_id bytewise. <0, 0, >0. */
+int records_hlc_cmp(const Veille__V1__Hlc *x, const Veille__V1__Hlc *y);
 
 /* Parses 32 lowercase hex characters into 16 bytes. Returns 0 or -1. */
 int records_parse_id(const char *hex, uint8_t out[STORE_ID_BYTES]);

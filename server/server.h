@@ -8,6 +8,9 @@
 
 #define SERVER_ID_BYTES 16
 
+struct commit_item;
+struct session;
+
 struct server {
 	struct config cfg;
 	struct keyring *kr;
@@ -15,6 +18,11 @@ struct server {
 	struct ratelimit *rl;
 	struct transport *tp;
 	uint8_t server_id[SERVER_ID_BYTES];
+	struct session *sessions; /* every live session; session.c keeps the list */
+	struct {
+		struct commit_item *head, **tail;
+		size_t ops; /* queued mutations, bounded by COMMIT_MAX_OPS */
+	} commits;          /* commit.c */
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include "auth.h"
+#include "commit.h"
 #include "frame.h"
 #include "log.h"
 #include "server.h"
@@ -24,13 +25,25 @@ struct session *session_new(struct server *srv, struct tconn *conn, const char *
 	s->conn = conn;
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->state = SESSION_CONNECTED;
+	s->next = srv->sessions;
+	if (s->next)
+		s->next->prev = s;
+	srv->sessions = s;
 	return s;
 }
 
 void session_free(struct session *s)
 {
-	if (s)
-		sodium_memzero(s, sizeof(*s));
+	if (!s)
+		return;
+	commit_forget_session(s->srv, s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->srv->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	sodium_memzero(s, sizeof(*s));
 	free(s);
 }
 
@@ -109,7 +122,9 @@ void session_on_message(struct session *s, const uint8_t *data, size_t len)
 		case VEILLE__V1__ENVELOPE__BODY_HELLO: auth_on_hello(s, env); break;
 		case VEILLE__V1__ENVELOPE__BODY_AUTH_PROOF: auth_on_proof(s, env); break;
 		case VEILLE__V1__ENVELOPE__BODY_ENROL: auth_on_enrol(s, env); break;
-		case VEILLE__V1__ENVELOPE__BODY_PUSH: sync_on_push(s, env); break;
+		case VEILLE__V1__ENVELOPE__BODY_PUSH:
+			commit_enqueue(s->srv, s, &msg); /* takes msg: applied after this pass */
+			break;
 		case VEILLE__V1__ENVELOPE__BODY_PULL: sync_on_pull(s, env); break;
 		default: /* codec_decode refuses server-to-client bodies */ break;
 		}

@@ -23,6 +23,7 @@ enum session_state {
 };
 
 struct session {
+	struct session *prev, *next; /* in srv->sessions */
 	struct server *srv;
 	struct tconn *conn;
 	char peer[64]; /* client address, for rate limits and logs */

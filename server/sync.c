@@ -1,12 +1,8 @@
-/* sync: see sync.h.
- *
- * A push is applied in one write transaction and answered only after it is committed, so an
- * APPLIED result always means "on disk". Group commit across sessions comes with the offline
- * sync work; for now each push is its own transaction. */
+/* sync: see sync.h. A pull reads in one short read transaction, which ends before the page is
+ * encoded, so a slow client never holds LMDB pages. */
 #include "sync.h"
 
 #include "auth.h"
-#include "clock.h"
 #include "log.h"
 #include "policy.h"
 #include "records.h"
@@ -20,80 +16,6 @@
 #define PULL_DEFAULT_LIMIT 500
 #define PULL_MAX_LIMIT 1000
 #define PULL_BYTE_BUDGET (512u << 10) /* keeps a page well under the 1 MiB frame cap */
-
-struct push_ctx {
-	struct session *s;
-	uint64_t request_id;
-	const Veille__V1__PushRequest *req;
-	struct records_result *results;
-	int revoked;
-};
-
-static int push_txn(struct store_txn *t, void *arg)
-{
-	struct push_ctx *c = arg;
-	struct records_actor a = {c->s->device_id, c->s->professional_id, c->s->structure_id};
-	uint64_t now = clock_now_ms();
-	int rc;
-
-	if (auth_still_active(c->s, c->request_id, t) != 0) {
-		c->revoked = 1;
-		return STORE_ENOTFOUND;
-	}
-	for (size_t i = 0; i < c->req->n_mutations; i++) {
-		rc = records_apply(t, &a, c->req->mutations[i], now, &c->results[i]);
-		if (rc != STORE_OK)
-			return rc;
-	}
-	return STORE_OK;
-}
-
-void sync_on_push(struct session *s, const Veille__V1__Envelope *env)
-{
-	const Veille__V1__PushRequest *req = env->push;
-	size_t n = req->n_mutations;
-	struct push_ctx c = {s, env->request_id, req, NULL, 0};
-	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
-	Veille__V1__PushResult pr = VEILLE__V1__PUSH_RESULT__INIT;
-	Veille__V1__OpResult *ops = NULL, **ptrs = NULL;
-	int rc;
-
-	c.results = calloc(n, sizeof(*c.results));
-	ops = calloc(n, sizeof(*ops));
-	ptrs = calloc(n, sizeof(*ptrs));
-	if (!c.results || !ops || !ptrs) {
-		session_error(s, env->request_id, VEILLE_ERR(UNAVAILABLE), "out of memory", 1000);
-		goto out;
-	}
-	rc = store_write(s->srv->store, push_txn, &c);
-	if (c.revoked)
-		goto out;
-	if (rc != STORE_OK) {
-		log_error("sync: push of %zu ops failed: %s", n, store_strerror(rc));
-		session_error(s, env->request_id, VEILLE_ERR(INTERNAL),
-			      "storage failure: nothing of this push was applied", 0);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		veille__v1__op_result__init(&ops[i]);
-		ops[i].op_counter = req->mutations[i]->op_counter;
-		ops[i].status = c.results[i].status;
-		ops[i].version = c.results[i].version;
-		ops[i].code = c.results[i].code;
-		ops[i].reason = (char *)(c.results[i].reason ? c.results[i].reason : "");
-		ptrs[i] = &ops[i];
-	}
-	pr.n_results = n;
-	pr.results = ptrs;
-	out.request_id = env->request_id;
-	out.body_case = VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT;
-	out.push_result = &pr;
-	session_reply(s, &out);
-out:
-	free(c.results);
-	free(ops);
-	free(ptrs);
-}
 
 struct pull_page {
 	const struct session *s;
@@ -167,8 +89,13 @@ void sync_on_pull(struct session *s, const Veille__V1__Envelope *env)
 		changes[i].seq = pg.rv[i]->seq;
 		changes[i].record_id = pg.rv[i]->record_id;
 		changes[i].version = pg.rv[i]->version;
-		changes[i].record_case = VEILLE__V1__CHANGE__RECORD_ENCOUNTER;
-		changes[i].encounter = pg.rv[i]->encounter;
+		if (pg.rv[i]->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON) {
+			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_PERSON;
+			changes[i].person = pg.rv[i]->person;
+		} else {
+			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_ENCOUNTER;
+			changes[i].encounter = pg.rv[i]->encounter;
+		}
 		ptrs[i] = &changes[i];
 	}
 	res.n_changes = pg.n;

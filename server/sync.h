@@ -1,4 +1,4 @@
-/* sync: the push and pull handlers (docs/protocol.md, "Sync"). */
+/* sync: the pull handler (docs/protocol.md, "Sync"). Pushes go through commit.c. */
 #ifndef VEILLE_SYNC_H
 #define VEILLE_SYNC_H
 
@@ -6,7 +6,6 @@
 
 struct session;
 
-void sync_on_push(struct session *s, const Veille__V1__Envelope *env);
 void sync_on_pull(struct session *s, const Veille__V1__Envelope *env);
 
 #endif

@@ -318,11 +318,13 @@ int transport_port(const struct transport *tp)
 	return tp->vh ? lws_get_vhost_listen_port(tp->vh) : -1;
 }
 
-void transport_run(struct transport *tp)
+void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg)
 {
-	while (!tp->stop)
+	while (!tp->stop) {
 		if (lws_service(tp->ctx, 0) < 0)
 			break;
+		after_pass(arg);
+	}
 }
 
 void transport_stop(struct transport *tp)

@@ -18,8 +18,9 @@ struct tconn;
 /* Creates the context and listens. Errors: -1 (logged). */
 int transport_start(struct transport **out, struct server *srv, const struct config *cfg);
 
-/* Runs the event loop until transport_stop. */
-void transport_run(struct transport *tp);
+/* Runs the event loop until transport_stop, calling after_pass(arg) after each pass (each
+ * return of lws_service, once every ready socket was read). */
+void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg);
 
 /* Asks the loop to stop; async-signal-safe. */
 void transport_stop(struct transport *tp);

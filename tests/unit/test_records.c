@@ -179,19 +179,22 @@ static void test_bad_ids_rejected(void **state)
 	mut_init(&x, 1, "ABCDEF0123456789ABCDEF0123456789", 0, PERSON_X);
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
 	/* Bad input: record_id of 31 hex characters. */
-	mut_init(&x, 1, "1111111111111111111111111111111", 0, PERSON_X);
+	mut_init(&x, 2, "1111111111111111111111111111111", 0, PERSON_X);
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
 	/* Bad input: record_id with a non-hex letter. */
-	mut_init(&x, 1, "g1111111111111111111111111111111", 0, PERSON_X);
+	mut_init(&x, 3, "g1111111111111111111111111111111", 0, PERSON_X);
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
 	/* Bad input: empty person_id. */
-	mut_init(&x, 1, REC_1, 0, "");
+	mut_init(&x, 4, REC_1, 0, "");
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
 	/* Bad input: person_id that is a name, not a pseudonymous id. */
-	mut_init(&x, 1, REC_1, 0, "Jean Dupont");
+	mut_init(&x, 5, REC_1, 0, "Jean Dupont");
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
-	/* Nothing was applied: counter 1 is still free. */
-	apply_ok(f, &ACTOR_A, 1, REC_1, 0, PERSON_X);
+	/* A refused op is answered once and for all: sent again, the same refusal (not applied,
+	 * even with content that would now pass); nothing of REC_1 was written. */
+	mut_init(&x, 5, REC_1, 0, PERSON_X);
+	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
+	apply_ok(f, &ACTOR_A, 6, REC_1, 0, PERSON_X);
 }
 
 static void test_bad_fields_rejected(void **state)
@@ -247,11 +250,11 @@ static void test_other_structure_forbidden(void **state)
 	x.e.team_id = "accueil-1";
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(FORBIDDEN));
 	/* Bad input: author_id naming another professional. */
-	mut_init(&x, 1, REC_1, 0, PERSON_X);
+	mut_init(&x, 2, REC_1, 0, PERSON_X);
 	x.e.author_id = "alex";
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(FORBIDDEN));
 	/* Their own ids, spelled out, are fine. */
-	mut_init(&x, 1, REC_1, 0, PERSON_X);
+	mut_init(&x, 3, REC_1, 0, PERSON_X);
 	x.e.team_id = "maraude-13";
 	x.e.author_id = "camille";
 	assert_int_equal(apply(f, &ACTOR_A, &x).status, APPLIED);
@@ -259,7 +262,7 @@ static void test_other_structure_forbidden(void **state)
 	mut_init(&x, 1, REC_1, 1, PERSON_X);
 	expect_rejected(f, &ACTOR_B, &x, VEILLE_ERR(FORBIDDEN));
 	/* Bad input: a correction that changes the person. */
-	mut_init(&x, 2, REC_1, 1, PERSON_Y);
+	mut_init(&x, 4, REC_1, 1, PERSON_Y);
 	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(INVALID_ARGUMENT));
 }
 

@@ -1,0 +1,224 @@
+/* commit: see commit.h. */
+#include "commit.h"
+
+#include "auth.h"
+#include "clock.h"
+#include "frame.h"
+#include "log.h"
+#include "records.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+#include "transport.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Queued mutations past which new pushes are refused (UNAVAILABLE, retry soon): bounds memory
+ * and the size of one transaction when thousands of devices push at once. */
+#define COMMIT_MAX_OPS 100000
+#define RETRY_MS 200
+
+struct commit_item {
+	struct commit_item *next;
+	struct session *s; /* NULL once the session is gone */
+	uint64_t request_id;
+	struct codec_msg msg;
+	uint8_t device_id[16];
+	char professional_id[65];
+	char structure_id[65];
+	struct records_result *results;
+	int revoked;
+	int wrote; /* some op made a new version: the structure's sessions get a poke */
+};
+
+void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg)
+{
+	size_t n = msg->env->push->n_mutations;
+	uint64_t rid = msg->env->request_id;
+	struct commit_item *it;
+
+	if (srv->commits.ops + n > COMMIT_MAX_OPS) {
+		session_error(s, rid, VEILLE_ERR(UNAVAILABLE), "server busy: push again", RETRY_MS);
+		return;
+	}
+	it = calloc(1, sizeof(*it));
+	if (it)
+		it->results = calloc(n, sizeof(*it->results));
+	if (!it || !it->results) {
+		free(it);
+		session_error(s, rid, VEILLE_ERR(UNAVAILABLE), "out of memory: push again", RETRY_MS);
+		return;
+	}
+	it->s = s;
+	it->request_id = rid;
+	it->msg = *msg;
+	memset(msg, 0, sizeof(*msg));
+	memcpy(it->device_id, s->device_id, sizeof(it->device_id));
+	memcpy(it->professional_id, s->professional_id, sizeof(it->professional_id));
+	memcpy(it->structure_id, s->structure_id, sizeof(it->structure_id));
+	if (!srv->commits.head)
+		srv->commits.tail = &srv->commits.head;
+	*srv->commits.tail = it;
+	srv->commits.tail = &it->next;
+	srv->commits.ops += n;
+}
+
+void commit_forget_session(struct server *srv, struct session *s)
+{
+	for (struct commit_item *it = srv->commits.head; it; it = it->next)
+		if (it->s == s)
+			it->s = NULL;
+}
+
+static void item_free(struct commit_item *it)
+{
+	codec_msg_free(&it->msg);
+	free(it->results);
+	free(it);
+}
+
+/* The whole queue in one transaction; must stay repeatable (store_write may run it twice). */
+static int flush_txn(struct store_txn *t, void *arg)
+{
+	struct server *srv = arg;
+	uint64_t now = clock_now_ms();
+	int rc;
+
+	for (struct commit_item *it = srv->commits.head; it; it = it->next) {
+		const Veille__V1__PushRequest *req = it->msg.env->push;
+		struct records_actor a = {it->device_id, it->professional_id, it->structure_id};
+
+		rc = auth_device_active(t, it->device_id);
+		if (rc < 0)
+			return -rc;
+		it->revoked = rc == 0;
+		it->wrote = 0;
+		for (size_t i = 0; !it->revoked && i < req->n_mutations; i++) {
+			rc = records_apply(t, &a, req->mutations[i], now, &it->results[i]);
+			if (rc != STORE_OK)
+				return rc;
+			if (it->results[i].status == VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED)
+				it->wrote = 1;
+		}
+	}
+	return STORE_OK;
+}
+
+static void answer(struct commit_item *it)
+{
+	const Veille__V1__PushRequest *req = it->msg.env->push;
+	size_t n = req->n_mutations;
+	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__PushResult pr = VEILLE__V1__PUSH_RESULT__INIT;
+	Veille__V1__OpResult *ops = calloc(n, sizeof(*ops));
+	Veille__V1__OpResult **ptrs = calloc(n, sizeof(*ptrs));
+
+	if (!ops || !ptrs) {
+		session_error(it->s, it->request_id, VEILLE_ERR(UNAVAILABLE),
+			      "out of memory: push again (ops were applied)", RETRY_MS);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		veille__v1__op_result__init(&ops[i]);
+		ops[i].op_counter = req->mutations[i]->op_counter;
+		ops[i].status = it->results[i].status;
+		ops[i].version = it->results[i].version;
+		ops[i].code = it->results[i].code;
+		ops[i].reason = (char *)(it->results[i].reason ? it->results[i].reason : "");
+		ptrs[i] = &ops[i];
+	}
+	pr.n_results = n;
+	pr.results = ptrs;
+	out.request_id = it->request_id;
+	out.body_case = VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT;
+	out.push_result = &pr;
+	session_reply(it->s, &out);
+out:
+	free(ops);
+	free(ptrs);
+}
+
+/* Whether session s should hear of this flush: another session wrote to its structure. */
+static int concerned(const struct session *s, const struct commit_item *head)
+{
+	if (s->state != SESSION_AUTHENTICATED)
+		return 0;
+	for (const struct commit_item *it = head; it; it = it->next)
+		if (it->wrote && it->s != s && strcmp(it->structure_id, s->structure_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* One Poke frame, encoded once and shared by every session it goes to. */
+static void poke(struct server *srv, const struct commit_item *head, uint64_t seq)
+{
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__Poke pk = VEILLE__V1__POKE__INIT;
+	struct frame *f = NULL;
+
+	for (struct session *s = srv->sessions; s; s = s->next) {
+		if (!concerned(s, head))
+			continue;
+		if (!f) {
+			pk.seq = seq;
+			env.body_case = VEILLE__V1__ENVELOPE__BODY_POKE;
+			env.poke = &pk;
+			f = codec_encode(&env);
+			if (!f)
+				return; /* pokes are hints: the next pull catches up */
+		}
+		transport_send(s->conn, f);
+	}
+	frame_unref(f);
+}
+
+void commit_flush(struct server *srv)
+{
+	struct commit_item *head = srv->commits.head, *next;
+	uint64_t seq = 0;
+	int rc, wrote = 0;
+
+	if (!head)
+		return;
+	rc = store_write(srv->store, flush_txn, srv);
+	if (rc != STORE_OK)
+		log_error("commit: group of %zu ops failed, nothing applied: %s", srv->commits.ops,
+			  store_strerror(rc));
+	for (struct commit_item *it = head; it; it = it->next) {
+		wrote |= it->wrote;
+		if (!it->s)
+			continue;
+		if (rc != STORE_OK)
+			session_error(it->s, it->request_id, VEILLE_ERR(INTERNAL),
+				      "storage failure: nothing of this push was applied", 0);
+		else if (it->revoked)
+			session_fail(it->s, it->request_id, VEILLE_ERR(DEVICE_REVOKED),
+				     "device or professional revoked", 0,
+				     LWS_CLOSE_STATUS_POLICY_VIOLATION);
+		else
+			answer(it);
+	}
+	if (rc == STORE_OK && wrote && records_last_seq(srv->store, &seq) == STORE_OK)
+		poke(srv, head, seq);
+	for (struct commit_item *it = head; it; it = next) {
+		next = it->next;
+		item_free(it);
+	}
+	srv->commits.head = NULL;
+	srv->commits.tail = &srv->commits.head;
+	srv->commits.ops = 0;
+}
+
+void commit_drop_all(struct server *srv)
+{
+	struct commit_item *next;
+
+	for (struct commit_item *it = srv->commits.head; it; it = next) {
+		next = it->next;
+		item_free(it);
+	}
+	srv->commits.head = NULL;
+	srv->commits.ops = 0;
+}
