@@ -182,6 +182,111 @@ static void test_foreign_team_or_author_rejected_others_applied(void **state)
 	hx_batch_free(b);
 }
 
+/*
+ * Hostile ops in one batch, each refused with its own typed result while the good ops around
+ * them are applied. The bad inputs, sent by device A as a raw push with counters 10..16:
+ *   [1] a mutation with no record (an unknown record kind: a newer client's oneof member),
+ *   [2] an op naming device C's id as its device,
+ *   [4] an encounter naming another professional as author,
+ *   [5] a person profile with a field stamped by another device;
+ * then a second push with counter 12 for a new op (a counter going backwards).
+ * (An oversized batch, 1001 ops, is refused as a whole: see test_bad_input.)
+ */
+static void test_hostile_ops_typed_rejections(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_batch *b = hx_batch_new(7, NULL, "batch with hostile ops");
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT, *reply;
+	Veille__V1__PushRequest push = VEILLE__V1__PUSH_REQUEST__INIT;
+	Veille__V1__Person person = VEILLE__V1__PERSON__INIT;
+	Veille__V1__PersonFieldValue field = VEILLE__V1__PERSON_FIELD_VALUE__INIT, *fp = &field;
+	Veille__V1__Hlc hlc = VEILLE__V1__HLC__INIT;
+	static const int expect[7][2] = {
+		{APPLIED, 0},
+		{REJECTED, VEILLE__V1__ERROR_CODE__ERROR_CODE_INVALID_ARGUMENT},
+		{REJECTED, FORBIDDEN},
+		{APPLIED, 0},
+		{REJECTED, FORBIDDEN},
+		{REJECTED, FORBIDDEN},
+		{APPLIED, 0},
+	};
+	struct conn *c;
+	struct hx_changes cs;
+
+	assert_non_null(b);
+	b->muts[1].m.record_case = VEILLE__V1__MUTATION__RECORD__NOT_SET;
+	b->muts[1].m.encounter = NULL;
+	b->muts[2].m.device_id.data = f->c.device_id;
+	b->muts[2].m.device_id.len = 16;
+	b->muts[4].e.author_id = f->c.professional_id;
+	hlc.wall_ms = hx_now_ms();
+	hlc.device_id.data = f->c.device_id;
+	hlc.device_id.len = 16;
+	field.field = VEILLE__V1__PERSON_FIELD__PERSON_FIELD_NICKNAME;
+	field.hlc = &hlc;
+	field.value_case = VEILLE__V1__PERSON_FIELD_VALUE__VALUE_TEXT;
+	field.text = "Jo";
+	person.n_fields = 1;
+	person.fields = &fp;
+	b->muts[5].m.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
+	b->muts[5].m.person = &person;
+	for (size_t i = 0; i < b->n; i++)
+		b->muts[i].m.op_counter = 10 + i;
+	push.n_mutations = b->n;
+	push.mutations = b->ptrs;
+	env.request_id = 7;
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_PUSH;
+	env.push = &push;
+
+	c = hx_raw_open(f->e);
+	assert_non_null(c);
+	assert_int_equal(hx_raw_auth(c, &f->a), 0);
+	reply = hx_raw_call(c, &env, HX_TIMEOUT_MS);
+	assert_non_null(reply);
+	assert_int_equal(reply->body_case, VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT);
+	assert_int_equal(reply->push_result->n_results, 7);
+	for (size_t i = 0; i < 7; i++) {
+		const Veille__V1__OpResult *r = reply->push_result->results[i];
+
+		assert_int_equal(r->op_counter, 10 + i);
+		assert_int_equal(r->status, expect[i][0]);
+		if (expect[i][0] == REJECTED) {
+			assert_int_equal(r->code, expect[i][1]);
+			assert_true(r->reason[0] != '\0');
+		}
+	}
+	wire_free(reply);
+
+	/* A new op with counter 12, below the highest answered (16): refused, not applied. */
+	b->muts[0].m.op_counter = 12;
+	assert_int_equal(veille_new_record_id(b->muts[0].record_id), 0);
+	push.n_mutations = 1;
+	env.request_id = 8;
+	reply = hx_raw_call(c, &env, HX_TIMEOUT_MS);
+	assert_non_null(reply);
+	assert_int_equal(reply->body_case, VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT);
+	/* Counter 12 was answered already (FORBIDDEN for [2]): a resent op id gets that answer. */
+	assert_int_equal(reply->push_result->results[0]->status, REJECTED);
+	assert_int_equal(reply->push_result->results[0]->code, FORBIDDEN);
+	wire_free(reply);
+	/* Counter 9 was never seen and is below the highest: going backwards. */
+	b->muts[0].m.op_counter = 9;
+	env.request_id = 9;
+	reply = hx_raw_call(c, &env, HX_TIMEOUT_MS);
+	assert_non_null(reply);
+	assert_int_equal(reply->push_result->results[0]->status, REJECTED);
+	assert_int_equal(reply->push_result->results[0]->code,
+			 VEILLE__V1__ERROR_CODE__ERROR_CODE_INVALID_ARGUMENT);
+	wire_free(reply);
+	conn_close(c);
+
+	pull_from_start(&f->b, 0, &cs);
+	assert_int_equal(cs.n, 3); /* [0], [3], [6] */
+	assert_null(hx_changes_find(&cs, b->muts[0].record_id, 0));
+	hx_changes_free(&cs);
+	hx_batch_free(b);
+}
+
 /* A mutation of record_id (about person), based on base. */
 static void mut_on(struct hx_mut *x, const char *record_id, const char *person, uint64_t base,
 		   const char *note)
@@ -289,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_team_or_author_rejected_others_applied,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrections_and_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_ops_typed_rejections, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("integration_sync", tests, NULL, NULL);
