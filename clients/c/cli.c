@@ -1,6 +1,6 @@
 /*
  * cli: `veille`, the command-line client: main, the global options, and the small commands
- * (enrol, whoami, status). `encounter` and `pull` have their own files.
+ * (enrol, whoami, status). `encounter`, `person`, `pull` and `sync` have their own files.
  *
  * Every command parses its options with getopt_long (the global ones are accepted before or
  * after the command), calls libveille, prints results on stdout and one "veille: ..." line on
@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "names.h"
@@ -44,9 +45,25 @@ static void usage(FILE *f)
 	      "  whoami\n"
 	      "  encounter add (--person ID | --new-person) [--at MS|ISO8601] [--area TEXT]\n"
 	      "                [--geohash G] [--need NAME]... [--service NAME]... [--note TEXT]\n"
-	      "                [--count N]\n"
+	      "                [--count N] [--sync | --no-sync]\n"
+	      "  person set (--person ID | --new-person) [--given-name T] [--family-name T]\n"
+	      "             [--nickname T] [--birth-year N] [--adults N] [--children N]\n"
+	      "             [--reduced-mobility yes|no] [--animal yes|no] [--situation T]\n"
+	      "             [--languages T] [--clear FIELD]... [--sync | --no-sync]\n"
+	      "  person show ID\n"
+	      "  sync [--follow [--max-seconds N]] [--limit N]\n"
 	      "  pull [--from CURSOR] [--limit N]\n"
 	      "  status\n"
+	      "  problems [--clear]\n"
+	      "\n"
+	      "encounter add and person set queue their ops in the device's outbox (durable,\n"
+	      "offline), then push them at once and print each result (applied record_id=...\n"
+	      "version=N). If the server cannot be reached, the ops stay queued (queued\n"
+	      "record_id=... op=N) and the command still exits 0: `veille sync` sends them later.\n"
+	      "--no-sync only queues; --sync makes an unreachable server a failure (exit 3).\n"
+	      "sync pushes the outbox and pulls what changed, printing one summary line;\n"
+	      "--follow keeps doing so on each server poke and each new op, reconnecting with\n"
+	      "backoff, until interrupted (SIGINT, SIGTERM) or --max-seconds.\n"
 	      "\n"
 	      "options:\n"
 	      "  --dir DIR      state directory (default $VEILLE_DIR, else $HOME/.veille)\n"
@@ -54,6 +71,7 @@ static void usage(FILE *f)
 	      "\n", f);
 	list_names(f, "needs", &veille__v1__need__descriptor);
 	list_names(f, "services", &veille__v1__service__descriptor);
+	list_names(f, "person fields (for --clear)", &veille__v1__person_field__descriptor);
 	fputs("\nexit status: 0 ok, 1 usage, 2 refused by the server, 3 connection or I/O failure\n",
 	      f);
 }
@@ -122,6 +140,7 @@ static int exit_status(int rc)
 	case VEILLE_EARG:
 	case VEILLE_ENOTENROLLED:
 	case VEILLE_EEXIST:
+	case VEILLE_ENOTFOUND:
 		return CLI_USAGE;
 	default:
 		return CLI_FAILED;
@@ -133,22 +152,43 @@ int cli_fail(const struct veille_client *c, int rc)
 	return cli_fail_error(c ? veille_last_error(c) : NULL, rc);
 }
 
-int cli_fail_error(const struct veille_error *e, int rc)
+void cli_describe(const struct veille_error *e, int rc)
 {
 	if (rc == VEILLE_ESERVER && e) {
-		fprintf(stderr, "veille: server error %s: ", veille_error_code_name(e->code));
+		fprintf(stderr, "server error %s: ", veille_error_code_name(e->code));
 		cli_put_line_text(stderr, e->message);
 		if (e->retry_after_ms)
 			fprintf(stderr, " (retry after %u ms)", (unsigned)e->retry_after_ms);
 	} else {
-		fprintf(stderr, "veille: %s", veille_strerror(rc));
+		fputs(veille_strerror(rc), stderr);
 		if (e && e->message[0]) {
 			fputs(": ", stderr);
 			cli_put_line_text(stderr, e->message);
 		}
 	}
+}
+
+int cli_fail_error(const struct veille_error *e, int rc)
+{
+	fputs("veille: ", stderr);
+	cli_describe(e, rc);
 	fputc('\n', stderr);
 	return exit_status(rc);
+}
+
+const char *cli_time(uint64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, size, "never");
+		return buf;
+	}
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ms % 1000));
+	return buf;
 }
 
 int cli_open(struct cli *cli, struct veille_client **out)
@@ -292,18 +332,21 @@ static int cmd_whoami(struct cli *cli, int argc, char **argv)
 	return CLI_OK;
 }
 
+#define STATUS_MAX_PROBLEMS 20
+
 static int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct veille_client *c = NULL;
 	struct veille_info info;
+	char last[40];
 	int rc;
 
 	if ((rc = no_options(cli, argc, argv)) || (rc = cli_open(cli, &c)))
 		return rc;
 	veille_info(c, &info);
-	veille_close(c);
 	if (!info.enrolled) {
 		fprintf(stderr, "veille: %s holds no enrolled device (see veille enrol)\n", cli->dir);
+		veille_close(c);
 		return CLI_USAGE;
 	}
 	printf("device_id=%s\nserver=%s\nserver_id=%s\nprofessional=", info.device_id,
@@ -311,9 +354,17 @@ static int cmd_status(struct cli *cli, int argc, char **argv)
 	cli_put_line_text(stdout, info.display_name);
 	printf(" (%s)\nstructure=", info.professional_id);
 	cli_put_line_text(stdout, info.structure_name);
-	printf(" [%s]\nop_counter=%llu\ncursor=%llu\n", info.structure_id,
-	       (unsigned long long)info.op_counter, (unsigned long long)info.pull_cursor);
-	return CLI_OK;
+	printf(" [%s]\nop_counter=%llu\ncursor=%llu\npending_ops=%llu\nlast_sync=%s\n"
+	       "problems=%llu\n",
+	       info.structure_id, (unsigned long long)info.op_counter,
+	       (unsigned long long)info.pull_cursor, (unsigned long long)info.pending_ops,
+	       cli_time(info.last_sync_ms, last, sizeof last), (unsigned long long)info.problems);
+	rc = cli_print_problems(c, STATUS_MAX_PROBLEMS);
+	if (rc == CLI_OK && info.problems > STATUS_MAX_PROBLEMS)
+		printf("... %llu more (veille problems)\n",
+		       (unsigned long long)(info.problems - STATUS_MAX_PROBLEMS));
+	veille_close(c);
+	return rc;
 }
 
 static const struct command {
@@ -323,8 +374,11 @@ static const struct command {
 	{ "enrol", cmd_enrol },
 	{ "whoami", cmd_whoami },
 	{ "encounter", cmd_encounter },
+	{ "person", cmd_person },
+	{ "sync", cmd_sync },
 	{ "pull", cmd_pull },
 	{ "status", cmd_status },
+	{ "problems", cmd_problems },
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,8 @@
 /*
- * cli_encounter: `veille encounter add`: builds Encounter mutations from the options and
- * pushes them at once, in batches of at most VEILLE_MAX_PUSH (--count makes many identical
- * ones, each with its own record id, which is what load tests want).
+ * cli_encounter: `veille encounter add`: builds Encounter mutations from the options, queues
+ * them in the outbox and sends them (cli_sync.c: at once by default, --no-sync to only queue),
+ * in batches of at most VEILLE_MAX_PUSH (--count makes many identical ones, each with its own
+ * record id, which is what load tests want).
  *
  * The CLI checks only what it needs to build the request (known need and service names,
  * number formats); the field limits are the server's to enforce, so a test can send an
@@ -29,6 +30,7 @@ struct encounter_args {
 	Veille__V1__Service services[MAX_LIST];
 	size_t n_services;
 	uint64_t count;
+	enum cli_send_mode mode;
 };
 
 /* One push worth of mutations; they share the request's location, needs and services. */
@@ -37,7 +39,6 @@ struct batch {
 	Veille__V1__Mutation muts[VEILLE_MAX_PUSH];
 	Veille__V1__Encounter encs[VEILLE_MAX_PUSH];
 	char record_ids[VEILLE_MAX_PUSH][33];
-	struct veille_op_result results[VEILLE_MAX_PUSH];
 };
 
 /* Reads exactly n digits at *p into *out. */
@@ -143,6 +144,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct encounter_a
 		{ "service", required_argument, NULL, 's' },
 		{ "note", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
+		CLI_SEND_OPTIONS,
 		CLI_GLOBAL_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -150,6 +152,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct encounter_a
 
 	memset(a, 0, sizeof *a);
 	a->count = 1;
+	a->mode = CLI_SEND_TRY;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -181,6 +184,12 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct encounter_a
 		case 'c':
 			if (cli_parse_u64(optarg, MAX_COUNT, &a->count) != 0 || a->count == 0)
 				return cli_usage_error("--count: expected 1 to %llu", MAX_COUNT);
+			break;
+		case 'Y':
+		case 'Q':
+			if (a->mode != CLI_SEND_TRY)
+				return cli_usage_error("encounter add: --sync or --no-sync, not both");
+			a->mode = opt == 'Y' ? CLI_SEND_SYNC : CLI_SEND_QUEUE;
 			break;
 		default:
 			if ((rc = cli_global_option(cli, opt, optarg, argv)) != CLI_OK)
@@ -225,38 +234,16 @@ static void fill_batch(struct batch *b, size_t n, const struct encounter_args *a
 	}
 }
 
-/* Prints one line per result; returns how many were rejected. */
-static size_t print_results(const struct batch *b, size_t n)
-{
-	size_t i, rejected = 0;
-	char status[32];
-
-	for (i = 0; i < n; i++) {
-		const struct veille_op_result *r = &b->results[i];
-
-		printf("%s record_id=%s version=%llu",
-		       names_lower(&veille__v1__op_status__descriptor, r->status, status,
-				   sizeof status),
-		       b->record_ids[i], (unsigned long long)r->version);
-		if (r->status == VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED) {
-			rejected++;
-			printf(" code=%s reason=", veille_error_code_name(r->code));
-			cli_put_line_text(stdout, r->reason);
-		}
-		putchar('\n');
-	}
-	return rejected;
-}
-
 static int encounter_add(struct cli *cli, int argc, char **argv)
 {
 	Veille__V1__Location loc = VEILLE__V1__LOCATION__INIT;
 	struct veille_client *c = NULL;
+	struct cli_sender *sender = NULL;
 	struct encounter_args a;
 	struct batch *b = NULL;
 	char new_person[33];
 	const char *person;
-	uint64_t done = 0, rejected = 0;
+	uint64_t done = 0;
 	int rc;
 
 	if ((rc = parse_args(cli, argc, argv, &a)))
@@ -272,29 +259,28 @@ static int encounter_add(struct cli *cli, int argc, char **argv)
 	if (a.geohash)
 		loc.geohash = (char *)a.geohash;
 	b = malloc(sizeof *b);
-	if (!b) {
+	sender = malloc(sizeof *sender);
+	if (!b || !sender) {
 		fprintf(stderr, "veille: out of memory\n");
-		return CLI_FAILED;
-	}
-	if ((rc = cli_connect(cli, &c)))
+		rc = CLI_FAILED;
 		goto out;
+	}
+	if ((rc = cli_open(cli, &c)))
+		goto out;
+	cli_sender_init(sender, c, a.mode);
 	while (done < a.count) {
 		size_t n = a.count - done > VEILLE_MAX_PUSH ? VEILLE_MAX_PUSH
 							    : (size_t)(a.count - done);
 
 		fill_batch(b, n, &a, person, a.area || a.geohash ? &loc : NULL);
-		rc = veille_push(c, b->ptrs, n, b->results);
-		if (rc) {
-			rc = cli_fail(c, rc);
+		if ((rc = cli_sender_send(sender, b->ptrs, n)))
 			goto out;
-		}
-		rejected += print_results(b, n);
-		fflush(stdout);
 		done += n;
 	}
-	rc = rejected ? CLI_REFUSED : CLI_OK;
+	rc = cli_sender_finish(sender);
 out:
 	veille_close(c);
+	free(sender);
 	free(b);
 	return rc;
 }

@@ -1,12 +1,14 @@
 /*
- * client: the public API of libveille (veille.h), on top of identity (disk), proof (what to
- * sign), wire (request/reply) and conn (WebSocket).
+ * client: the connection and identity part of libveille's API (veille.h), on top of identity
+ * (state directory), local (the local store), proof (what to sign), wire (request/reply) and
+ * conn (WebSocket). sync.c and offline.c hold the rest.
  *
  * Design: the client keeps the loaded device.state in memory and writes it back whenever it
- * changes, before acting on the change (the op counter is saved before a push leaves). The
- * secret key is read from disk only for the moment it is needed, into sodium_malloc() memory,
- * and freed (zeroed) right after signing. Any transport failure drops the connection, so the
- * state is simple: either an authenticated connection or none.
+ * changes. Counters and the cursor live in the local store, whose transactions save them
+ * before anything leaves (an op counter is durable before a push is sent). The secret key is
+ * read from disk only for the moment it is needed, into sodium_malloc() memory, and freed
+ * (zeroed) right after signing or deriving the local store's key. Any transport failure drops
+ * the connection, so the state is simple: either an authenticated connection or none.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +16,13 @@
 
 #include <sodium.h>
 
-#include "conn.h"
+#include "client.h"
+
+#include <time.h>
+
 #include "errors.h"
-#include "identity.h"
+#include "outbox.h"
 #include "proof.h"
-#include "veille.h"
-#include "wire.h"
 
 #ifndef VEILLE_VERSION
 #define VEILLE_VERSION "0"
@@ -27,20 +30,97 @@
 #define SUBPROTOCOL "veille.v1"
 #define PROTOCOL_VERSION 1
 #define LABEL_MAX 64
+/* crypto_kdf context and subkey id of the local store's sealing key (8 bytes, no NUL). */
+#define LOCAL_KDF_CONTEXT "vlocal01"
+#define LOCAL_KDF_ID 1
 
-struct veille_client {
-	char *dir;
-	int lock_fd;
-	struct identity id;
-	int timeout_ms;            /* for enrolment and connections without their own */
-	struct conn *conn;
-	int conn_timeout_ms;
-	int authenticated;
-	uint64_t next_request_id;
-	int has_principal;
-	struct veille_principal principal;
-	struct veille_error last_error;
+uint64_t client_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t client_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int client_need_local(struct veille_client *c)
+{
+	if (c->local)
+		return 0;
+	return errors_set(&c->last_error, VEILLE_ENOTENROLLED,
+			  "%s holds no enrolled device; enrol first", c->dir);
+}
+
+struct migrate_ctx {
+	const struct identity *id;
+	int done;
 };
+
+/* First open of the local store: take over the counters an earlier version kept in
+ * device.state (0 for a new device). */
+static int migrate_txn(struct local_txn *t, void *arg)
+{
+	struct migrate_ctx *m = arg;
+	int rc, found;
+	uint64_t v;
+
+	if ((rc = local_get_u64(t, LOCAL_META_OP_COUNTER, &v, &found)) || found)
+		return rc;
+	if ((rc = local_put_u64(t, LOCAL_META_OP_COUNTER, m->id->legacy_op_counter)) ||
+	    (rc = local_put_u64(t, LOCAL_META_PULL_CURSOR, m->id->legacy_pull_cursor)))
+		return rc;
+	m->done = 1;
+	return 0;
+}
+
+/*
+ * Opens the local store with a key derived from the device's secret key sk (read from
+ * device.key when NULL). The key is the Ed25519 seed through crypto_kdf with its own context,
+ * so it is independent of the signing key.
+ */
+static int open_local(struct veille_client *c, const uint8_t *sk, struct veille_error *err)
+{
+	struct migrate_ctx m = { &c->id, 0 };
+	uint8_t *own = NULL, *key = NULL;
+	int rc;
+
+	key = sodium_malloc(LOCAL_KEY_BYTES);
+	if (!key)
+		return errors_set(err, VEILLE_ENOMEM, "out of memory");
+	if (!sk) {
+		own = sodium_malloc(PROOF_SECRET_KEY);
+		if (!own) {
+			rc = errors_set(err, VEILLE_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = identity_key_load(c->dir, own, err)))
+			goto out;
+		sk = own;
+	}
+	crypto_kdf_derive_from_key(key, LOCAL_KEY_BYTES, LOCAL_KDF_ID, LOCAL_KDF_CONTEXT, sk);
+	if ((rc = local_open(&c->local, c->dir, key, err)))
+		goto out;
+	if ((rc = local_write(c->local, migrate_txn, &m, err))) {
+		local_close(c->local);
+		c->local = NULL;
+		goto out;
+	}
+	/* The counters are in the local store now: device.state no longer holds them (a failure
+	 * here is harmless: they are not read again once the local store has its own). */
+	if (c->id.has_legacy && identity_save(c->dir, &c->id, NULL) == 0)
+		c->id.has_legacy = 0;
+out:
+	sodium_free(own);
+	sodium_free(key);
+	return rc;
+}
 
 int veille_open(struct veille_client **out, const char *dir, struct veille_error *err)
 {
@@ -67,6 +147,8 @@ int veille_open(struct veille_client **out, const char *dir, struct veille_error
 	}
 	if ((rc = identity_lock(dir, &c->lock_fd, err)) || (rc = identity_load(dir, &c->id, err)))
 		goto fail;
+	if (c->id.enrolled && (rc = open_local(c, NULL, err)))
+		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -74,8 +156,7 @@ fail:
 	return rc;
 }
 
-/* Closes the connection, if any. */
-static void drop(struct veille_client *c)
+void client_drop(struct veille_client *c)
 {
 	conn_close(c->conn);
 	c->conn = NULL;
@@ -86,9 +167,9 @@ void veille_close(struct veille_client *c)
 {
 	if (!c)
 		return;
-	drop(c);
-	if (c->lock_fd >= 0)
-		close(c->lock_fd);
+	client_drop(c);
+	local_close(c->local);
+	identity_unlock(c->lock_fd);
 	free(c->dir);
 	free(c);
 }
@@ -103,7 +184,7 @@ static int open_conn(struct veille_client *c, const char *url, int timeout_ms)
 	char why[sizeof c->last_error.message];
 	int rc;
 
-	drop(c);
+	client_drop(c);
 	rc = conn_open_detail(&c->conn, url, SUBPROTOCOL, timeout_ms, why, sizeof why);
 	if (rc)
 		return errors_set(&c->last_error, rc, "%s", why);
@@ -116,10 +197,10 @@ static int call(struct veille_client *c, Veille__V1__Envelope *req,
 		Veille__V1__Envelope__BodyCase expect, Veille__V1__Envelope **reply)
 {
 	int rc = wire_call(c->conn, &c->next_request_id, req, expect, c->conn_timeout_ms, reply,
-			   &c->last_error);
+			   &c->news, &c->last_error);
 
 	if (rc && rc != VEILLE_ESERVER)
-		drop(c);
+		client_drop(c);
 	return rc;
 }
 
@@ -188,8 +269,8 @@ int veille_enrol(struct veille_client *c, const char *url, const char *pairing_c
 	uint8_t pk[PROOF_PUBLIC_KEY], sig[PROOF_SIGNATURE], *sk = NULL;
 	char code[PROOF_CODE_MAX + 1];
 	struct veille_principal p;
-	struct identity id;
-	int key_written = 0, rc;
+	struct identity id, before = c->id;
+	int key_written = 0, exclusive = 0, rc;
 
 	errors_clear(&c->last_error);
 	if (!url || !pairing_code)
@@ -206,11 +287,19 @@ int veille_enrol(struct veille_client *c, const char *url, const char *pairing_c
 	if (strlen(url) >= sizeof id.server_url)
 		return errors_set(&c->last_error, VEILLE_EARG, "url too long");
 
+	/* No other process may use the directory while its device changes. */
+	if ((rc = identity_lock_mode(c->dir, c->lock_fd, 1, &c->last_error)))
+		return rc;
+	exclusive = 1;
 	sk = sodium_malloc(PROOF_SECRET_KEY);
-	if (!sk)
-		return errors_set(&c->last_error, VEILLE_ENOMEM, "out of memory");
-	/* A key without state is what an interrupted enrolment leaves: it serves no device. */
+	if (!sk) {
+		rc = errors_set(&c->last_error, VEILLE_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* A key without state is what an interrupted enrolment leaves: it serves no device; nor
+	 * does a local store sealed with a key that is gone. */
 	if ((rc = identity_key_remove(c->dir, &c->last_error)) ||
+	    (rc = local_remove(c->dir, &c->last_error)) ||
 	    (rc = identity_key_create(c->dir, sk, pk, &c->last_error)))
 		goto out;
 	key_written = 1;
@@ -243,18 +332,31 @@ int veille_enrol(struct veille_client *c, const char *url, const char *pairing_c
 	memcpy(id.device_id, reply->enrol_ok->device_id.data, PROOF_ID);
 	memcpy(id.server_id, reply->enrol_ok->server_id.data, PROOF_ID);
 	note_principal(&id, &p);
-	if ((rc = identity_save(c->dir, &id, &c->last_error)))
-		goto out;
+	/* The local store first (open_local reads c->id: a new device, counters from 0), then
+	 * device.state, which makes the directory an enrolled device. */
 	c->id = id;
+	if ((rc = open_local(c, sk, &c->last_error)) ||
+	    (rc = identity_save(c->dir, &id, &c->last_error))) {
+		c->id = before;
+		goto out;
+	}
 	c->principal = p;
 	c->has_principal = 1;
 	if (out)
 		*out = p;
 out:
 	wire_free(reply);
-	drop(c);
-	if (rc && key_written)
+	client_drop(c);
+	if (rc && c->local) {
+		local_close(c->local);
+		c->local = NULL;
+	}
+	if (rc && key_written) {
+		local_remove(c->dir, NULL);
 		identity_key_remove(c->dir, NULL);
+	}
+	if (exclusive)
+		identity_lock_mode(c->dir, c->lock_fd, 0, NULL);
 	sodium_free(sk);
 	return rc;
 }
@@ -270,7 +372,7 @@ int veille_connect(struct veille_client *c, int timeout_ms)
 	int rc;
 
 	errors_clear(&c->last_error);
-	drop(c);
+	client_drop(c);
 	if (!c->id.enrolled)
 		return errors_set(&c->last_error, VEILLE_ENOTENROLLED,
 				  "%s holds no enrolled device; enrol first", c->dir);
@@ -326,7 +428,7 @@ int veille_connect(struct veille_client *c, int timeout_ms)
 out:
 	wire_free(reply);
 	if (rc)
-		drop(c);
+		client_drop(c);
 	sodium_free(sk); /* NULL is a no-op */
 	return rc;
 }
@@ -336,8 +438,31 @@ const struct veille_principal *veille_principal(const struct veille_client *c)
 	return c->has_principal ? &c->principal : NULL;
 }
 
+struct info_ctx {
+	struct veille_info *out;
+};
+
+static int info_txn(struct local_txn *t, void *arg)
+{
+	struct veille_info *out = ((struct info_ctx *)arg)->out;
+	size_t pending = 0, problems = 0;
+	int rc;
+
+	if ((rc = local_get_u64(t, LOCAL_META_OP_COUNTER, &out->op_counter, NULL)) ||
+	    (rc = local_get_u64(t, LOCAL_META_PULL_CURSOR, &out->pull_cursor, NULL)) ||
+	    (rc = local_get_u64(t, LOCAL_META_LAST_SYNC, &out->last_sync_ms, NULL)) ||
+	    (rc = local_count(t, LOCAL_OUTBOX, &pending)) ||
+	    (rc = local_count(t, LOCAL_PROBLEMS, &problems)))
+		return rc;
+	out->pending_ops = pending;
+	out->problems = problems;
+	return 0;
+}
+
 void veille_info(const struct veille_client *c, struct veille_info *out)
 {
+	struct info_ctx ctx = { out };
+
 	memset(out, 0, sizeof *out);
 	out->enrolled = c->id.enrolled;
 	strcpy(out->server_url, c->id.server_url);
@@ -349,36 +474,18 @@ void veille_info(const struct veille_client *c, struct veille_info *out)
 	strcpy(out->display_name, c->id.display_name);
 	strcpy(out->structure_id, c->id.structure_id);
 	strcpy(out->structure_name, c->id.structure_name);
-	out->op_counter = c->id.op_counter;
-	out->pull_cursor = c->id.pull_cursor;
-}
-
-/*
- * Gives every mutation without an op_counter the next one, and saves the new counter before
- * anything leaves: a crash after sending can then never hand the same counter to other ops.
- */
-static int assign_counters(struct veille_client *c, Veille__V1__Mutation **muts, size_t n)
-{
-	uint64_t before = c->id.op_counter;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < n; i++)
-		if (muts[i]->op_counter == 0)
-			muts[i]->op_counter = ++c->id.op_counter;
-	if (c->id.op_counter == before)
-		return 0;
-	rc = identity_save(c->dir, &c->id, &c->last_error);
-	if (rc) {
-		for (i = 0; i < n; i++)
-			if (muts[i]->op_counter > before)
-				muts[i]->op_counter = 0;
-		c->id.op_counter = before;
+	if (c->local && local_read(c->local, info_txn, &ctx, NULL) != 0) {
+		out->op_counter = out->pull_cursor = out->last_sync_ms = 0;
+		out->pending_ops = out->problems = 0;
 	}
-	return rc;
 }
 
-int veille_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
+static int counter_txn(struct local_txn *t, void *arg)
+{
+	return local_get_u64(t, LOCAL_META_OP_COUNTER, arg, NULL);
+}
+
+int client_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
 		struct veille_op_result *results)
 {
 	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT, *reply = NULL;
@@ -387,23 +494,8 @@ int veille_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
 	size_t i;
 	int rc;
 
-	errors_clear(&c->last_error);
-	if (!muts || !results || n == 0 || n > VEILLE_MAX_PUSH)
-		return errors_set(&c->last_error, VEILLE_EARG, "push: 1 to %d mutations",
-				  VEILLE_MAX_PUSH);
-	for (i = 0; i < n; i++) {
-		if (!muts[i])
-			return errors_set(&c->last_error, VEILLE_EARG, "push: mutation %zu is NULL", i);
-		if (muts[i]->op_counter > c->id.op_counter)
-			return errors_set(&c->last_error, VEILLE_EARG,
-					  "push: mutation %zu has op_counter %llu, never handed out", i,
-					  (unsigned long long)muts[i]->op_counter);
-	}
 	if (!c->authenticated)
 		return errors_set(&c->last_error, VEILLE_ENOTCONN, "not connected");
-	if ((rc = assign_counters(c, muts, n)))
-		return rc;
-
 	push.n_mutations = n;
 	push.mutations = muts;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_PUSH;
@@ -436,6 +528,42 @@ out:
 	return rc;
 }
 
+int veille_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
+		struct veille_op_result *results)
+{
+	uint64_t counter = 0, first;
+	size_t i, fresh = 0;
+	int rc;
+
+	errors_clear(&c->last_error);
+	if (!muts || !results || n == 0 || n > VEILLE_MAX_PUSH)
+		return errors_set(&c->last_error, VEILLE_EARG, "push: 1 to %d mutations",
+				  VEILLE_MAX_PUSH);
+	if ((rc = client_need_local(c)) ||
+	    (rc = local_read(c->local, counter_txn, &counter, &c->last_error)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (!muts[i])
+			return errors_set(&c->last_error, VEILLE_EARG, "push: mutation %zu is NULL", i);
+		if (muts[i]->op_counter > counter)
+			return errors_set(&c->last_error, VEILLE_EARG,
+					  "push: mutation %zu has op_counter %llu, never handed out", i,
+					  (unsigned long long)muts[i]->op_counter);
+		fresh += muts[i]->op_counter == 0;
+	}
+	if (!c->authenticated)
+		return errors_set(&c->last_error, VEILLE_ENOTCONN, "not connected");
+	/* New counters are saved before anything leaves: never reused for other content. */
+	if (fresh) {
+		if ((rc = outbox_reserve(c->local, fresh, &first, &c->last_error)))
+			return rc;
+		for (i = 0; i < n; i++)
+			if (muts[i]->op_counter == 0)
+				muts[i]->op_counter = first++;
+	}
+	return client_push(c, muts, n, results);
+}
+
 int veille_new_record_id(char out[33])
 {
 	unsigned char raw[16];
@@ -447,18 +575,16 @@ int veille_new_record_id(char out[33])
 	return 0;
 }
 
-int veille_pull(struct veille_client *c, uint64_t cursor, uint32_t limit,
-		int (*on_change)(const Veille__V1__Change *change, void *arg), void *arg,
-		uint64_t *next_cursor, int *has_more)
+int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit,
+		     Veille__V1__Envelope **reply)
 {
-	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT, *reply = NULL;
+	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT;
 	Veille__V1__PullRequest pull = VEILLE__V1__PULL_REQUEST__INIT;
 	const Veille__V1__PullResult *res;
-	size_t i;
 	int rc;
 
-	errors_clear(&c->last_error);
-	if (!next_cursor || !has_more || limit > VEILLE_MAX_PULL_LIMIT)
+	*reply = NULL;
+	if (limit > VEILLE_MAX_PULL_LIMIT)
 		return errors_set(&c->last_error, VEILLE_EARG, "pull: limit at most %d",
 				  VEILLE_MAX_PULL_LIMIT);
 	if (!c->authenticated)
@@ -467,14 +593,42 @@ int veille_pull(struct veille_client *c, uint64_t cursor, uint32_t limit,
 	pull.limit = limit;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_PULL;
 	req.pull = &pull;
-	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT, &reply)))
-		goto out;
-	res = reply->pull_result;
+	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT, reply)))
+		return rc;
+	res = (*reply)->pull_result;
 	/* A server that says "more" without moving would keep a pull loop spinning. */
 	if (res->has_more && res->next_cursor <= cursor) {
-		rc = errors_set(&c->last_error, VEILLE_EPROTO, "pull: has_more but the cursor did not advance");
-		goto out;
+		wire_free(*reply);
+		*reply = NULL;
+		return errors_set(&c->last_error, VEILLE_EPROTO,
+				  "pull: has_more but the cursor did not advance");
 	}
+	for (size_t i = 0; i < res->n_changes; i++) {
+		if (!res->changes[i]->record_id || !*res->changes[i]->record_id) {
+			wire_free(*reply);
+			*reply = NULL;
+			return errors_set(&c->last_error, VEILLE_EPROTO,
+					  "pull: a change without a record id");
+		}
+	}
+	return 0;
+}
+
+int veille_pull(struct veille_client *c, uint64_t cursor, uint32_t limit,
+		int (*on_change)(const Veille__V1__Change *change, void *arg), void *arg,
+		uint64_t *next_cursor, int *has_more)
+{
+	Veille__V1__Envelope *reply = NULL;
+	const Veille__V1__PullResult *res;
+	size_t i;
+	int rc;
+
+	errors_clear(&c->last_error);
+	if (!next_cursor || !has_more)
+		return errors_set(&c->last_error, VEILLE_EARG, "pull: no place for the cursor");
+	if ((rc = client_pull_page(c, cursor, limit, &reply)))
+		return rc;
+	res = reply->pull_result;
 	for (i = 0; i < res->n_changes; i++) {
 		if (on_change && (rc = on_change(res->changes[i], arg)))
 			goto out;
@@ -486,19 +640,19 @@ out:
 	return rc;
 }
 
+static int set_cursor_txn(struct local_txn *t, void *arg)
+{
+	return local_put_u64(t, LOCAL_META_PULL_CURSOR, *(const uint64_t *)arg);
+}
+
 int veille_set_cursor(struct veille_client *c, uint64_t cursor)
 {
-	uint64_t before = c->id.pull_cursor;
 	int rc;
 
 	errors_clear(&c->last_error);
-	if (!c->id.enrolled)
-		return errors_set(&c->last_error, VEILLE_ENOTENROLLED, "no enrolled device");
-	c->id.pull_cursor = cursor;
-	rc = identity_save(c->dir, &c->id, &c->last_error);
-	if (rc)
-		c->id.pull_cursor = before;
-	return rc;
+	if ((rc = client_need_local(c)))
+		return rc;
+	return local_write(c->local, set_cursor_txn, &cursor, &c->last_error);
 }
 
 const struct veille_error *veille_last_error(const struct veille_client *c)

@@ -25,7 +25,8 @@ static const char *const messages[] = {
 	[VEILLE_ENOTCONN] = "not connected",
 	[VEILLE_EINSECURE] = "insecure key file",
 	[VEILLE_ECORRUPT] = "corrupt local state",
-	[VEILLE_EBUSY] = "state directory in use by another process",
+	[VEILLE_EBUSY] = "state directory in use",
+	[VEILLE_ENOTFOUND] = "not found on this device",
 };
 _Static_assert(sizeof messages / sizeof messages[0] == VEILLE_NERR, "one message per code");
 

@@ -2,15 +2,16 @@
  * identity: the state directory on disk (see identity.h for the design).
  *
  * One table (fields[]) describes device.state, for both reading and writing, so the two can
- * not disagree. Temporary files are always created afresh (O_EXCL after unlinking a leftover
- * of a crash) and given their mode with fchmod, so neither a stale file nor the umask can
- * widen who may read them.
+ * not disagree; its legacy entries are only read. Temporary files are always created afresh
+ * (O_EXCL after unlinking a leftover of a crash) and given their mode with fchmod, so neither
+ * a stale file nor the umask can widen who may read them.
  */
 #include "identity.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,12 @@ struct field {
 	size_t offset;
 	size_t size;
 	enum kind kind;
+	int legacy;               /* read (for the local store to take over), never written */
 };
 
-#define FIELD(name, kind) { #name, offsetof(struct identity, name), \
-			    sizeof(((struct identity *)0)->name), kind }
+#define FIELD_AS(key, name, kind, legacy) { key, offsetof(struct identity, name), \
+					     sizeof(((struct identity *)0)->name), kind, legacy }
+#define FIELD(name, kind) FIELD_AS(#name, name, kind, 0)
 
 static const struct field fields[] = {
 	FIELD(server_url, STR),
@@ -48,8 +51,8 @@ static const struct field fields[] = {
 	FIELD(display_name, STR),
 	FIELD(structure_id, STR),
 	FIELD(structure_name, STR),
-	FIELD(op_counter, U64),
-	FIELD(pull_cursor, U64),
+	FIELD_AS("op_counter", legacy_op_counter, U64, 1),
+	FIELD_AS("pull_cursor", legacy_pull_cursor, U64, 1),
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -191,28 +194,87 @@ fail:
 	return rc;
 }
 
+/*
+ * The directories this process has open, by device and inode: a second open of one would
+ * open its LMDB environment twice, which LMDB forbids (and flock, being per open file, would
+ * not catch). Bounded; guarded for clients used from several threads.
+ */
+#define MAX_OPEN_DIRS 256
+static struct open_dir {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+} open_dirs[MAX_OPEN_DIRS];
+static size_t n_open_dirs;
+static pthread_mutex_t open_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int identity_lock(const char *dir, int *lock_fd, struct veille_error *err)
 {
 	char path[PATH_MAX];
-	int fd, rc;
+	struct stat st;
+	size_t i;
+	int fd = -1, rc;
 
 	*lock_fd = -1;
 	if ((rc = make_dirs(dir, err)) || (rc = path_of(path, sizeof path, dir, LOCK_FILE, err)))
 		return rc;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return io_error(err, path, "cannot open");
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		if (e == EWOULDBLOCK)
-			return errors_set(err, VEILLE_EBUSY, "%s: in use by another process", dir);
-		return io_error(err, path, "cannot lock");
+	if (stat(dir, &st) != 0)
+		return io_error(err, dir, "cannot stat");
+	pthread_mutex_lock(&open_dirs_lock);
+	for (i = 0; i < n_open_dirs; i++) {
+		if (open_dirs[i].dev == st.st_dev && open_dirs[i].ino == st.st_ino) {
+			rc = errors_set(err, VEILLE_EBUSY, "%s: already open in this process", dir);
+			goto out;
+		}
 	}
+	if (n_open_dirs == MAX_OPEN_DIRS) {
+		rc = errors_set(err, VEILLE_EIO, "%s: too many state directories open", dir);
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = io_error(err, path, "cannot open");
+		goto out;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK
+			? errors_set(err, VEILLE_EBUSY, "%s: in use by another process", dir)
+			: io_error(err, path, "cannot lock");
+		close(fd);
+		goto out;
+	}
+	open_dirs[n_open_dirs++] = (struct open_dir){ fd, st.st_dev, st.st_ino };
 	*lock_fd = fd;
-	return 0;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&open_dirs_lock);
+	return rc;
+}
+
+int identity_lock_mode(const char *dir, int lock_fd, int exclusive, struct veille_error *err)
+{
+	if (flock(lock_fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return errors_set(err, VEILLE_EBUSY, "%s: in use by another process", dir);
+	return io_error(err, dir, "cannot lock");
+}
+
+void identity_unlock(int lock_fd)
+{
+	size_t i;
+
+	if (lock_fd < 0)
+		return;
+	pthread_mutex_lock(&open_dirs_lock);
+	for (i = 0; i < n_open_dirs; i++) {
+		if (open_dirs[i].fd == lock_fd) {
+			open_dirs[i] = open_dirs[--n_open_dirs];
+			break;
+		}
+	}
+	close(lock_fd);
+	pthread_mutex_unlock(&open_dirs_lock);
 }
 
 /* Reads at most max bytes of path into a new NUL-terminated buffer (caller frees). */
@@ -369,6 +431,7 @@ int identity_load(const char *dir, struct identity *out, struct veille_error *er
 					lineno, line);
 			goto out;
 		}
+		out->has_legacy |= fields[i].legacy;
 		have_device |= fields[i].offset == offsetof(struct identity, device_id);
 		have_server |= fields[i].offset == offsetof(struct identity, server_id);
 	}
@@ -419,7 +482,7 @@ int identity_save(const char *dir, const struct identity *id, struct veille_erro
 
 	memcpy(buf, header, n);
 	for (i = 0; i < NFIELDS; i++) {
-		if (fields[i].kind == ID && !id->enrolled)
+		if (fields[i].legacy || (fields[i].kind == ID && !id->enrolled))
 			continue;
 		n = put_line(buf, sizeof buf, n, &fields[i], id);
 	}

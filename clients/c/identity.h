@@ -10,8 +10,13 @@
  *   device.state  "key=value" lines; values are percent-escaped (bytes < 0x20, 0x7f, '%')
  *                 so a server-chosen name cannot inject a line. Unknown keys are ignored, so
  *                 an older client can read a newer file.
- * A process holds DIR/lock (flock) while it uses the directory: the op counter is read, bumped
- * and saved by one process at a time.
+ * A process holds DIR/lock (flock) while it uses the directory: shared by the processes that
+ * use an enrolled device (the op counter and the outbox live in the local store, whose
+ * transactions serialise them: a `veille sync --follow` and a `veille encounter add` may run
+ * side by side), exclusive while a device is enrolled. Within one process a directory is open
+ * at most once (the local store's LMDB environment must not be opened twice by a process).
+ * device.state also keeps the counters an earlier client version wrote there: they are read
+ * (legacy_*) for the local store to take over once, and no longer written.
  *
  * Errors are VEILLE_E* codes; err (may be NULL) receives a message naming the file at fault.
  */
@@ -32,16 +37,31 @@ struct identity {
 	char display_name[129];
 	char structure_id[65];
 	char structure_name[129];
-	uint64_t op_counter;          /* last counter handed out */
-	uint64_t pull_cursor;
+	/* Written by clients before the local store (clients/c/local.h), read only to move them
+	 * there: has_legacy says device.state still holds them. */
+	int has_legacy;
+	uint64_t legacy_op_counter;
+	uint64_t legacy_pull_cursor;
 };
 
 /*
- * Creates dir (mode 0700, and its missing parents) if absent, then takes its lock without
- * waiting. lock_fd: receives the descriptor holding the lock; close() it to release.
- * Errors: VEILLE_EIO (errno set), VEILLE_EBUSY (another process holds the lock).
+ * Creates dir (mode 0700, and its missing parents) if absent, then takes its lock, shared,
+ * without waiting. lock_fd: receives the descriptor holding the lock; release it with
+ * identity_unlock().
+ * Errors: VEILLE_EIO (errno set), VEILLE_EBUSY (another process holds the lock exclusively, or
+ *   this process has the directory open already).
  */
 int identity_lock(const char *dir, int *lock_fd, struct veille_error *err);
+
+/*
+ * Makes the lock exclusive (exclusive = 1: no other process may have the directory open) or
+ * shared again (0), without waiting. Errors: VEILLE_EBUSY (another process has it open),
+ * VEILLE_EIO.
+ */
+int identity_lock_mode(const char *dir, int lock_fd, int exclusive, struct veille_error *err);
+
+/* Releases the lock taken by identity_lock(). A negative lock_fd is a no-op. */
+void identity_unlock(int lock_fd);
 
 /*
  * Reads dir/device.state into *out. A missing file yields a zeroed, not enrolled identity.
@@ -49,7 +69,8 @@ int identity_lock(const char *dir, int *lock_fd, struct veille_error *err);
  */
 int identity_load(const char *dir, struct identity *out, struct veille_error *err);
 
-/* Replaces dir/device.state with *id, atomically and durably. Errors: VEILLE_EIO. */
+/* Replaces dir/device.state with *id (without the legacy counters), atomically and durably.
+ * Errors: VEILLE_EIO. */
 int identity_save(const char *dir, const struct identity *id, struct veille_error *err);
 
 /*

@@ -89,9 +89,22 @@ static int transport_error(struct conn *c, int rc, struct veille_error *err)
 	return errors_set(err, rc, "%s", conn_why(c));
 }
 
+/* Notes a poke; returns whether env was one. */
+static int note_poke(const Veille__V1__Envelope *env, struct wire_news *news)
+{
+	if (env->body_case != VEILLE__V1__ENVELOPE__BODY_POKE || env->request_id != 0)
+		return 0;
+	if (news) {
+		news->poked = 1;
+		if (env->poke->seq > news->poke_seq)
+			news->poke_seq = env->poke->seq;
+	}
+	return 1;
+}
+
 int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 	      Veille__V1__Envelope__BodyCase expect, int timeout_ms,
-	      Veille__V1__Envelope **reply, struct veille_error *err)
+	      Veille__V1__Envelope **reply, struct wire_news *news, struct veille_error *err)
 {
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	Veille__V1__Envelope *env = NULL;
@@ -138,6 +151,7 @@ int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 		if (env->request_id == req->request_id)
 			break;
 		/* A late reply to an earlier request, or news the server sends on its own. */
+		note_poke(env, news);
 		wire_free(env);
 		env = NULL;
 	}
@@ -152,4 +166,37 @@ int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 out:
 	wire_free(env);
 	return rc;
+}
+
+int wire_wait(struct conn *c, int timeout_ms, struct wire_news *news, struct veille_error *err)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	Veille__V1__Envelope *env = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	/* Each turn takes one message off the queue, so the loop ends at the deadline. */
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		rc = conn_recv(c, &buf, &len, left > 0 ? (int)left : 0);
+		if (rc)
+			return rc == VEILLE_ETIMEOUT ? rc : transport_error(c, rc, err);
+		rc = wire_decode(buf, len, &env);
+		free(buf);
+		buf = NULL;
+		if (rc)
+			return errors_set(err, rc, "undecodable message from the server");
+		if (env->body_case == VEILLE__V1__ENVELOPE__BODY_ERROR && env->request_id == 0) {
+			rc = server_error(env->error, err);
+			wire_free(env);
+			return rc;
+		}
+		rc = note_poke(env, news);
+		wire_free(env);
+		env = NULL;
+		if (rc)
+			return 0;
+	}
 }

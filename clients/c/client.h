@@ -1,0 +1,62 @@
+/*
+ * client: what the files implementing veille.h share about a struct veille_client (client.c
+ * holds the connection and identity calls, sync.c the sync loops, offline.c the outbox and
+ * local reads). Not part of the public API.
+ *
+ * Invariants: local is open iff id.enrolled; authenticated implies conn; any transport
+ * failure drops the connection (client_drop), so the state is either an authenticated
+ * connection or none.
+ */
+#ifndef VEILLE_CLIENT_H
+#define VEILLE_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "identity.h"
+#include "local.h"
+#include "veille.h"
+#include "wire.h"
+
+struct veille_client {
+	char *dir;
+	int lock_fd;
+	struct identity id;
+	struct local *local;       /* the local store; NULL until enrolled */
+	int timeout_ms;            /* for enrolment and connections without their own */
+	struct conn *conn;
+	int conn_timeout_ms;
+	int authenticated;
+	uint64_t next_request_id;
+	struct wire_news news;     /* pokes received, for veille_follow */
+	int has_principal;
+	struct veille_principal principal;
+	struct veille_error last_error;
+};
+
+/* Closes the connection, if any. */
+void client_drop(struct veille_client *c);
+
+/* VEILLE_ENOTENROLLED (with a message) unless the local store is open. */
+int client_need_local(struct veille_client *c);
+
+/*
+ * Pushes n (1 to VEILLE_MAX_PUSH) mutations as they are (counters already given) and checks
+ * the answer: one result per op, same counters, in order. Errors as veille_push.
+ */
+int client_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
+		struct veille_op_result *results);
+
+/*
+ * Pulls one page after cursor. reply: receives the answer (reply->pull_result), the caller
+ * frees it with wire_free(). Errors as veille_pull.
+ */
+int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit,
+		     Veille__V1__Envelope **reply);
+
+/* Wall clock (Unix ms) and a monotonic clock (ms). */
+uint64_t client_wall_ms(void);
+uint64_t client_mono_ms(void);
+
+#endif
