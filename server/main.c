@@ -6,10 +6,12 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "session.h"
 #include "store.h"
 #include "transport.h"
 
 #include <errno.h>
+#include <libwebsockets.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -123,7 +125,10 @@ int main(int argc, char **argv)
 	transport_run(srv.tp, after_pass, &srv);
 	running = NULL;
 	log_info("shutting down");
-	commit_flush(&srv); /* what was received is applied; the answers may not reach clients */
+	commit_flush(&srv); /* what was received is applied and answered */
+	for (struct session *s = srv.sessions; s; s = s->next)
+		transport_close(s->conn, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	transport_drain(srv.tp, 1000);
 	status = 0;
 out:
 	running = NULL;

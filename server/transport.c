@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define QUEUE_MAX 256
 #define RX_KEEP 4096 /* a reassembly buffer up to this size is kept between messages */
@@ -40,6 +41,8 @@ struct transport {
 	struct server *srv;
 	const struct config *cfg;
 	volatile sig_atomic_t stop;
+	unsigned conns; /* established WebSocket connections */
+	lws_sorted_usec_list_t wakeup;
 	struct lws_http_mount mount;
 	struct lws_protocols protocols[3];
 	lws_retry_bo_t retry;
@@ -218,7 +221,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (!lws_get_peer_simple(wsi, peer, sizeof(peer)))
 			snprintf(peer, sizeof(peer), "unknown");
 		c->session = session_new(tp->srv, c, peer);
-		return c->session ? 0 : -1;
+		if (!c->session)
+			return -1;
+		tp->conns++;
+		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		return c->wsi ? on_receive(c, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -226,6 +232,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_CLOSED:
 		if (!c || !c->wsi)
 			return 0; /* refused before ESTABLISHED: nothing of ours to free */
+		tp->conns--;
 		session_free(c->session);
 		c->session = NULL;
 		drop_queue(c);
@@ -325,6 +332,31 @@ void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *ar
 			break;
 		after_pass(arg);
 	}
+}
+
+static void on_wakeup(lws_sorted_usec_list_t *sul)
+{
+	(void)sul; /* only ends lws' poll() wait: transport_drain checks the clock */
+}
+
+void transport_drain(struct transport *tp, int timeout_ms)
+{
+	struct timespec now;
+	int64_t deadline, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + timeout_ms;
+	while (tp->conns > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = deadline - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+		if (left <= 0)
+			break;
+		/* lws_service sleeps until its next timer, whatever its argument: set one. */
+		lws_sul_schedule(tp->ctx, 0, &tp->wakeup, on_wakeup, left * LWS_US_PER_MS);
+		if (lws_service(tp->ctx, 0) < 0)
+			break;
+	}
+	lws_sul_cancel(&tp->wakeup);
 }
 
 void transport_stop(struct transport *tp)

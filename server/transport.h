@@ -22,6 +22,10 @@ int transport_start(struct transport **out, struct server *srv, const struct con
  * return of lws_service, once every ready socket was read). */
 void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg);
 
+/* Serves until every connection has closed or timeout_ms passed (after transport_close on
+ * each, so that peers get their close frame). */
+void transport_drain(struct transport *tp, int timeout_ms);
+
 /* Asks the loop to stop; async-signal-safe. */
 void transport_stop(struct transport *tp);
 

@@ -246,6 +246,20 @@ static void test_durable_across_restart(void **state)
 	hx_batch_free(more);
 }
 
+/* SIGTERM: a connected, authenticated device is told "going away" (close 1001) before the
+ * server exits, and veilled exits 0 (hx_server_stop checks it). */
+static void test_shutdown_says_going_away(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = hx_raw_open(f->e);
+
+	assert_non_null(c);
+	assert_int_equal(hx_raw_auth(c, &f->a), 0);
+	assert_int_equal(hx_server_stop(f->e), 0);
+	assert_int_equal(hx_raw_wait_close(c, HX_TIMEOUT_MS), 1001);
+	conn_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +267,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_readable_master_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_missing_master_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_across_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_says_going_away, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("integration_at_rest", tests, NULL, NULL);
