@@ -215,8 +215,7 @@ static int copy_id(char *dst, size_t size, const char *src)
 	return 0;
 }
 
-/* Copies a name for display, cutting a long one at a UTF-8 character boundary. */
-static void copy_name(char *dst, size_t size, const char *src)
+void client_copy_text(char *dst, size_t size, const char *src)
 {
 	size_t n = src ? strlen(src) : 0;
 
@@ -239,8 +238,8 @@ static int copy_principal(struct veille_client *c, struct veille_principal *dst,
 	    copy_id(dst->structure_id, sizeof dst->structure_id, src->structure_id) ||
 	    copy_id(dst->territory, sizeof dst->territory, src->territory))
 		return errors_set(&c->last_error, VEILLE_EPROTO, "malformed principal from the server");
-	copy_name(dst->display_name, sizeof dst->display_name, src->display_name);
-	copy_name(dst->structure_name, sizeof dst->structure_name, src->structure_name);
+	client_copy_text(dst->display_name, sizeof dst->display_name, src->display_name);
+	client_copy_text(dst->structure_name, sizeof dst->structure_name, src->structure_name);
 	dst->role = (int)src->role;
 	dst->structure_kind = (int)src->structure_kind;
 	return 0;
@@ -521,7 +520,7 @@ int client_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
 		results[i].status = (int)r->status;
 		results[i].version = r->version;
 		results[i].code = (int)r->code;
-		copy_name(results[i].reason, sizeof results[i].reason, r->reason);
+		client_copy_text(results[i].reason, sizeof results[i].reason, r->reason);
 	}
 out:
 	wire_free(reply);

@@ -38,6 +38,10 @@ struct veille_client {
 /* Closes the connection, if any. */
 void client_drop(struct veille_client *c);
 
+/* Copies src (NULL: empty) into dst of size bytes, cutting a long text at a UTF-8 character
+ * boundary: for names and reasons shown to people. */
+void client_copy_text(char *dst, size_t size, const char *src);
+
 /* VEILLE_ENOTENROLLED (with a message) unless the local store is open. */
 int client_need_local(struct veille_client *c);
 

@@ -71,20 +71,6 @@ struct problems_ctx {
 	void *arg;
 };
 
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static int each_problem(const Veille__Client__V1__Problem *pb, void *arg)
 {
 	struct problems_ctx *ctx = arg;
@@ -94,7 +80,7 @@ static int each_problem(const Veille__Client__V1__Problem *pb, void *arg)
 
 	memset(&p, 0, sizeof p);
 	p.op_counter = op->op_counter;
-	copy_text(p.record_id, sizeof p.record_id, op->record_id);
+	client_copy_text(p.record_id, sizeof p.record_id, op->record_id);
 	p.record_kind = (int)op->record_case;
 	p.at_ms = pb->at_ms;
 	if (pb->result) {
@@ -102,7 +88,7 @@ static int each_problem(const Veille__Client__V1__Problem *pb, void *arg)
 		p.result.status = (int)pb->result->status;
 		p.result.version = pb->result->version;
 		p.result.code = (int)pb->result->code;
-		copy_text(p.result.reason, sizeof p.result.reason, pb->result->reason);
+		client_copy_text(p.result.reason, sizeof p.result.reason, pb->result->reason);
 	}
 	return ctx->fn(&p, op, ctx->arg);
 }
