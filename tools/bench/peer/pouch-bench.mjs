@@ -1,0 +1,235 @@
+// pouch-bench: the peer half of tools/bench/run-sync. Pushes and cold-pulls the same number of
+// ~1 KiB encounters as `veille-bench sync`, against a CouchDB-protocol server (pouchdb-server),
+// along the replication protocol's own paths:
+//   write: POST /db/_bulk_docs {docs, new_edits: false}, docs carrying _rev and _revisions, as
+//          the CouchDB replicator writes to its target, in batches, from C concurrent clients;
+//   read:  GET /db/_changes?include_docs=true&limit=L&since=S, paged until a short page, as a
+//          replicator reads its source from scratch.
+// Prints the figures of veille-bench with a peer_ prefix, as key=value lines. Bounded: fixed
+// counts, a timeout on every request, a bounded number of pages; any failure exits 1.
+// Node 20, no dependency (global fetch keeps connections alive).
+import { randomBytes, createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+const NOTE_TARGET = 880; // bytes of note, as bench.c
+const NOTE_POOL = 64;
+
+function parseArgs(argv) {
+  const o = { url: null, ops: 100000, clients: 20, batch: 1000, pullLimit: 1000, serverPid: 0,
+              db: 'bench', timeoutMs: 60000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], v = argv[i + 1];
+    const num = () => { const n = Number(v); if (!Number.isInteger(n) || n < 1) die(`bad ${a} ${v}`); i++; return n; };
+    switch (a) {
+      case '--url': o.url = v; i++; break;
+      case '--ops': o.ops = num(); break;
+      case '--clients': o.clients = num(); break;
+      case '--batch': o.batch = num(); break;
+      case '--pull-limit': o.pullLimit = num(); break;
+      case '--server-pid': o.serverPid = num(); break;
+      case '--timeout-ms': o.timeoutMs = num(); break;
+      case '--db': o.db = v; i++; break;
+      default: die(`unknown argument ${a}`);
+    }
+  }
+  if (!o.url) die('--url is required');
+  return o;
+}
+
+function die(msg) {
+  process.stderr.write(`pouch-bench: ${msg}\n`);
+  process.exit(1);
+}
+
+// The sentences of bench.c, so both servers store the same kind of text.
+const sentences = [
+  "Rencontré près de la gare de l'Est, sous l'auvent du parking, vers 22 h 30.",
+  "Monsieur dort sous une tente depuis trois semaines, il dit ne plus appeler le 115 faute de place.",
+  "Madame est accompagnée de son chien, elle refuse les hébergements qui n'acceptent pas les animaux.",
+  "Il a perdu ses papiers lors de l'évacuation du campement ; orientation vers l'accueil de jour pour la domiciliation.",
+  "Échange long et calme, il parle un peu français, surtout arabe ; il souhaite voir un médecin pour son pied.",
+  "Plaie au pied gauche non soignée, proposition d'accompagnement à la PASS de l'hôpital demain matin.",
+  "Distribution d'un café, d'un sandwich et d'un kit d'hygiène ; il a accepté un sac de couchage neuf.",
+  "Elle dit avoir une demande de logement social en cours, à vérifier avec l'assistante sociale du secteur.",
+  "Le couple est arrivé il y a deux mois, ils dorment dans leur voiture, stationnée derrière le gymnase.",
+  "Pas d'ouverture de droits à ce jour : ni AME, ni RSA. À revoir avec le CCAS pour l'aide médicale d'État.",
+  "Il a travaillé comme maçon, cherche des missions d'intérim ; information donnée sur l'agence solidaire.",
+  "Signalement fait au SIAO pour une mise à l'abri ; réponse attendue, rappeler le 115 demain à 9 h.",
+  "Très fatigué ce soir, peu de mots ; nous repasserons jeudi avec l'infirmière de l'équipe.",
+  "Elle préfère rester sur le secteur, où elle connaît les commerçants qui l'aident ; lien de confiance à garder.",
+  "Il boit beaucoup moins depuis l'hiver, il en est fier ; il demande des nouvelles de l'accueil de nuit.",
+  "Accepte d'être orienté vers le centre de santé ; rendez-vous pris pour lundi 14 h, à accompagner.",
+  "Nuit froide annoncée : plan grand froid actif, proposition de gymnase refusée, couverture de survie donnée.",
+  "Jeune homme de moins de 25 ans, sorti de l'aide sociale à l'enfance l'an dernier ; orienter vers la mission locale.",
+  "Famille avec deux enfants scolarisés à l'école du quartier, hébergée chez un tiers jusqu'à vendredi.",
+  "Il souhaite récupérer ses affaires stockées à la bagagerie, le badge a expiré ; à renouveler.",
+];
+const areas = ['Paris 10e', 'Paris 18e', 'Paris 19e', 'Paris 20e', 'Paris 11e', 'Paris 12e',
+               'Paris 13e', 'Paris 14e', 'Gare du Nord', 'Bois de Vincennes'];
+const geohashes = ['u09wj', 'u09wn', 'u09wq', 'u09ty', 'u09tv', 'u09tu', 'u09tg', 'u09tf'];
+const needs = ['SHELTER', 'FOOD', 'HYGIENE', 'HEALTH_CARE', 'CLOTHING', 'RIGHTS_ACCESS',
+               'SOCIAL_CONTACT', 'OTHER'];
+const services = ['TALK', 'HOT_DRINK', 'FOOD', 'CLOTHING', 'HYGIENE_KIT', 'SLEEPING_BAG',
+                  'INFORMATION', 'CALL_115', 'ACCOMPANIMENT', 'CARE', 'OTHER'];
+
+const pick = (arr) => arr[Math.floor(Math.random() * arr.length)];
+const hex = (n) => randomBytes(n).toString('hex');
+
+function makeNote() {
+  let note = '', misses = 0;
+  while (misses < 8) {
+    const s = pick(sentences);
+    const add = (note ? ' ' : '') + s;
+    if (Buffer.byteLength(note + add) > NOTE_TARGET) { misses++; continue; }
+    note += add;
+  }
+  const pad = " Suite au prochain passage de l'équipe.";
+  if (Buffer.byteLength(note + pad) <= NOTE_TARGET) note += pad;
+  return note;
+}
+
+const notes = Array.from({ length: NOTE_POOL }, makeNote);
+const persons = Array.from({ length: 2000 }, () => hex(16));
+const baseMs = Date.now() - 30 * 24 * 3600 * 1000;
+
+// A document as a replicator sends it: a first revision with its history.
+function makeDoc(client) {
+  const body = {
+    type: 'encounter',
+    person_id: pick(persons),
+    team_id: 'bench',
+    author_id: `maraudeur-${client}`,
+    occurred_at_ms: baseMs + Math.floor(Math.random() * 30 * 24 * 3600 * 1000),
+    location: { area: pick(areas), geohash: pick(geohashes) },
+    needs: Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => pick(needs)),
+    services: Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => pick(services)),
+    note: pick(notes),
+  };
+  const revHash = createHash('md5').update(JSON.stringify(body)).digest('hex');
+  return { _id: hex(16), _rev: `1-${revHash}`, _revisions: { start: 1, ids: [revHash] }, ...body };
+}
+
+// utime + stime of pid in seconds, or -1.
+function procCpu(pid) {
+  if (!pid) return -1;
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ: 100 on Linux
+  } catch { return -1; }
+}
+
+function procKib(pid, key) {
+  if (!pid) return -1;
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${key}:`));
+    return line ? parseInt(line.slice(key.length + 1), 10) : -1;
+  } catch { return -1; }
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return 0;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1];
+}
+
+async function request(o, method, path, body) {
+  const res = await fetch(`${o.url}${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body,
+    signal: AbortSignal.timeout(o.timeoutMs),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text.slice(0, 200)}`);
+  return JSON.parse(text);
+}
+
+// The request bodies of one client, built before the clock starts: the client's own work is
+// kept off the peer's figures (the conservative side for the ratios).
+function buildBodies(o, client, ops, stats) {
+  const bodies = [];
+  for (let left = ops; left > 0;) {
+    const n = Math.min(left, o.batch);
+    const docs = Array.from({ length: n }, () => makeDoc(client));
+    const body = JSON.stringify({ docs, new_edits: false });
+    stats.bytes += Buffer.byteLength(body);
+    bodies.push(body);
+    left -= n;
+  }
+  return bodies;
+}
+
+async function pusher(o, bodies, lat) {
+  for (const body of bodies) {
+    const t0 = performance.now();
+    const res = await request(o, 'POST', `/${o.db}/_bulk_docs`, body);
+    lat.push(performance.now() - t0);
+    // new_edits=false answers only the failures (CouchDB: []; PouchDB: one entry per doc,
+    // an error field on failure).
+    const bad = Array.isArray(res) ? res.filter((r) => r && r.error) : [res];
+    if (bad.length) throw new Error(`_bulk_docs: ${JSON.stringify(bad[0])}`);
+  }
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  await request(o, 'PUT', `/${o.db}`);
+
+  // Push: C concurrent clients, each its share in batches.
+  const lat = [], stats = { bytes: 0 };
+  const shares = Array.from({ length: o.clients },
+    (_, i) => Math.floor(o.ops / o.clients) + (i < o.ops % o.clients ? 1 : 0));
+  const bodies = shares.map((n, i) => buildBodies(o, i, n, stats));
+  let cpu0 = procCpu(o.serverPid), self0 = process.cpuUsage();
+  let t0 = performance.now();
+  await Promise.all(bodies.map((b) => pusher(o, b, lat)));
+  let secs = (performance.now() - t0) / 1000;
+  let cpu1 = procCpu(o.serverPid), self1 = process.cpuUsage(self0);
+  lat.sort((a, b) => a - b);
+  const out = [];
+  out.push(`peer_push_ops=${o.ops}`, `peer_push_clients=${o.clients}`, `peer_push_batch=${o.batch}`,
+           `peer_push_record_bytes=${Math.round(stats.bytes / o.ops)}`,
+           `peer_push_requests=${lat.length}`,
+           `peer_push_seconds=${secs.toFixed(3)}`,
+           `peer_push_ops_per_s=${Math.round(o.ops / secs)}`,
+           `peer_push_ack_p50_ms=${percentile(lat, 50).toFixed(1)}`,
+           `peer_push_ack_p99_ms=${percentile(lat, 99).toFixed(1)}`,
+           `peer_push_ack_max_ms=${lat[lat.length - 1].toFixed(1)}`);
+  if (cpu0 >= 0 && cpu1 >= 0)
+    out.push(`peer_server_push_cpu_s=${(cpu1 - cpu0).toFixed(2)}`,
+             `peer_server_push_cpu_pct=${Math.round(((cpu1 - cpu0) / secs) * 100)}`);
+  out.push(`peer_bench_push_cpu_s=${((self1.user + self1.system) / 1e6).toFixed(2)}`);
+  process.stdout.write(out.join('\n') + '\n');
+
+  // Cold pull: one reader, from the beginning, until a short page.
+  let since = 0, records = 0, pages = 0;
+  const maxPages = 2 * Math.ceil(o.ops / o.pullLimit) + 10;
+  cpu0 = procCpu(o.serverPid); self0 = process.cpuUsage();
+  t0 = performance.now();
+  for (;;) {
+    if (pages >= maxPages) throw new Error(`_changes: still more after ${pages} pages`);
+    const res = await request(o, 'GET',
+      `/${o.db}/_changes?include_docs=true&limit=${o.pullLimit}&since=${encodeURIComponent(since)}`);
+    pages++;
+    for (const r of res.results) if (r.doc && r.doc.type === 'encounter') records++;
+    since = res.last_seq;
+    if (res.results.length < o.pullLimit) break;
+  }
+  secs = (performance.now() - t0) / 1000;
+  cpu1 = procCpu(o.serverPid); self1 = process.cpuUsage(self0);
+  const pout = [`peer_pull_records=${records}`, `peer_pull_pages=${pages}`,
+                `peer_pull_seconds=${secs.toFixed(3)}`,
+                `peer_pull_records_per_s=${Math.round(records / secs)}`];
+  if (cpu0 >= 0 && cpu1 >= 0)
+    pout.push(`peer_server_pull_cpu_s=${(cpu1 - cpu0).toFixed(2)}`,
+              `peer_server_pull_cpu_pct=${Math.round(((cpu1 - cpu0) / secs) * 100)}`);
+  pout.push(`peer_bench_pull_cpu_s=${((self1.user + self1.system) / 1e6).toFixed(2)}`);
+  if (o.serverPid)
+    pout.push(`peer_server_rss_kib=${procKib(o.serverPid, 'VmRSS')}`,
+              `peer_server_rss_peak_kib=${procKib(o.serverPid, 'VmHWM')}`);
+  process.stdout.write(pout.join('\n') + '\n');
+  if (records < o.ops) die(`_changes: ${records} documents, fewer than the ${o.ops} pushed`);
+}
+
+main().catch((e) => die(e.stack || String(e)));
