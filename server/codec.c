@@ -86,7 +86,17 @@ int codec_utf8_valid(const char *str, size_t len)
 		unsigned min, cp;
 
 		if (c < 0x80) {
-			i++;
+			/* ASCII runs, the common case, a word at a time. */
+			while (i + 8 <= len) {
+				uint64_t w;
+
+				memcpy(&w, s + i, 8);
+				if (w & 0x8080808080808080ull)
+					break;
+				i += 8;
+			}
+			if (i < len && s[i] < 0x80)
+				i++;
 			continue;
 		} else if ((c & 0xE0) == 0xC0) {
 			n = 1, min = 0x80, cp = c & 0x1F;

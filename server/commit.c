@@ -88,8 +88,10 @@ static int flush_txn(struct store_txn *t, void *arg)
 
 	for (struct commit_item *it = srv->commits.head; it; it = it->next) {
 		const Veille__V1__PushRequest *req = it->msg.env->push;
-		struct records_actor a = {it->device_id, it->professional_id, it->structure_id};
+		uint8_t aud[RECORDS_AUDIENCE_BYTES];
+		struct records_actor a = {it->device_id, it->professional_id, it->structure_id, aud};
 
+		records_audience(t, it->structure_id, aud);
 		rc = auth_device_active(t, it->device_id);
 		if (rc < 0)
 			return -rc;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEAD_BYTES (8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES)
+#define HEAD_BYTES (8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES + 8) /* ver|person|aud|seq */
 #define REF_BYTES (STORE_ID_BYTES + 8)
 #define OP_BYTES (REF_BYTES + 2)
 #define FUTURE_SLACK_MS (24ull * 3600 * 1000) /* device clocks drift; a day is plausible */
@@ -193,13 +193,15 @@ static size_t merge_person(const Veille__V1__Person *current, const Veille__V1__
 
 /* ---- writing ---- */
 
-/* Writes a new version (common fields of rv set here) and the head and feed entries. */
+/* Writes a new version (common fields of rv set here) and the head and feed entries. Versions
+ * are keyed by their sequence number, which only grows: each is appended at the right edge of
+ * the records tree, so a commit rewrites few pages whatever the record ids are. */
 static int write_version(struct store_txn *t, const struct records_actor *a,
 			 const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
 			 const uint8_t pid[STORE_ID_BYTES], uint64_t version, uint64_t now_ms,
 			 Veille__Store__V1__RecordVersion *rv)
 {
-	uint8_t key[REF_BYTES], head[HEAD_BYTES], fkey[RECORDS_AUDIENCE_BYTES + 8];
+	uint8_t key[8], head[HEAD_BYTES], fkey[RECORDS_AUDIENCE_BYTES + 8], ref[REF_BYTES];
 	uint8_t *buf = NULL;
 	size_t len;
 	uint64_t seq;
@@ -217,21 +219,23 @@ static int write_version(struct store_txn *t, const struct records_actor *a,
 	rv->stored_at_ms = now_ms;
 	if (codec_pack(&rv->base, &buf, &len) != 0)
 		return STORE_ENOMEM;
-	memcpy(key, rid, STORE_ID_BYTES);
-	store_be64_put(key + STORE_ID_BYTES, version);
+	store_be64_put(key, seq);
 	rc = store_put(t, STORE_DB_RECORDS, key, sizeof(key), pid, version, buf, len,
-		       STORE_NOOVERWRITE);
+		       STORE_APPEND);
 	sodium_memzero(buf, len);
 	free(buf);
 	if (rc != STORE_OK)
 		return rc;
 	store_be64_put(head, version);
 	memcpy(head + 8, pid, STORE_ID_BYTES);
-	records_audience(t, a->structure_id, head + 8 + STORE_ID_BYTES);
-	memcpy(fkey, head + 8 + STORE_ID_BYTES, RECORDS_AUDIENCE_BYTES);
+	memcpy(head + 8 + STORE_ID_BYTES, a->audience, RECORDS_AUDIENCE_BYTES);
+	store_be64_put(head + 8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES, seq);
+	memcpy(fkey, a->audience, RECORDS_AUDIENCE_BYTES);
 	store_be64_put(fkey + RECORDS_AUDIENCE_BYTES, seq);
+	memcpy(ref, rid, STORE_ID_BYTES);
+	store_be64_put(ref + STORE_ID_BYTES, version);
 	if ((rc = store_put_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, head, sizeof(head), 0)) ||
-	    (rc = store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), key, sizeof(key), 0)))
+	    (rc = store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), ref, sizeof(ref), 0)))
 		return rc;
 	return STORE_OK;
 }
@@ -257,27 +261,29 @@ static int record_op(struct store_txn *t, const struct records_actor *a,
 	return rc;
 }
 
-/* The head of a record: current version (0 if none), person id, and whether the actor's
- * structure owns it. Errors: storage errors. */
+/* The head of a record: current version (0 if none), person id, sequence number of the
+ * current version, and whether the actor's structure owns it. Errors: storage errors. */
 static int load_head(struct store_txn *t, const struct records_actor *a,
 		     const uint8_t rid[STORE_ID_BYTES], uint64_t *version, uint8_t pid[STORE_ID_BYTES],
-		     int *owned)
+		     uint64_t *seq, int *owned)
 {
-	uint8_t aud[RECORDS_AUDIENCE_BYTES];
+	const uint8_t *h;
 	const void *val;
 	size_t vlen;
 	int rc = store_get_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, &val, &vlen);
 
 	*version = 0;
+	*seq = 0;
 	*owned = 1;
 	if (rc == STORE_ENOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK || vlen != HEAD_BYTES)
 		return rc == STORE_OK ? STORE_EFORGED : rc;
-	*version = store_be64_get(val);
-	memcpy(pid, (const uint8_t *)val + 8, STORE_ID_BYTES);
-	records_audience(t, a->structure_id, aud);
-	*owned = memcmp((const uint8_t *)val + 8 + STORE_ID_BYTES, aud, sizeof(aud)) == 0;
+	h = val;
+	*version = store_be64_get(h);
+	memcpy(pid, h + 8, STORE_ID_BYTES);
+	*owned = memcmp(h + 8 + STORE_ID_BYTES, a->audience, RECORDS_AUDIENCE_BYTES) == 0;
+	*seq = store_be64_get(h + 8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES);
 	return STORE_OK;
 }
 
@@ -288,7 +294,7 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
 	Veille__V1__Encounter enc = *m->encounter;
 	uint8_t pid[STORE_ID_BYTES], head_pid[STORE_ID_BYTES];
-	uint64_t current;
+	uint64_t current, seq;
 	const char *why;
 	int rc, code, owned;
 
@@ -296,7 +302,7 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	if (why)
 		return reject(res, code, why);
 	records_parse_id(m->encounter->person_id, pid);
-	rc = load_head(t, a, rid, &current, head_pid, &owned);
+	rc = load_head(t, a, rid, &current, head_pid, &seq, &owned);
 	if (rc != STORE_OK)
 		return rc;
 	if (!owned)
@@ -322,16 +328,14 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	return STORE_OK;
 }
 
-/* Reads the merged profile of the current version (caller frees *out). */
-static int load_person(struct store_txn *t, const uint8_t rid[STORE_ID_BYTES], uint64_t version,
-		       Veille__Store__V1__RecordVersion **out)
+/* Reads the merged profile of the version stored at seq (caller frees *out). */
+static int load_person(struct store_txn *t, uint64_t seq, Veille__Store__V1__RecordVersion **out)
 {
-	uint8_t key[REF_BYTES];
+	uint8_t key[8];
 	struct store_buf b = {0};
 	int rc;
 
-	memcpy(key, rid, STORE_ID_BYTES);
-	store_be64_put(key + STORE_ID_BYTES, version);
+	store_be64_put(key, seq);
 	rc = store_get(t, STORE_DB_RECORDS, key, sizeof(key), &b);
 	if (rc == STORE_OK) {
 		*out = (Veille__Store__V1__RecordVersion *)codec_unpack(
@@ -356,7 +360,7 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	Veille__V1__Person merged = VEILLE__V1__PERSON__INIT;
 	Veille__V1__PersonFieldValue *fields[CODEC_MAX_LIST];
 	uint8_t head_pid[STORE_ID_BYTES];
-	uint64_t current;
+	uint64_t current, seq;
 	const char *why;
 	size_t won;
 	int rc, code, owned;
@@ -364,12 +368,12 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	why = check_person(m->person, a, now_ms, &code);
 	if (why)
 		return reject(res, code, why);
-	rc = load_head(t, a, rid, &current, head_pid, &owned);
+	rc = load_head(t, a, rid, &current, head_pid, &seq, &owned);
 	if (rc != STORE_OK)
 		return rc;
 	if (!owned)
 		return reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
-	if (current && (rc = load_person(t, rid, current, &cur)) != STORE_OK)
+	if (current && (rc = load_person(t, seq, &cur)) != STORE_OK)
 		return rc == STORE_ESHREDDED
 			       ? reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased")
 			       : rc;
@@ -393,15 +397,21 @@ out:
 	return rc;
 }
 
-int records_apply(struct store_txn *t, const struct records_actor *a,
+int records_apply(struct store_txn *t, const struct records_actor *actor,
 		  const Veille__V1__Mutation *m, uint64_t now_ms, struct records_result *res)
 {
-	uint8_t okey[24], rid[STORE_ID_BYTES] = {0};
+	uint8_t okey[24], rid[STORE_ID_BYTES] = {0}, aud[RECORDS_AUDIENCE_BYTES];
+	struct records_actor with_audience = *actor;
+	const struct records_actor *a = &with_audience;
 	const void *val;
 	size_t vlen;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (!with_audience.audience) {
+		records_audience(t, actor->structure_id, aud);
+		with_audience.audience = aud;
+	}
 	memcpy(okey, a->device_id, 16);
 	store_be64_put(okey + 16, m->op_counter);
 	rc = store_get_plain(t, STORE_DB_OPS, okey, sizeof(okey), &val, &vlen);
@@ -479,6 +489,7 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 	ProtobufCMessage *msg;
 	int rc;
 
+	(void)val;
 	if (klen != RECORDS_AUDIENCE_BYTES + 8 || vlen != REF_BYTES)
 		return -STORE_EFORGED;
 	if (c->count >= c->limit || c->spent >= c->budget) {
@@ -486,7 +497,7 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 		return 1;
 	}
 	c->last = store_be64_get((const uint8_t *)key + RECORDS_AUDIENCE_BYTES);
-	rc = store_get(c->t, STORE_DB_RECORDS, val, vlen, &b);
+	rc = store_get(c->t, STORE_DB_RECORDS, (const uint8_t *)key + RECORDS_AUDIENCE_BYTES, 8, &b);
 	if (rc != STORE_OK) {
 		store_buf_free(&b);
 		return rc == STORE_ESHREDDED ? 0 : -rc;

@@ -1,8 +1,8 @@
 /* records: applying client mutations to the store and reading the change feed.
  *
  * Every applied op writes, in the caller's one write transaction:
- *   RECORDS  record id | version  -> RecordVersion, sealed with the person's data key
- *   HEADS    record id            -> current version | person id | audience
+ *   RECORDS  seq                  -> RecordVersion, sealed with the person's data key
+ *   HEADS    record id            -> current version | person id | audience | seq
  *   FEED     audience | seq       -> record id | version
  *   OPS      device id | counter  -> record id | version | status | code  (the op's outcome:
  *            a resent op gets the same answer, DUPLICATE for one that was applied)
@@ -28,6 +28,7 @@ struct records_actor {
 	const uint8_t *device_id; /* 16 bytes */
 	const char *professional_id;
 	const char *structure_id;
+	const uint8_t *audience;  /* records_audience(structure_id), or NULL to compute it */
 };
 
 /* Outcome of one op, for the OpResult. reason is static text. */

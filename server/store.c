@@ -300,6 +300,12 @@ static size_t build_header(uint8_t *hdr, int klass, uint32_t gen, uint64_t versi
 	return HDR_MAX;
 }
 
+static unsigned mdb_flags(unsigned flags)
+{
+	return ((flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0) |
+	       ((flags & STORE_APPEND) ? MDB_APPEND : 0);
+}
+
 /* Seals val under key into a freshly reserved LMDB slot. */
 static int put_sealed(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 		      const uint8_t *seal_key, int klass, const uint8_t *person_id,
@@ -316,8 +322,7 @@ static int put_sealed(struct store_txn *t, enum store_db db, const void *key, si
 		return STORE_ETOOBIG;
 	v.mv_size = hlen + vlen + SEAL_OVERHEAD;
 	v.mv_data = NULL;
-	rc = mdb_put(t->txn, t->st->dbi[db], &k, &v,
-		     MDB_RESERVE | ((flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0));
+	rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, MDB_RESERVE | mdb_flags(flags));
 	if (rc != 0)
 		return map_err(rc, "put");
 	memcpy(v.mv_data, hdr, hlen);
@@ -432,9 +437,7 @@ int store_put_plain(struct store_txn *t, enum store_db db, const void *key, size
 {
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 
-	return map_err(mdb_put(t->txn, t->st->dbi[db], &k, &v,
-			       (flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0),
-		       "put");
+	return map_err(mdb_put(t->txn, t->st->dbi[db], &k, &v, mdb_flags(flags)), "put");
 }
 
 int store_get_plain(struct store_txn *t, enum store_db db, const void *key, size_t klen,

@@ -55,6 +55,7 @@ enum store_err {
 };
 
 #define STORE_NOOVERWRITE 1u
+#define STORE_APPEND 2u /* the key sorts after every key of the database (else STORE_EEXISTS) */
 #define STORE_ID_BYTES 16
 
 struct store;

@@ -15,7 +15,7 @@
 
 #define PULL_DEFAULT_LIMIT 500
 #define PULL_MAX_LIMIT 1000
-#define PULL_BYTE_BUDGET (512u << 10) /* keeps a page well under the 1 MiB frame cap */
+#define PULL_BYTE_BUDGET (4u << 20) /* a full page of 1000 ~1 KiB records fits */
 
 struct pull_page {
 	const struct session *s;

@@ -277,8 +277,9 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 	tp->srv = srv;
 	tp->cfg = cfg;
 	tp->protocols[0] = (struct lws_protocols){"http", http_callback, 0, 0, 0, NULL, 0};
+	/* rx_buffer_size is per connection: keep it small, idle sessions must stay cheap. */
 	tp->protocols[1] = (struct lws_protocols){"veille.v1", ws_callback, sizeof(struct tconn),
-						   0, 0, NULL, 0};
+						   65536, 0, NULL, 0};
 	tp->mount.mountpoint = "/";
 	tp->mount.mountpoint_len = 1;
 	tp->mount.origin = cfg->web_dir;
@@ -308,7 +309,9 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 	info.retry_and_idle_policy = &tp->retry;
 	info.timeout_secs = 10;     /* slow handshakes */
 	info.max_http_header_pool = 64;
-	info.pt_serv_buf_size = 16384;
+	/* The service buffer is per event-loop thread (one here), not per connection: a large
+	 * one lets a pass read whole pushes from every ready socket, so they commit together. */
+	info.pt_serv_buf_size = 1u << 20;
 	tp->ctx = lws_create_context(&info);
 	if (!tp->ctx) {
 		log_error("transport: cannot listen on %s:%d", cfg->host, cfg->port);

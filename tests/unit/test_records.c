@@ -22,8 +22,8 @@
 
 static const uint8_t DEV_A[16] = {0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const uint8_t DEV_B[16] = {0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-static const struct records_actor ACTOR_A = {DEV_A, "camille", "maraude-13"};
-static const struct records_actor ACTOR_B = {DEV_B, "alex", "accueil-1"};
+static const struct records_actor ACTOR_A = {DEV_A, "camille", "maraude-13", NULL};
+static const struct records_actor ACTOR_B = {DEV_B, "alex", "accueil-1", NULL};
 
 #define REC_1 "11111111111111111111111111111111"
 #define REC_2 "22222222222222222222222222222222"
@@ -451,14 +451,29 @@ static void test_pull_skips_shredded_person(void **state)
 }
 
 /* store_get of one record version, for its error code. */
+/* The records key (sequence number) of a record's current version, from its head; checks
+ * that the current version is the one expected. */
+static void current_key(struct unit_txn *f, const char *record_id, uint64_t version,
+			uint8_t key[8])
+{
+	uint8_t rid[STORE_ID_BYTES];
+	const void *v;
+	size_t vlen;
+
+	assert_int_equal(records_parse_id(record_id, rid), 0);
+	assert_int_equal(store_get_plain(f->t, STORE_DB_HEADS, rid, sizeof(rid), &v, &vlen), STORE_OK);
+	assert_int_equal(vlen, 8 + 2 * STORE_ID_BYTES + 8);
+	assert_int_equal(store_be64_get(v), version);
+	memcpy(key, (const uint8_t *)v + 8 + 2 * STORE_ID_BYTES, 8);
+}
+
 static int get_record(struct unit_txn *f, const char *record_id, uint64_t version)
 {
-	uint8_t key[STORE_ID_BYTES + 8];
+	uint8_t key[8];
 	struct store_buf b = {0};
 	int rc;
 
-	assert_int_equal(records_parse_id(record_id, key), 0);
-	store_be64_put(key + STORE_ID_BYTES, version);
+	current_key(f, record_id, version, key);
 	rc = store_get(f->t, STORE_DB_RECORDS, key, sizeof(key), &b);
 	store_buf_free(&b);
 	return rc;
@@ -466,12 +481,12 @@ static int get_record(struct unit_txn *f, const char *record_id, uint64_t versio
 
 /* A record that fails to open fails the whole pull (records.h), and leaks nothing: measured
  * by LeakSanitizer under the sanitizers, by the heap over 1000 pulls in the default build.
- * Bad input: REC_2 v1's sealed bytes replaced with REC_1 v1's (a value moved to another key,
+ * Bad input: REC_2 v1's sealed bytes replaced with REC_1 v2's (a value moved to another key,
  * copied with the plain API so no raw LMDB is needed). */
 static void test_pull_forged_record_is_an_error(void **state)
 {
 	struct unit_txn *f = *state;
-	uint8_t k1[STORE_ID_BYTES + 8], k2[STORE_ID_BYTES + 8], *copy;
+	uint8_t k1[8], k2[8], *copy;
 	const void *v;
 	size_t vlen;
 	struct pulled p;
@@ -480,10 +495,8 @@ static void test_pull_forged_record_is_an_error(void **state)
 	struct mallinfo2 before, after;
 
 	write_feed(f);
-	assert_int_equal(records_parse_id(REC_1, k1), 0);
-	assert_int_equal(records_parse_id(REC_2, k2), 0);
-	store_be64_put(k1 + STORE_ID_BYTES, 1);
-	store_be64_put(k2 + STORE_ID_BYTES, 1);
+	current_key(f, REC_1, 2, k1);
+	current_key(f, REC_2, 1, k2);
 	assert_int_equal(store_get_plain(f->t, STORE_DB_RECORDS, k1, sizeof(k1), &v, &vlen),
 			 STORE_OK);
 	copy = malloc(vlen);
