@@ -27,16 +27,16 @@
 struct keyring;
 
 enum store_db {
-	STORE_DB_META,          /* plain: "server_id", "next_seq", "schema" */
+	STORE_DB_META,          /* plain: "server_id", "seq" (last sequence number) */
 	STORE_DB_STRUCTURES,    /* sealed: structure id -> store.v1.Structure */
 	STORE_DB_PROFESSIONALS, /* sealed: professional id -> store.v1.Professional */
 	STORE_DB_DEVICES,       /* sealed: device id (16) -> store.v1.Device */
 	STORE_DB_PAIRINGS,      /* sealed: blind index of code (32) -> store.v1.Pairing */
-	STORE_DB_PERSON_KEYS,   /* sealed (WRAP key): person id (16) -> data key (32) */
-	STORE_DB_RECORDS,       /* sealed (person key): record id (16) | version (8) -> RecordVersion */
-	STORE_DB_HEADS,         /* plain: record id (16) -> struct store_head */
+	STORE_DB_PERSON_KEYS,   /* sealed (WRAP key): person id (16) -> data key (32), or empty once erased */
+	STORE_DB_RECORDS,       /* sealed (person key): seq (8) -> RecordVersion (appended) */
+	STORE_DB_HEADS,         /* plain: record id (16) -> version | person id | audience | seq */
 	STORE_DB_FEED,          /* plain: audience (16) | seq (8) -> record id (16) | version (8) */
-	STORE_DB_OPS,           /* plain: device id (16) | op counter (8) -> record id (16) | version (8) */
+	STORE_DB_OPS,           /* plain: device id (16) | op counter (8) -> op outcome (records.h) */
 	STORE_DB_DEVICE_OPS,    /* plain: device id (16) -> highest op counter applied (8) */
 	STORE_DB__COUNT
 };
