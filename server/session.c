@@ -59,6 +59,12 @@ static void send_frame(struct session *s, struct frame *f)
 	frame_unref(f);
 }
 
+void session_on_drained(struct session *s)
+{
+	if (s->state == SESSION_AUTHENTICATED && s->pull.pages_left)
+		sync_pull_next_page(s);
+}
+
 void session_reply(struct session *s, const Veille__V1__Envelope *env)
 {
 	send_frame(s, codec_encode(env));
@@ -94,6 +100,7 @@ void session_on_message(struct session *s, const uint8_t *data, size_t len)
 
 	if (s->state == SESSION_CLOSING)
 		return;
+	s->pull.pages_left = 0; /* a new request ends a page stream */
 	if (codec_decode(data, len, &msg, &err) != 0) {
 		/* An undecodable frame means the peer does not speak the protocol: close. Other
 		 * refusals keep the connection, so a client can correct itself. */

@@ -35,6 +35,12 @@ struct session {
 	char professional_id[65];
 	char structure_id[65];
 	int role;
+	/* A pull that asked for several pages: the next page is made when the previous one has
+	 * been written (transport calls session_on_drained), so a slow reader holds one page. */
+	struct {
+		uint64_t request_id, cursor;
+		uint32_t limit, pages_left;
+	} pull;
 };
 
 /* A new session for a connection from peer. NULL on out of memory. */
@@ -43,6 +49,9 @@ void session_free(struct session *s);
 
 /* Handles one complete binary message. */
 void session_on_message(struct session *s, const uint8_t *data, size_t len);
+
+/* The connection's output queue has just been written out. */
+void session_on_drained(struct session *s);
 
 /* Encodes and queues a reply; env->request_id must be set by the caller. */
 void session_reply(struct session *s, const Veille__V1__Envelope *env);

@@ -48,40 +48,39 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 	return 0;
 }
 
-void sync_on_pull(struct session *s, const Veille__V1__Envelope *env)
+/* Sends one page after cursor answering request_id. Returns 1 if more changes remain (and
+ * sets *next), 0 if the feed is exhausted, -1 if the request failed (already answered). */
+static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, uint32_t limit,
+		     uint64_t *next)
 {
-	const Veille__V1__PullRequest *req = env->pull;
-	uint32_t limit = req->limit ? req->limit : PULL_DEFAULT_LIMIT;
 	struct pull_page pg = {s, NULL, 0, 0};
 	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
 	Veille__V1__PullResult res = VEILLE__V1__PULL_RESULT__INIT;
 	Veille__V1__Change *changes = NULL, **ptrs = NULL;
 	uint8_t audience[RECORDS_AUDIENCE_BYTES];
 	struct store_txn *t = NULL;
-	uint64_t next = req->cursor;
-	int more = 0, rc;
+	int more = 0, rc, status = -1;
 
-	if (limit > PULL_MAX_LIMIT)
-		limit = PULL_MAX_LIMIT;
+	*next = cursor;
 	rc = store_begin(s->srv->store, 0, &t);
-	if (rc == STORE_OK && auth_still_active(s, env->request_id, t) != 0)
+	if (rc == STORE_OK && auth_still_active(s, request_id, t) != 0)
 		goto out;
 	if (rc == STORE_OK) {
 		records_audience(t, s->structure_id, audience);
-		rc = records_pull(t, audience, req->cursor, limit, PULL_BYTE_BUDGET, collect, &pg,
-				  &next, &more);
+		rc = records_pull(t, audience, cursor, limit, PULL_BYTE_BUDGET, collect, &pg, next,
+				  &more);
 	}
 	store_abort(t); /* read-only: end it before encoding */
 	t = NULL;
 	if (rc != STORE_OK) {
 		log_error("sync: pull failed: %s", store_strerror(rc));
-		session_error(s, env->request_id, VEILLE_ERR(INTERNAL), "storage failure", 0);
+		session_error(s, request_id, VEILLE_ERR(INTERNAL), "storage failure", 0);
 		goto out;
 	}
 	changes = calloc(pg.n ? pg.n : 1, sizeof(*changes));
 	ptrs = calloc(pg.n ? pg.n : 1, sizeof(*ptrs));
 	if (!changes || !ptrs) {
-		session_error(s, env->request_id, VEILLE_ERR(UNAVAILABLE), "out of memory", 1000);
+		session_error(s, request_id, VEILLE_ERR(UNAVAILABLE), "out of memory", 1000);
 		goto out;
 	}
 	for (size_t i = 0; i < pg.n; i++) {
@@ -100,12 +99,13 @@ void sync_on_pull(struct session *s, const Veille__V1__Envelope *env)
 	}
 	res.n_changes = pg.n;
 	res.changes = ptrs;
-	res.next_cursor = next;
+	res.next_cursor = *next;
 	res.has_more = more;
-	out.request_id = env->request_id;
+	out.request_id = request_id;
 	out.body_case = VEILLE__V1__ENVELOPE__BODY_PULL_RESULT;
 	out.pull_result = &res;
 	session_reply(s, &out);
+	status = more;
 out:
 	store_abort(t);
 	for (size_t i = 0; i < pg.n; i++)
@@ -113,4 +113,36 @@ out:
 	free(pg.rv);
 	free(changes);
 	free(ptrs);
+	return status;
+}
+
+void sync_on_pull(struct session *s, const Veille__V1__Envelope *env)
+{
+	const Veille__V1__PullRequest *req = env->pull;
+	uint32_t limit = req->limit ? req->limit : PULL_DEFAULT_LIMIT;
+	uint64_t next;
+
+	if (limit > PULL_MAX_LIMIT)
+		limit = PULL_MAX_LIMIT;
+	if (send_page(s, env->request_id, req->cursor, limit, &next) == 1 && req->pages > 1) {
+		/* The next page is made once this one has been written (session_on_drained):
+		 * the client reads page k while the server reads page k+1 from the store. */
+		s->pull.request_id = env->request_id;
+		s->pull.cursor = next;
+		s->pull.limit = limit;
+		s->pull.pages_left = req->pages - 1;
+	}
+}
+
+void sync_pull_next_page(struct session *s)
+{
+	uint64_t next;
+	int more;
+
+	s->pull.pages_left--;
+	more = send_page(s, s->pull.request_id, s->pull.cursor, s->pull.limit, &next);
+	if (more == 1)
+		s->pull.cursor = next;
+	else
+		s->pull.pages_left = 0;
 }

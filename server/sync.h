@@ -8,4 +8,7 @@ struct session;
 
 void sync_on_pull(struct session *s, const Veille__V1__Envelope *env);
 
+/* Sends the next page of the session's page stream (s->pull), if any. */
+void sync_pull_next_page(struct session *s);
+
 #endif

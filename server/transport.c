@@ -110,6 +110,8 @@ static int on_writable(struct tconn *c)
 			return -1;
 		}
 		frame_unref(f);
+		if (!c->q_len && !c->close_code)
+			session_on_drained(c->session);
 		if (c->q_len || c->close_code)
 			lws_callback_on_writable(c->wsi);
 		return 0;

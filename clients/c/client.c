@@ -574,12 +574,29 @@ int veille_new_record_id(char out[33])
 	return 0;
 }
 
-int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit,
+/* Checks a page: a server that says "more" without moving would keep a pull loop spinning. */
+static int check_page(struct veille_client *c, uint64_t cursor, Veille__V1__Envelope **reply)
+{
+	const Veille__V1__PullResult *res = (*reply)->pull_result;
+	const char *why = NULL;
+
+	if (res->has_more && res->next_cursor <= cursor)
+		why = "pull: has_more but the cursor did not advance";
+	for (size_t i = 0; !why && i < res->n_changes; i++)
+		if (!res->changes[i]->record_id || !*res->changes[i]->record_id)
+			why = "pull: a change without a record id";
+	if (!why)
+		return 0;
+	wire_free(*reply);
+	*reply = NULL;
+	return errors_set(&c->last_error, VEILLE_EPROTO, "%s", why);
+}
+
+int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit, uint32_t pages,
 		     Veille__V1__Envelope **reply)
 {
 	Veille__V1__Envelope req = VEILLE__V1__ENVELOPE__INIT;
 	Veille__V1__PullRequest pull = VEILLE__V1__PULL_REQUEST__INIT;
-	const Veille__V1__PullResult *res;
 	int rc;
 
 	*reply = NULL;
@@ -590,52 +607,66 @@ int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit,
 		return errors_set(&c->last_error, VEILLE_ENOTCONN, "not connected");
 	pull.cursor = cursor;
 	pull.limit = limit;
+	pull.pages = pages;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_PULL;
 	req.pull = &pull;
 	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT, reply)))
 		return rc;
-	res = (*reply)->pull_result;
-	/* A server that says "more" without moving would keep a pull loop spinning. */
-	if (res->has_more && res->next_cursor <= cursor) {
-		wire_free(*reply);
-		*reply = NULL;
-		return errors_set(&c->last_error, VEILLE_EPROTO,
-				  "pull: has_more but the cursor did not advance");
+	c->pull_request_id = req.request_id;
+	return check_page(c, cursor, reply);
+}
+
+int client_pull_next_page(struct veille_client *c, uint64_t cursor, Veille__V1__Envelope **reply)
+{
+	int rc = wire_await(c->conn, c->pull_request_id, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT,
+			    c->conn_timeout_ms, reply, &c->news, &c->last_error);
+
+	if (rc) {
+		if (rc != VEILLE_ESERVER)
+			client_drop(c);
+		return rc;
 	}
-	for (size_t i = 0; i < res->n_changes; i++) {
-		if (!res->changes[i]->record_id || !*res->changes[i]->record_id) {
-			wire_free(*reply);
-			*reply = NULL;
-			return errors_set(&c->last_error, VEILLE_EPROTO,
-					  "pull: a change without a record id");
-		}
-	}
-	return 0;
+	return check_page(c, cursor, reply);
 }
 
 int veille_pull(struct veille_client *c, uint64_t cursor, uint32_t limit,
 		int (*on_change)(const Veille__V1__Change *change, void *arg), void *arg,
 		uint64_t *next_cursor, int *has_more)
 {
+	return veille_pull_pages(c, cursor, limit, 1, on_change, arg, next_cursor, has_more);
+}
+
+int veille_pull_pages(struct veille_client *c, uint64_t cursor, uint32_t limit, uint32_t pages,
+		      int (*on_change)(const Veille__V1__Change *change, void *arg), void *arg,
+		      uint64_t *next_cursor, int *has_more)
+{
 	Veille__V1__Envelope *reply = NULL;
 	const Veille__V1__PullResult *res;
-	size_t i;
 	int rc;
 
 	errors_clear(&c->last_error);
-	if (!next_cursor || !has_more)
+	if (!next_cursor || !has_more || pages == 0)
 		return errors_set(&c->last_error, VEILLE_EARG, "pull: no place for the cursor");
-	if ((rc = client_pull_page(c, cursor, limit, &reply)))
-		return rc;
-	res = reply->pull_result;
-	for (i = 0; i < res->n_changes; i++) {
-		if (on_change && (rc = on_change(res->changes[i], arg)))
-			goto out;
+	rc = client_pull_page(c, cursor, limit, pages, &reply);
+	for (uint32_t got = 1; rc == 0; got++) {
+		res = reply->pull_result;
+		for (size_t i = 0; i < res->n_changes && rc == 0; i++)
+			if (on_change)
+				rc = on_change(res->changes[i], arg);
+		if (rc == 0) {
+			cursor = *next_cursor = res->next_cursor;
+			*has_more = res->has_more ? 1 : 0;
+		}
+		wire_free(reply);
+		reply = NULL;
+		if (rc || !*has_more || got == pages)
+			break;
+		rc = client_pull_next_page(c, cursor, &reply);
 	}
-	*next_cursor = res->next_cursor;
-	*has_more = res->has_more ? 1 : 0;
-out:
-	wire_free(reply);
+	/* Stopped early by on_change: pages still on their way would be read as replies to the
+	 * next request; a new connection is simpler than draining them. */
+	if (rc && c->authenticated)
+		client_drop(c);
 	return rc;
 }
 

@@ -29,6 +29,7 @@ struct veille_client {
 	int conn_timeout_ms;
 	int authenticated;
 	uint64_t next_request_id;
+	uint64_t pull_request_id;  /* the request a page stream answers */
 	struct wire_news news;     /* pokes received, for veille_follow */
 	int has_principal;
 	struct veille_principal principal;
@@ -53,11 +54,15 @@ int client_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
 		struct veille_op_result *results);
 
 /*
- * Pulls one page after cursor. reply: receives the answer (reply->pull_result), the caller
- * frees it with wire_free(). Errors as veille_pull.
+ * Asks for up to pages pages after cursor (PullRequest.pages) and returns the first. reply:
+ * receives it (reply->pull_result), the caller frees it with wire_free(). Errors as veille_pull.
  */
-int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit,
+int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit, uint32_t pages,
 		     Veille__V1__Envelope **reply);
+
+/* The next page of the stream client_pull_page asked for (pages > 1), checked the same way;
+ * cursor is the previous page's next_cursor. */
+int client_pull_next_page(struct veille_client *c, uint64_t cursor, Veille__V1__Envelope **reply);
 
 /* Wall clock (Unix ms) and a monotonic clock (ms). */
 uint64_t client_wall_ms(void);

@@ -27,6 +27,7 @@
 #include "replica.h"
 
 #define IDLE_SLICE_MS 200
+#define PULL_STREAM_PAGES 16 /* pages the server streams per pull request */
 #define MAX_PULL_PAGES 1000000u /* per sync; a larger backlog goes on at the next sync */
 #define MAX_TURNS_PER_OP 12     /* a refused batch halves at most log2(1000) + 1 times */
 
@@ -128,22 +129,29 @@ static int pull_all(struct veille_client *c, const struct veille_sync_opts *o, i
 		    struct veille_sync_stats *st)
 {
 	uint64_t cursor = 0, stored;
-	unsigned pages;
-	int rc;
+	unsigned pages, in_stream = 0;
+	int rc, more = 1;
 
 	if ((rc = local_read(c->local, cursor_txn, &cursor, &c->last_error)))
 		return rc;
-	for (pages = 0; pages < MAX_PULL_PAGES; pages++) {
+	/* Pages come as a stream of up to PULL_STREAM_PAGES per request: each is stored with its
+	 * cursor in one local transaction while the server reads the next one. */
+	for (pages = 0; pages < MAX_PULL_PAGES && more; pages++) {
 		Veille__V1__Envelope *reply = NULL;
 		const Veille__V1__PullResult *page;
-		int more;
 
-		if ((rc = client_pull_page(c, cursor, o->pull_limit, &reply)))
+		if (in_stream == 0)
+			rc = client_pull_page(c, cursor, o->pull_limit, PULL_STREAM_PAGES, &reply);
+		else
+			rc = client_pull_next_page(c, cursor, &reply);
+		if (rc)
 			return rc;
+		in_stream = (in_stream + 1) % PULL_STREAM_PAGES;
 		page = reply->pull_result;
 		for (size_t i = 0; i < page->n_changes && o->on_change; i++) {
 			if ((rc = o->on_change(page->changes[i], o->arg))) {
 				wire_free(reply);
+				client_drop(c); /* the rest of the stream is still coming */
 				return rc;
 			}
 		}
@@ -156,9 +164,16 @@ static int pull_all(struct veille_client *c, const struct veille_sync_opts *o, i
 		more = page->has_more;
 		cursor = page->next_cursor;
 		wire_free(reply);
-		if (rc || !more)
+		if (rc) {
+			if (more && in_stream)
+				client_drop(c);
 			return rc;
+		}
+		if (!more)
+			in_stream = 0;
 	}
+	if (in_stream)
+		client_drop(c); /* stopped at MAX_PULL_PAGES inside a stream */
 	return 0;
 }
 

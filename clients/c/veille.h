@@ -227,6 +227,18 @@ int veille_pull(struct veille_client *c, uint64_t cursor, uint32_t limit,
 		uint64_t *next_cursor, int *has_more);
 
 /*
+ * As veille_pull, but asks the server to stream up to pages pages (>= 1) back to back: the
+ * server reads page k+1 while this client handles page k, which is how a cold device catches
+ * up fast. on_change is called for every change of every page, in order; next_cursor and
+ * has_more describe the last page received. If on_change stops the pull, the connection is
+ * dropped (pages still on their way would otherwise answer the next request).
+ * Errors: as veille_pull; VEILLE_EARG for pages == 0.
+ */
+int veille_pull_pages(struct veille_client *c, uint64_t cursor, uint32_t limit, uint32_t pages,
+		      int (*on_change)(const Veille__V1__Change *change, void *arg), void *arg,
+		      uint64_t *next_cursor, int *has_more);
+
+/*
  * Saves cursor durably in the local store as the pull cursor, exactly (lower or higher):
  * veille_sync pulls from there next. Errors: VEILLE_ENOTENROLLED, VEILLE_EIO,
  * VEILLE_ECORRUPT.

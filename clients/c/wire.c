@@ -106,8 +106,6 @@ int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 	      Veille__V1__Envelope__BodyCase expect, int timeout_ms,
 	      Veille__V1__Envelope **reply, struct wire_news *news, struct veille_error *err)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	Veille__V1__Envelope *env = NULL;
 	uint8_t *buf = NULL;
 	size_t len;
 	int rc;
@@ -117,17 +115,28 @@ int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 		++*next_id;
 	req->request_id = *next_id;
 	rc = wire_encode(req, &buf, &len);
-	if (rc) {
-		errors_set(err, rc, "request too big to encode");
-		goto out;
-	}
+	if (rc)
+		return errors_set(err, rc, "request too big to encode");
 	rc = conn_send(c, buf, len, CONN_BINARY);
 	free(buf);
-	buf = NULL;
 	if (rc) {
 		transport_error(c, rc, err);
-		goto out;
+		return rc;
 	}
+	return wire_await(c, req->request_id, expect, timeout_ms, reply, news, err);
+}
+
+int wire_await(struct conn *c, uint64_t request_id, Veille__V1__Envelope__BodyCase expect,
+	       int timeout_ms, Veille__V1__Envelope **reply, struct wire_news *news,
+	       struct veille_error *err)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	Veille__V1__Envelope *env = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	*reply = NULL;
 	for (;;) {
 		int64_t left = deadline - now_ms();
 
@@ -144,11 +153,11 @@ int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 			goto out;
 		}
 		if (env->body_case == VEILLE__V1__ENVELOPE__BODY_ERROR &&
-		    (env->request_id == 0 || env->request_id == req->request_id)) {
+		    (env->request_id == 0 || env->request_id == request_id)) {
 			rc = server_error(env->error, err);
 			goto out;
 		}
-		if (env->request_id == req->request_id)
+		if (env->request_id == request_id)
 			break;
 		/* A late reply to an earlier request, or news the server sends on its own. */
 		note_poke(env, news);

@@ -58,6 +58,14 @@ int wire_call(struct conn *c, uint64_t *next_id, Veille__V1__Envelope *req,
 	      Veille__V1__Envelope **reply, struct wire_news *news, struct veille_error *err);
 
 /*
+ * Waits up to timeout_ms for the next reply to request_id (a request answered in several
+ * messages: a pull of several pages), as wire_call does after sending. Same errors.
+ */
+int wire_await(struct conn *c, uint64_t request_id, Veille__V1__Envelope__BodyCase expect,
+	       int timeout_ms, Veille__V1__Envelope **reply, struct wire_news *news,
+	       struct veille_error *err);
+
+/*
  * Waits up to timeout_ms, with no request pending, for what the server sends on its own:
  * returns 0 as soon as a Poke is noted in news, VEILLE_ETIMEOUT if none came. Late replies to
  * earlier requests are skipped.

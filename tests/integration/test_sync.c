@@ -287,6 +287,63 @@ static void test_hostile_ops_typed_rejections(void **state)
 	hx_batch_free(b);
 }
 
+/*
+ * A pull asking for a stream of pages: one request, pages of 30 answered back to back with its
+ * request id (30, 30, 30, 10: the last says has_more false and ends the stream), then
+ * nothing more; a stream asked for 3 pages stops at 3 even with more to come.
+ */
+static void test_pull_page_stream(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_batch *b = hx_batch_new(100, NULL, "streamed");
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT, *reply;
+	Veille__V1__PullRequest pull = VEILLE__V1__PULL_REQUEST__INIT;
+	static const size_t sizes[] = {30, 30, 30, 10};
+	uint64_t cursor = 0;
+	struct conn *c;
+
+	assert_non_null(b);
+	assert_int_equal(hx_push(&f->a, b), 0);
+	c = hx_raw_open(f->e);
+	assert_non_null(c);
+	assert_int_equal(hx_raw_auth(c, &f->b), 0);
+	pull.limit = 30;
+	pull.pages = 10;
+	env.request_id = 40;
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_PULL;
+	env.pull = &pull;
+	assert_int_equal(hx_raw_send(c, &env), 0);
+	for (size_t i = 0; i < 4; i++) {
+		reply = hx_raw_recv(c, HX_TIMEOUT_MS);
+		assert_non_null(reply);
+		assert_int_equal(reply->request_id, 40);
+		assert_int_equal(reply->body_case, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT);
+		assert_int_equal(reply->pull_result->n_changes, sizes[i]);
+		assert_true(reply->pull_result->next_cursor > cursor);
+		cursor = reply->pull_result->next_cursor;
+		assert_int_equal(reply->pull_result->has_more, i < 3);
+		wire_free(reply);
+	}
+	assert_null(hx_raw_recv(c, 300)); /* the stream ended with has_more false */
+
+	/* pages 3: three pages of 10 although more remain, then the stream stops. */
+	pull.limit = 10;
+	pull.pages = 3;
+	env.request_id = 41;
+	assert_int_equal(hx_raw_send(c, &env), 0);
+	for (size_t i = 0; i < 3; i++) {
+		reply = hx_raw_recv(c, HX_TIMEOUT_MS);
+		assert_non_null(reply);
+		assert_int_equal(reply->request_id, 41);
+		assert_int_equal(reply->pull_result->n_changes, 10);
+		assert_true(reply->pull_result->has_more);
+		wire_free(reply);
+	}
+	assert_null(hx_raw_recv(c, 300)); /* stopped at the third page, as asked */
+	conn_close(c);
+	hx_batch_free(b);
+}
+
 /* A mutation of record_id (about person), based on base. */
 static void mut_on(struct hx_mut *x, const char *record_id, const char *person, uint64_t base,
 		   const char *note)
@@ -395,6 +452,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrections_and_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_ops_typed_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_page_stream, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("integration_sync", tests, NULL, NULL);
