@@ -474,6 +474,7 @@ int records_last_seq(struct store *st, uint64_t *out)
 
 struct pull_ctx {
 	struct store_txn *t;
+	struct store_buf buf; /* reused for every record of the page */
 	uint32_t limit, count;
 	size_t budget, spent;
 	uint64_t last;
@@ -485,7 +486,6 @@ struct pull_ctx {
 static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct pull_ctx *c = arg;
-	struct store_buf b = {0};
 	ProtobufCMessage *msg;
 	int rc;
 
@@ -497,14 +497,12 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 		return 1;
 	}
 	c->last = store_be64_get((const uint8_t *)key + RECORDS_AUDIENCE_BYTES);
-	rc = store_get(c->t, STORE_DB_RECORDS, (const uint8_t *)key + RECORDS_AUDIENCE_BYTES, 8, &b);
-	if (rc != STORE_OK) {
-		store_buf_free(&b);
+	rc = store_get(c->t, STORE_DB_RECORDS, (const uint8_t *)key + RECORDS_AUDIENCE_BYTES, 8,
+		       &c->buf);
+	if (rc != STORE_OK)
 		return rc == STORE_ESHREDDED ? 0 : -rc;
-	}
-	c->spent += b.len;
-	msg = codec_unpack(&veille__store__v1__record_version__descriptor, b.data, b.len);
-	store_buf_free(&b);
+	c->spent += c->buf.len;
+	msg = codec_unpack(&veille__store__v1__record_version__descriptor, c->buf.data, c->buf.len);
 	if (!msg)
 		return -STORE_EFORGED;
 	c->count++;
@@ -516,7 +514,7 @@ int records_pull(struct store_txn *t, const uint8_t audience[RECORDS_AUDIENCE_BY
 		 uint64_t cursor, uint32_t limit, size_t byte_budget, records_pull_fn fn,
 		 void *arg, uint64_t *next_cursor, int *has_more)
 {
-	struct pull_ctx c = {t, limit, 0, byte_budget, 0, cursor, 0, fn, arg};
+	struct pull_ctx c = {t, {0}, limit, 0, byte_budget, 0, cursor, 0, fn, arg};
 	uint8_t start[RECORDS_AUDIENCE_BYTES + 8];
 	int rc;
 
@@ -525,6 +523,7 @@ int records_pull(struct store_txn *t, const uint8_t audience[RECORDS_AUDIENCE_BY
 	rc = cursor == UINT64_MAX ? 0
 				  : store_scan(t, STORE_DB_FEED, audience, RECORDS_AUDIENCE_BYTES,
 					       start, sizeof(start), pull_one, &c);
+	store_buf_free(&c.buf);
 	if (rc < 0)
 		return -rc;
 	*next_cursor = c.last;
