@@ -27,6 +27,7 @@
 #include "replica.h"
 
 #define IDLE_SLICE_MS 200
+#define FOLLOW_RESYNC_MS 30000u /* a following device pulls at least this often */
 #define PULL_STREAM_PAGES 16 /* pages the server streams per pull request */
 #define MAX_PULL_PAGES 1000000u /* per sync; a larger backlog goes on at the next sync */
 #define MAX_TURNS_PER_OP 12     /* a refused batch halves at most log2(1000) + 1 times */
@@ -308,11 +309,17 @@ static void pause_for(const struct veille_follow_opts *o, uint64_t deadline, uin
 static int idle(struct veille_client *c, const struct veille_follow_opts *o, uint64_t deadline,
 		uint64_t cursor)
 {
+	uint64_t resync_at = client_mono_ms() + FOLLOW_RESYNC_MS;
+
 	for (;;) {
 		size_t queued = 0;
 		int rc;
 
 		if (stopping(o, deadline))
+			return 0;
+		/* Pokes are hints: a missed one (see tests/client/test_offline.c) must not leave a
+		 * following device behind for long, so it pulls anyway now and then. */
+		if (client_mono_ms() >= resync_at)
 			return 0;
 		if (c->news.poked) {
 			if (c->news.poke_seq > cursor)
