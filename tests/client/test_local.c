@@ -17,39 +17,18 @@
 #include <lmdb.h>
 
 #include "local.h"
+#include "local_fixture.h"
 
 static const uint8_t key1[LOCAL_KEY_BYTES] = { 1, 2, 3 };
 static const uint8_t key2[LOCAL_KEY_BYTES] = { 9, 9, 9 };
 #define SECRET "Observation confidentielle: dort sous le pont"
 
-struct fx {
-	char dir[64];
-	struct local *l;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-
-	*state = f;
-	if (!f)
-		return -1;
-	strcpy(f->dir, "/tmp/veille-local-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	return local_open(&f->l, f->dir, key1, NULL);
+	return local_fixture_open(state, key1);
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	local_close(f->l);
-	local_remove(f->dir, NULL);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
+#define teardown local_fixture_close
 
 struct kv {
 	enum local_db db;

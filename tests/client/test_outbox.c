@@ -18,6 +18,8 @@
 #include "hlc.h"
 #include "outbox.h"
 #include "replica.h"
+#include "local.h"
+#include "local_fixture.h"
 
 #define NICK VEILLE__V1__PERSON_FIELD__PERSON_FIELD_NICKNAME
 #define ANIMAL VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL
@@ -29,34 +31,12 @@ static const uint8_t key[LOCAL_KEY_BYTES] = { 7 };
 static const uint8_t me[16] = { 0xde, 0xad };
 static const uint8_t other[16] = { 0xff };
 
-struct fx {
-	char dir[64];
-	struct local *l;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-
-	*state = f;
-	if (!f)
-		return -1;
-	strcpy(f->dir, "/tmp/veille-outbox-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	return local_open(&f->l, f->dir, key, NULL);
+	return local_fixture_open(state, key);
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	local_close(f->l);
-	local_remove(f->dir, NULL);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
+#define teardown local_fixture_close
 
 struct enc {
 	Veille__V1__Mutation m;
