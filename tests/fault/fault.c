@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +26,6 @@
 #error "CUTPROXY_PATH must be defined by the build"
 #endif
 
-#define MAX_CHILDREN 128
 #define MAX_ARGS 48
 #define PROXY_START_MS 10000
 #define PROXY_STOP_MS 10000
@@ -77,34 +75,6 @@ uint64_t fault_between(struct fault_rng *r, uint64_t lo, uint64_t hi)
 
 /* ---- processes ---- */
 
-static pid_t children[MAX_CHILDREN];
-static int registered;
-
-static void kill_children(void)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++) {
-		if (children[i] > 0) {
-			kill(children[i], SIGKILL);
-			waitpid(children[i], NULL, 0);
-			children[i] = 0;
-		}
-	}
-}
-
-static void track(pid_t pid, int on)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++) {
-		if (on && children[i] == 0) {
-			children[i] = pid;
-			return;
-		}
-		if (!on && children[i] == pid) {
-			children[i] = 0;
-			return;
-		}
-	}
-}
-
 static int open_out(const char *path)
 {
 	return open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -112,46 +82,14 @@ static int open_out(const char *path)
 
 pid_t fault_spawn(char *const argv[], const char *out_path, const char *err_path)
 {
-	pid_t parent = getpid(), pid;
-	long max_fd = sysconf(_SC_OPEN_MAX);
-	int in_fd, out_fd, err_fd;
+	int out_fd = open_out(out_path), err_fd = open_out(err_path);
+	pid_t pid = -1;
 
-	if (max_fd < 0 || max_fd > 65536)
-		max_fd = 65536;
-	if (!registered) {
-		atexit(kill_children);
-		registered = 1;
-	}
-	in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	out_fd = open_out(out_path);
-	err_fd = open_out(err_path);
-	if (in_fd < 0 || out_fd < 0 || err_fd < 0) {
+	if (out_fd < 0 || err_fd < 0)
 		fprintf(stderr, "fault: cannot open the outputs of %s: %s\n", argv[0],
 			strerror(errno));
-		pid = -1;
-		goto out;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-			_exit(127);
-		for (long fd = 3; fd < max_fd; fd++)
-			close((int)fd);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		track(pid, 1);
-	else
-		fprintf(stderr, "fault: fork: %s\n", strerror(errno));
-out:
-	if (in_fd >= 0)
-		close(in_fd);
+	else if ((pid = hx_spawn(argv, out_fd, err_fd)) < 0)
+		fprintf(stderr, "fault: cannot start %s: %s\n", argv[0], strerror(errno));
 	if (out_fd >= 0)
 		close(out_fd);
 	if (err_fd >= 0)
@@ -178,7 +116,7 @@ int fault_poll(pid_t pid, int *status)
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return 0;
-	track(pid, 0);
+	hx_forget_child(pid);
 	*status = r == pid ? decode(st) : -1;
 	return 1;
 }
@@ -210,7 +148,7 @@ int fault_kill(pid_t pid)
 	do
 		r = waitpid(pid, &st, 0);
 	while (r < 0 && errno == EINTR);
-	track(pid, 0);
+	hx_forget_child(pid);
 	return r == pid ? decode(st) : -1;
 }
 

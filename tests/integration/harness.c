@@ -36,7 +36,7 @@
 #define STOP_TIMEOUT_MS 20000  /* includes LeakSanitizer's scan at exit */
 #define CTL_TIMEOUT_MS 20000
 #define MAX_ARGS 48
-#define MAX_TRACKED 64
+#define MAX_TRACKED 128
 
 /* ---- cleanup registry: children and temporary directories left by a failing test ---- */
 
@@ -122,6 +122,11 @@ static void track_child(pid_t pid, int on)
 	}
 }
 
+void hx_forget_child(pid_t pid)
+{
+	track_child(pid, 0);
+}
+
 static void track_dir(const char *dir, int on)
 {
 	int i;
@@ -171,7 +176,7 @@ void hx_sleep_ms(unsigned ms)
  * Starts argv[0] with stdin from /dev/null and stdout/stderr on out_fd/err_fd. In the child
  * only async-signal-safe calls happen between fork and exec.
  */
-static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+pid_t hx_spawn(char *const argv[], int out_fd, int err_fd)
 {
 	pid_t parent = getpid(), pid;
 	long max_fd = sysconf(_SC_OPEN_MAX);
@@ -290,7 +295,7 @@ static int run_capture(char *const argv[], int timeout_ms, int on_timeout, struc
 	out->status = -1;
 	if (make_pipe(op) || make_pipe(ep))
 		goto fail;
-	pid = spawn(argv, op[1], ep[1]);
+	pid = hx_spawn(argv, op[1], ep[1]);
 	close(op[1]);
 	close(ep[1]);
 	op[1] = ep[1] = -1;
@@ -680,7 +685,7 @@ static int start_server(struct hx_env *e, int port, int quiet)
 		fprintf(stderr, "harness: %s: %s\n", e->log, strerror(errno));
 		return -1;
 	}
-	pid = spawn(argv, fd, fd);
+	pid = hx_spawn(argv, fd, fd);
 	close(fd);
 	if (pid < 0) {
 		fprintf(stderr, "harness: cannot start veilled: %s\n", strerror(errno));

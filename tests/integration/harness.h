@@ -115,6 +115,12 @@ void hx_sleep_ms(unsigned ms);
 /* Runs argv (argv[0] a path) with a bound of timeout_ms, capturing stdout and stderr. Returns 0
  * if it ran (see out->status), -1 if it could not be started. */
 int hx_run(char *const argv[], int timeout_ms, struct hx_out *out);
+
+/* Starts argv[0] with stdin from /dev/null and stdout/stderr on out_fd/err_fd (the caller
+ * keeps and closes its fds). The child dies with the test (PR_SET_PDEATHSIG) and is killed at
+ * exit unless hx_forget_child is called once it has been reaped. -1 on failure. */
+pid_t hx_spawn(char *const argv[], int out_fd, int err_fd);
+void hx_forget_child(pid_t pid);
 void hx_out_free(struct hx_out *out);
 
 /* Finds "key=value" at the start of a line of text and copies value into val. 0 or -1. */
