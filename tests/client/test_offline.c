@@ -374,27 +374,9 @@ static void test_previous_version_directory(void **state)
 	hx_mut_free(&m);
 }
 
-static void veille_cli(struct hx_out *out, int expect, const char *dir, ...)
-{
-	char *argv[32];
-	const char *a;
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = VEILLE_CLI_PATH;
-	argv[n++] = "--dir";
-	argv[n++] = (char *)dir;
-	va_start(ap, dir);
-	while ((a = va_arg(ap, const char *)) && n < 31)
-		argv[n++] = (char *)a;
-	va_end(ap);
-	argv[n] = NULL;
-	assert_int_equal(hx_run(argv, CLI_TIMEOUT_MS, out), 0);
-	if (out->status != expect)
-		print_message("veille %s: status %d\nstdout: %.2000s\nstderr: %.2000s\n", argv[3],
-			      out->status, out->out, out->err);
-	assert_int_equal(out->status, expect);
-}
+/* Runs `veille --dir DIR args...` (NULL-terminated) and expects exit status `expect`. */
+#define veille_cli(out, expect, ...) \
+	assert_int_equal(hx_veille(out, expect, CLI_TIMEOUT_MS, __VA_ARGS__), expect)
 
 /*
  * The CLI with the server down: `encounter add` queues, prints "queued", says "queued

@@ -26,7 +26,6 @@
 #error "CUTPROXY_PATH must be defined by the build"
 #endif
 
-#define MAX_ARGS 48
 #define PROXY_START_MS 10000
 #define PROXY_STOP_MS 10000
 
@@ -152,39 +151,25 @@ int fault_kill(pid_t pid)
 	return r == pid ? decode(st) : -1;
 }
 
-/* argv for `veille --dir dir` followed by the NULL-terminated list ap. */
-static int cli_argv(char **argv, const char *dir, va_list ap)
-{
-	const char *a;
-	int n = 0;
-
-	argv[n++] = VEILLE_CLI_PATH;
-	argv[n++] = "--dir";
-	argv[n++] = (char *)dir;
-	while ((a = va_arg(ap, const char *)) && n < MAX_ARGS - 1)
-		argv[n++] = (char *)a;
-	argv[n] = NULL;
-	return n;
-}
 
 pid_t fault_cli_spawn(const char *dir, const char *out_path, const char *err_path, ...)
 {
-	char *argv[MAX_ARGS];
+	char *argv[HX_MAX_ARGS];
 	va_list ap;
 
 	va_start(ap, err_path);
-	cli_argv(argv, dir, ap);
+	hx_veille_argv(argv, dir, ap);
 	va_end(ap);
 	return fault_spawn(argv, out_path, err_path);
 }
 
 int fault_cli(struct hx_out *out, const char *dir, ...)
 {
-	char *argv[MAX_ARGS];
+	char *argv[HX_MAX_ARGS];
 	va_list ap;
 
 	va_start(ap, dir);
-	cli_argv(argv, dir, ap);
+	hx_veille_argv(argv, dir, ap);
 	va_end(ap);
 	if (hx_run(argv, 60000, out) != 0)
 		return -1;

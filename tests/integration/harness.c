@@ -35,7 +35,7 @@
 #define START_TIMEOUT_MS 20000 /* asan builds start slowly on a loaded machine */
 #define STOP_TIMEOUT_MS 20000  /* includes LeakSanitizer's scan at exit */
 #define CTL_TIMEOUT_MS 20000
-#define MAX_ARGS 48
+#define MAX_ARGS HX_MAX_ARGS
 #define MAX_TRACKED 128
 
 /* ---- cleanup registry: children and temporary directories left by a failing test ---- */
@@ -547,6 +547,35 @@ int hx_ctl(struct hx_env *e, struct hx_out *out, const char *arg, ...)
 	if (out == &local)
 		hx_out_free(&local);
 	return rc;
+}
+
+void hx_veille_argv(char **argv, const char *dir, va_list ap)
+{
+	const char *a;
+	int n = 0;
+
+	argv[n++] = VEILLE_CLI_PATH;
+	argv[n++] = "--dir";
+	argv[n++] = (char *)dir;
+	while ((a = va_arg(ap, const char *)) && n < MAX_ARGS - 1)
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+}
+
+int hx_veille(struct hx_out *out, int expect, int timeout_ms, const char *dir, ...)
+{
+	char *argv[MAX_ARGS];
+	va_list ap;
+
+	va_start(ap, dir);
+	hx_veille_argv(argv, dir, ap);
+	va_end(ap);
+	if (hx_run(argv, timeout_ms, out) != 0)
+		return -1;
+	if (out->status != expect)
+		fprintf(stderr, "veille %s: status %d\nstdout: %.2000s\nstderr: %.2000s\n",
+			argv[3] ? argv[3] : "", out->status, out->out, out->err);
+	return out->status;
 }
 
 int hx_structure_add(struct hx_env *e, const char *id, const char *name, const char *kind,

@@ -22,6 +22,7 @@
 #define VEILLE_IT_HARNESS_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -115,6 +116,17 @@ void hx_sleep_ms(unsigned ms);
 /* Runs argv (argv[0] a path) with a bound of timeout_ms, capturing stdout and stderr. Returns 0
  * if it ran (see out->status), -1 if it could not be started. */
 int hx_run(char *const argv[], int timeout_ms, struct hx_out *out);
+
+#define HX_MAX_ARGS 48
+
+/* Fills argv (HX_MAX_ARGS entries) with `veille --dir dir` and the NULL-terminated args of ap. */
+void hx_veille_argv(char **argv, const char *dir, va_list ap);
+
+/* Runs `veille --dir dir args...` (NULL-terminated) into out (caller frees with hx_out_free).
+ * Returns its exit status, or -1 if it could not run; on a status other than expect, prints
+ * the command's status and both outputs, for the test's log. */
+int hx_veille(struct hx_out *out, int expect, int timeout_ms, const char *dir, ...)
+	__attribute__((sentinel));
 
 /* Starts argv[0] with stdin from /dev/null and stdout/stderr on out_fd/err_fd (the caller
  * keeps and closes its fds). The child dies with the test (PR_SET_PDEATHSIG) and is killed at
