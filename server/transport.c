@@ -339,9 +339,12 @@ void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *ar
 	}
 }
 
+/* Ends lws' poll() wait, transport_drain checks the clock. lws runs ripe timers before it
+ * computes its wait from the next one, so a timer ripening just then would not end the wait:
+ * cancelling the service does, whenever it runs. */
 static void on_wakeup(lws_sorted_usec_list_t *sul)
 {
-	(void)sul; /* only ends lws' poll() wait: transport_drain checks the clock */
+	lws_cancel_service(lws_container_of(sul, struct transport, wakeup)->ctx);
 }
 
 void transport_drain(struct transport *tp, int timeout_ms)

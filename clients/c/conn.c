@@ -242,9 +242,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	return 0;
 }
 
+/*
+ * The deadline timer. lws runs ripe timers before it computes its poll() wait from the next
+ * one, so a timer that ripens just before that point would leave poll() waiting for lws' own
+ * next timer, tens of seconds away: cancelling the service wakes poll() whenever it runs.
+ */
 static void on_wakeup(lws_sorted_usec_list_t *sul)
 {
-	(void)sul; /* only there to end lws' poll() wait: pump() checks the clock */
+	lws_cancel_service(lws_container_of(sul, struct conn, wakeup)->ctx);
 }
 
 /*
@@ -252,8 +257,9 @@ static void on_wakeup(lws_sorted_usec_list_t *sul)
  * VEILLE_ETIMEOUT, or c->err if the loop itself failed.
  *
  * lws_service() ignores its timeout and sleeps until its next timer, so a timer is set at our
- * deadline before each turn. lws runs ripe timers before it polls, not after, so the clock,
- * not the timer's callback, says when the deadline has passed.
+ * deadline before each turn. The clock, not the timer, says when the deadline has passed; less
+ * than a millisecond before it counts as passed, since poll() cannot wait for less (it would
+ * spin).
  */
 static int pump(struct conn *c, int (*done)(const struct conn *), int timeout_ms)
 {
@@ -264,11 +270,14 @@ static int pump(struct conn *c, int (*done)(const struct conn *), int timeout_ms
 	while (!done(c)) {
 		lws_usec_t left = deadline - lws_now_usecs();
 
-		if (left <= 0 && turns > 0) {
-			rc = VEILLE_ETIMEOUT;
-			break;
+		if (left < LWS_US_PER_MS) {
+			if (turns > 0) {
+				rc = VEILLE_ETIMEOUT;
+				break;
+			}
+			left = 0;
 		}
-		/* At or past the deadline, one turn that does not wait (-1): a timeout of 0 polls. */
+		/* At the deadline, one turn that does not wait (-1): a timeout of 0 polls. */
 		if (left > 0)
 			lws_sul_schedule(c->ctx, 0, &c->wakeup, on_wakeup, left);
 		if (lws_service(c->ctx, left > 0 ? 0 : -1) < 0) {

@@ -317,8 +317,8 @@ static int idle(struct veille_client *c, const struct veille_follow_opts *o, uin
 
 		if (stopping(o, deadline))
 			return 0;
-		/* Pokes are hints: a missed one (see tests/client/test_offline.c) must not leave a
-		 * following device behind for long, so it pulls anyway now and then. */
+		/* Pokes are hints (the server drops them under memory pressure, a proxy may lose
+		 * them): a following device pulls anyway now and then. */
 		if (client_mono_ms() >= resync_at)
 			return 0;
 		if (c->news.poked) {
