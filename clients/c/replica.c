@@ -172,28 +172,35 @@ int replica_merge_edit(struct local_txn *t, const char *record_id,
 	return rc;
 }
 
-struct page_ctx {
-	const Veille__V1__PullResult *page;
+struct pages_ctx {
+	const Veille__V1__PullResult *const *pages;
+	size_t n;
 	int mark_synced;
 	uint64_t now_ms;
 	uint64_t cursor;
 };
 
-static int store_page(struct local_txn *t, void *arg)
+static int store_pages(struct local_txn *t, void *arg)
 {
-	struct page_ctx *c = arg;
+	struct pages_ctx *c = arg;
 	struct hlc clock;
-	uint64_t stored;
+	uint64_t stored, next = 0;
 	int rc, clock_changed = 0;
 
 	if ((rc = replica_clock_load(t, &clock)))
 		return rc;
-	for (size_t i = 0; i < c->page->n_changes; i++)
-		if ((rc = replica_apply(t, c->page->changes[i], &clock, &clock_changed)))
-			return rc;
+	for (size_t p = 0; p < c->n; p++) {
+		const Veille__V1__PullResult *page = c->pages[p];
+
+		for (size_t i = 0; i < page->n_changes; i++)
+			if ((rc = replica_apply(t, page->changes[i], &clock, &clock_changed)))
+				return rc;
+		if (page->next_cursor > next)
+			next = page->next_cursor;
+	}
 	if ((rc = local_get_u64(t, LOCAL_META_PULL_CURSOR, &stored, NULL)))
 		return rc;
-	c->cursor = c->page->next_cursor > stored ? c->page->next_cursor : stored;
+	c->cursor = next > stored ? next : stored;
 	if (c->cursor != stored && (rc = local_put_u64(t, LOCAL_META_PULL_CURSOR, c->cursor)))
 		return rc;
 	if (c->mark_synced && (rc = local_put_u64(t, LOCAL_META_LAST_SYNC, c->now_ms)))
@@ -201,16 +208,18 @@ static int store_page(struct local_txn *t, void *arg)
 	return clock_changed ? replica_clock_save(t, &clock) : 0;
 }
 
-int replica_store_page(struct local *l, const Veille__V1__PullResult *page, int mark_synced,
-		       uint64_t now_ms, uint64_t *cursor, struct veille_error *err)
+int replica_store_pages(struct local *l, const Veille__V1__PullResult *const *pages, size_t n,
+			int mark_synced, uint64_t now_ms, uint64_t *cursor,
+			struct veille_error *err)
 {
-	struct page_ctx c = { page, mark_synced, now_ms, 0 };
+	struct pages_ctx c = { pages, n, mark_synced, now_ms, 0 };
 	int rc;
 
-	for (size_t i = 0; i < page->n_changes; i++)
-		if (!id_ok(page->changes[i]->record_id))
-			return bad_id(err);
-	rc = local_write(l, store_page, &c, err);
+	for (size_t p = 0; p < n; p++)
+		for (size_t i = 0; i < pages[p]->n_changes; i++)
+			if (!id_ok(pages[p]->changes[i]->record_id))
+				return bad_id(err);
+	rc = local_write(l, store_pages, &c, err);
 	if (rc == 0)
 		*cursor = c.cursor;
 	else if (!err || !err->message[0])

@@ -43,13 +43,14 @@ int replica_merge_edit(struct local_txn *t, const char *record_id,
 		       const Veille__V1__Person *edit);
 
 /*
- * Stores a pulled page in one transaction: its changes, the cursor (raised to
- * page->next_cursor, never lowered: another process may have stored further) and, if
+ * Stores pulled pages, in order, in one transaction: their changes, the cursor (raised to the
+ * last page's next_cursor, never lowered: another process may have stored further) and, if
  * mark_synced, now_ms as the end of the last complete sync.
  * cursor: receives the cursor saved. Errors: as replica_apply, local's.
  */
-int replica_store_page(struct local *l, const Veille__V1__PullResult *page, int mark_synced,
-		       uint64_t now_ms, uint64_t *cursor, struct veille_error *err);
+int replica_store_pages(struct local *l, const Veille__V1__PullResult *const *pages, size_t n,
+			int mark_synced, uint64_t now_ms, uint64_t *cursor,
+			struct veille_error *err);
 
 /*
  * The record as the device sees it: the held change with the edits still in the outbox

@@ -29,6 +29,7 @@
 #define IDLE_SLICE_MS 200
 #define FOLLOW_RESYNC_MS 30000u /* a following device pulls at least this often */
 #define PULL_STREAM_PAGES 16 /* pages the server streams per pull request */
+#define STORE_GROUP_PAGES 8  /* pages stored per local transaction */
 #define MAX_PULL_PAGES 1000000u /* per sync; a larger backlog goes on at the next sync */
 #define MAX_TURNS_PER_OP 12     /* a refused batch halves at most log2(1000) + 1 times */
 
@@ -126,17 +127,52 @@ static int cursor_txn(struct local_txn *t, void *arg)
 	return local_get_u64(t, LOCAL_META_PULL_CURSOR, arg, NULL);
 }
 
+/* Pulled pages held for one local transaction. */
+struct held_pages {
+	Veille__V1__Envelope *replies[STORE_GROUP_PAGES];
+	const Veille__V1__PullResult *pages[STORE_GROUP_PAGES];
+	size_t n, changes;
+};
+
+static void held_free(struct held_pages *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		wire_free(h->replies[i]);
+	h->n = h->changes = 0;
+}
+
+/* Stores the held pages and the cursor after them in one local transaction. */
+static int held_store(struct veille_client *c, struct held_pages *h, int mark_synced,
+		      struct veille_sync_stats *st)
+{
+	uint64_t stored;
+	int rc = 0;
+
+	if (h->n) {
+		rc = replica_store_pages(c->local, h->pages, h->n, mark_synced, client_wall_ms(),
+					 &stored, &c->last_error);
+		if (rc == 0) {
+			st->pulled += h->changes;
+			st->cursor = stored;
+		}
+	}
+	held_free(h);
+	return rc;
+}
+
 static int pull_all(struct veille_client *c, const struct veille_sync_opts *o, int mark_synced,
 		    struct veille_sync_stats *st)
 {
-	uint64_t cursor = 0, stored;
+	struct held_pages held = { .n = 0 };
+	uint64_t cursor = 0;
 	unsigned pages, in_stream = 0;
 	int rc, more = 1;
 
 	if ((rc = local_read(c->local, cursor_txn, &cursor, &c->last_error)))
 		return rc;
-	/* Pages come as a stream of up to PULL_STREAM_PAGES per request: each is stored with its
-	 * cursor in one local transaction while the server reads the next one. */
+	/* Pages come as a stream of up to PULL_STREAM_PAGES per request, while the server reads
+	 * the next ones; up to STORE_GROUP_PAGES of them are stored with the cursor after them in
+	 * one local transaction (one fsync, and the B-tree pages they share written once). */
 	for (pages = 0; pages < MAX_PULL_PAGES && more; pages++) {
 		Veille__V1__Envelope *reply = NULL;
 		const Veille__V1__PullResult *page;
@@ -146,36 +182,36 @@ static int pull_all(struct veille_client *c, const struct veille_sync_opts *o, i
 		else
 			rc = client_pull_next_page(c, cursor, &reply);
 		if (rc)
-			return rc;
+			break;
 		in_stream = (in_stream + 1) % PULL_STREAM_PAGES;
 		page = reply->pull_result;
-		for (size_t i = 0; i < page->n_changes && o->on_change; i++) {
-			if ((rc = o->on_change(page->changes[i], o->arg))) {
-				wire_free(reply);
-				client_drop(c); /* the rest of the stream is still coming */
-				return rc;
-			}
-		}
-		rc = replica_store_page(c->local, page, mark_synced && !page->has_more,
-					client_wall_ms(), &stored, &c->last_error);
-		if (rc == 0) {
-			st->pulled += page->n_changes;
-			st->cursor = stored;
+		held.replies[held.n] = reply;
+		held.pages[held.n++] = page;
+		held.changes += page->n_changes;
+		for (size_t i = 0; i < page->n_changes && o->on_change; i++)
+			if ((rc = o->on_change(page->changes[i], o->arg)))
+				break;
+		if (rc) {
+			/* The page that stopped it is not stored, the ones before it are. */
+			wire_free(held.replies[--held.n]);
+			held.changes -= page->n_changes;
+			break;
 		}
 		more = page->has_more;
 		cursor = page->next_cursor;
-		wire_free(reply);
-		if (rc) {
-			if (more && in_stream)
-				client_drop(c);
-			return rc;
-		}
 		if (!more)
 			in_stream = 0;
+		if ((held.n == STORE_GROUP_PAGES || !more) &&
+		    (rc = held_store(c, &held, mark_synced && !more, st)))
+			break;
 	}
+	if (rc == 0)
+		rc = held_store(c, &held, 0, st); /* stopped at MAX_PULL_PAGES */
+	else
+		held_store(c, &held, 0, st); /* keep what came before the failure */
 	if (in_stream)
-		client_drop(c); /* stopped at MAX_PULL_PAGES inside a stream */
-	return 0;
+		client_drop(c); /* the rest of the stream is still coming */
+	return rc;
 }
 
 struct after_ctx {

@@ -303,10 +303,10 @@ struct veille_sync_opts {
  * then pushes the outbox in counter order, in batches of at most VEILLE_MAX_PUSH ops and
  * 512 KiB, removing each op once its result is in (CONFLICT and REJECTED ones go to the
  * problems, see veille_problems); then pulls pages from the saved cursor until the server has
- * no more, storing each page and the cursor after it in one local transaction. A push the
- * server refuses as a whole for its content (LIMIT_EXCEEDED, INVALID_ARGUMENT) is split until
- * the op at fault is alone; that op becomes a REJECTED problem, so one bad op never blocks
- * the outbox. With both steps done, the time is saved as the last sync.
+ * no more, storing pages (up to 8 at a time) and the cursor after them in one local
+ * transaction. A push the server refuses as a whole for its content (LIMIT_EXCEEDED,
+ * INVALID_ARGUMENT) is split until the op at fault is alone; that op becomes a REJECTED
+ * problem, so one bad op never blocks the outbox. With both steps done, the time is saved as the last sync.
  * The connection stays open for the next call. Any failure leaves every op whose result did
  * not come back in the outbox, and every page not stored to be pulled again: call again.
  * out: receives what was done (also on failure: what was done before it); may be NULL.

@@ -311,7 +311,15 @@ static void test_settle(void **state)
 	assert_int_equal(problems, 0);
 }
 
-/* Pulled pages: idempotent, newest version kept, cursor never lowered, clock advanced. */
+/* One pulled page stored alone. */
+static int store_one(struct local *l, const Veille__V1__PullResult *page, int mark_synced,
+		     uint64_t now_ms, uint64_t *cursor, struct veille_error *err)
+{
+	return replica_store_pages(l, &page, 1, mark_synced, now_ms, cursor, err);
+}
+
+/* Pulled pages: idempotent, newest version kept, cursor never lowered, clock advanced;
+ * several pages stored in one transaction. */
 static void test_store_pages(void **state)
 {
 	struct fx *f = *state;
@@ -358,12 +366,12 @@ static void test_store_pages(void **state)
 	page.changes = changes;
 	page.n_changes = 3;
 	page.next_cursor = 10;
-	assert_int_equal(replica_store_page(f->l, &page, 0, 77, &cursor, NULL), 0);
+	assert_int_equal(store_one(f->l, &page, 0, 77, &cursor, NULL), 0);
 	assert_int_equal(cursor, 10);
-	assert_int_equal(replica_store_page(f->l, &page, 1, 77, &cursor, NULL), 0); /* again */
+	assert_int_equal(store_one(f->l, &page, 1, 77, &cursor, NULL), 0); /* again */
 	page.n_changes = 0;
 	page.next_cursor = 5;
-	assert_int_equal(replica_store_page(f->l, &page, 0, 78, &cursor, NULL), 0);
+	assert_int_equal(store_one(f->l, &page, 0, 78, &cursor, NULL), 0);
 	assert_int_equal(cursor, 10);
 	meta(f, v);
 	assert_int_equal(v[1], 10);
@@ -380,6 +388,33 @@ static void test_store_pages(void **state)
 	assert_string_equal(ch->person->team_id, "team");
 	assert_string_equal(ch->person->fields[0]->text, "Joe");
 	veille__v1__change__free_unpacked(ch, NULL);
+
+	/* Two pages in one transaction, in order: the second's version wins, its cursor stays. */
+	{
+		Veille__V1__Change c3 = c2, c4 = c2, *ch3 = &c3, *ch4 = &c4;
+		Veille__V1__Encounter e3 = e2, e4 = e2;
+		Veille__V1__PullResult p1 = VEILLE__V1__PULL_RESULT__INIT, p2 = p1;
+		const Veille__V1__PullResult *group[2] = { &p1, &p2 };
+
+		e3.note = "v3";
+		e4.note = "v4";
+		c3.encounter = &e3;
+		c3.version = 3;
+		c4.encounter = &e4;
+		c4.version = 4;
+		p1.changes = &ch3;
+		p1.n_changes = 1;
+		p1.next_cursor = 11;
+		p2.changes = &ch4;
+		p2.n_changes = 1;
+		p2.next_cursor = 12;
+		assert_int_equal(replica_store_pages(f->l, group, 2, 0, 79, &cursor, NULL), 0);
+		assert_int_equal(cursor, 12);
+		assert_int_equal(replica_get(f->l, c1.record_id, &ch, &pending, NULL), 0);
+		assert_int_equal(ch->version, 4);
+		assert_string_equal(ch->encounter->note, "v4");
+		veille__v1__change__free_unpacked(ch, NULL);
+	}
 }
 
 /* An edit made after seeing a later stamp is stamped after it, and wins where it should. */
@@ -413,7 +448,7 @@ static void test_local_edit_after_pull(void **state)
 	page.changes = changes;
 	page.n_changes = 1;
 	page.next_cursor = 1;
-	assert_int_equal(replica_store_page(f->l, &page, 0, 1, &cursor, NULL), 0);
+	assert_int_equal(store_one(f->l, &page, 0, 1, &cursor, NULL), 0);
 	assert_int_equal(outbox_add(f->l, me, &m, 1, 1000, NULL), 0);
 	assert_int_equal(replica_get(f->l, PERSON_ID, &ch, &pending, NULL), 0);
 	assert_int_equal(pending, 1);
