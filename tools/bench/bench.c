@@ -56,6 +56,7 @@ struct options {
 	long server_pid;
 	int timeout_ms;
 	int phases;               /* PHASE_* */
+	int device;               /* --mode device: the outbox and the local store, as veille sync */
 	int n_dirs;
 	char *dirs[MAX_CLIENTS];
 	const char *codes[MAX_CLIENTS]; /* NULL: already enrolled */
@@ -490,6 +491,71 @@ static int push_once(struct pusher *p, struct veille_client *vc, struct batch *b
 	return 0;
 }
 
+/* Device mode, off the clock: the thread's share goes into its outbox, as `veille encounter
+ * add` leaves it, in local transactions of one batch each. */
+static int queue_share(struct pusher *p, struct veille_client *vc, struct batch *b)
+{
+	for (unsigned long left = p->ops; left > 0;) {
+		size_t n = left < p->opt->batch ? left : p->opt->batch;
+		int rc;
+
+		if (batch_fill(b, n, p->corpus, &p->rng, &p->packed_bytes) != 0)
+			return -1;
+		if ((rc = veille_outbox_add_many(vc, b->ptrs, n)) != VEILLE_OK) {
+			warnx("client %d: queue: %s: %s", p->index, veille_strerror(rc),
+			      veille_last_error(vc)->message);
+			return -1;
+		}
+		left -= n;
+	}
+	return 0;
+}
+
+static void count_result(const Veille__V1__Mutation *op, const struct veille_op_result *r,
+			 void *arg)
+{
+	struct pusher *p = arg;
+
+	(void)op;
+	if (r->status == VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED)
+		p->applied++;
+}
+
+/* Device mode, on the clock: the outbox goes out as `veille sync` pushes it (batches of at
+ * most VEILLE_MAX_PUSH ops and 512 KiB, each settled in the local store once its results are
+ * in). Retried while the server says it is busy; every op must end applied. */
+static int push_outbox(struct pusher *p, struct veille_client *vc)
+{
+	struct veille_sync_opts so = { .what = VEILLE_SYNC_PUSH, .on_result = count_result,
+				       .arg = p };
+	struct veille_sync_stats st;
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		rc = veille_sync_ex(vc, &so, &st);
+		if (rc == VEILLE_ESERVER &&
+		    veille_last_error(vc)->code == VEILLE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE &&
+		    tries < MAX_BUSY_RETRIES && !atomic_load(&abort_run)) {
+			uint32_t ms = veille_last_error(vc)->retry_after_ms;
+
+			p->retries++;
+			usleep((useconds_t)(ms ? ms : 100) * 1000);
+			continue;
+		}
+		break;
+	}
+	if (rc != VEILLE_OK) {
+		warnx("client %d: sync: %s: %s", p->index, veille_strerror(rc),
+		      veille_last_error(vc)->message);
+		return -1;
+	}
+	if (p->applied != p->ops) {
+		warnx("client %d: %lu of %lu ops applied", p->index, p->applied, p->ops);
+		return -1;
+	}
+	return 0;
+}
+
 static void *pusher_main(void *arg)
 {
 	struct pusher *p = arg;
@@ -516,12 +582,21 @@ static void *pusher_main(void *arg)
 		warnx("client %d: out of memory", p->index);
 		goto ready;
 	}
+	if (opt->device && queue_share(p, vc, &b) != 0)
+		goto ready;
 	p->failed = 0;
 ready:
 	if (p->failed)
 		atomic_store(&abort_run, 1);
 	if (!gate_arrive(p->start) || p->failed || atomic_load(&abort_run))
 		goto out;
+	if (opt->device) {
+		if (push_outbox(p, vc) != 0) {
+			p->failed = 1;
+			atomic_store(&abort_run, 1);
+		}
+		goto out;
+	}
 	while (left > 0 && !atomic_load(&abort_run)) {
 		size_t n = left < opt->batch ? left : opt->batch;
 
@@ -607,7 +682,13 @@ static void sync_usage(FILE *f)
 		"  --timeout-ms MS   bound of every network wait (default %d)\n"
 		"  --seed N          seed of the generated content (default 1)\n"
 		"  --phase P         push, pull or both (default both); pull alone expects at\n"
-		"                    least --ops records from an earlier push-only run\n",
+		"                    least --ops records from an earlier push-only run\n"
+		"  --mode M          wire (default): pushes built in memory go straight out, the\n"
+		"                    pull is decoded and dropped: what the server sustains;\n"
+		"                    device: each device's share is queued in its outbox before\n"
+		"                    the clock starts, then pushed by veille_sync_ex, and the pull\n"
+		"                    stores every page and the cursor in the local store, as\n"
+		"                    `veille sync` does: what a device sees\n",
 		VEILLE_MAX_PUSH, VEILLE_MAX_PUSH, VEILLE_MAX_PULL_LIMIT, VEILLE_MAX_PULL_LIMIT,
 		DEFAULT_TIMEOUT_MS);
 }
@@ -624,6 +705,7 @@ static int sync_parse(int argc, char **argv, struct options *opt)
 		{"timeout-ms", required_argument, NULL, 't'},
 		{"seed", required_argument, NULL, 's'},
 		{"phase", required_argument, NULL, 'f'},
+		{"mode", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -680,6 +762,12 @@ static int sync_parse(int argc, char **argv, struct options *opt)
 			else if (!strcmp(optarg, "both"))
 				opt->phases = PHASE_PUSH | PHASE_PULL;
 			else
+				goto bad;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "device"))
+				opt->device = 1;
+			else if (strcmp(optarg, "wire"))
 				goto bad;
 			break;
 		case 'h': sync_usage(stdout); return 1;
@@ -777,13 +865,16 @@ static int run_push(const struct options *opt, const struct corpus *corpus,
 	printf("push_clients=%d\n", opt->n_dirs);
 	printf("push_batch=%lu\n", opt->batch);
 	printf("push_record_bytes=%.0f\n", applied ? (double)packed / (double)applied : 0.0);
-	printf("push_requests=%zu\n", n_lat);
+	if (!opt->device)
+		printf("push_requests=%zu\n", n_lat);
 	printf("push_busy_retries=%lu\n", retries);
 	printf("push_seconds=%.3f\n", t1 - t0);
 	printf("push_ops_per_s=%.0f\n", (double)applied / (t1 - t0));
-	printf("push_ack_p50_ms=%.1f\n", percentile(lat, n_lat, 50));
-	printf("push_ack_p99_ms=%.1f\n", percentile(lat, n_lat, 99));
-	printf("push_ack_max_ms=%.1f\n", n_lat ? lat[n_lat - 1] : 0.0);
+	if (!opt->device) { /* a device's pushes are inside veille_sync_ex: not timed one by one */
+		printf("push_ack_p50_ms=%.1f\n", percentile(lat, n_lat, 50));
+		printf("push_ack_p99_ms=%.1f\n", percentile(lat, n_lat, 99));
+		printf("push_ack_max_ms=%.1f\n", n_lat ? lat[n_lat - 1] : 0.0);
+	}
 	if (cpu0 >= 0 && cpu1 >= 0) {
 		printf("server_push_cpu_s=%.2f\n", cpu1 - cpu0);
 		printf("server_push_cpu_pct=%.0f\n", (cpu1 - cpu0) / (t1 - t0) * 100.0);
@@ -818,6 +909,7 @@ static int run_pull(const struct options *opt, unsigned long expect)
 	unsigned long pages = 0, max_pages = 2 * (expect + 1000);
 	uint64_t cursor = 0;
 	double t0, t1, cpu0, cpu1, self0, self1;
+	long long wb0, wb1;
 	int rc, more = 1, status = 1;
 
 	if ((rc = veille_open(&vc, opt->dirs[0], &err)) != VEILLE_OK) {
@@ -831,9 +923,23 @@ static int run_pull(const struct options *opt, unsigned long expect)
 	}
 	cpu0 = proc_cpu_s(opt->server_pid);
 	self0 = self_cpu_s();
+	wb0 = proc_io((long)getpid(), "write_bytes");
 	t0 = now_s();
 	/* Pages streamed 16 per request, as libveille's sync does (server reads the next page
 	 * while this client decodes the current one). */
+	if (opt->device) {
+		struct veille_sync_opts so = { .what = VEILLE_SYNC_PULL,
+					       .pull_limit = (uint32_t)opt->pull_limit,
+					       .on_change = on_change, .arg = &pc };
+		struct veille_sync_stats st;
+
+		rc = veille_sync_ex(vc, &so, &st);
+		if (rc != VEILLE_OK) {
+			warnx("pull: %s: %s", veille_strerror(rc), veille_last_error(vc)->message);
+			goto out;
+		}
+		more = 0;
+	}
 	while (more && pages < max_pages) {
 		rc = veille_pull_pages(vc, cursor, (uint32_t)opt->pull_limit, 16, on_change, &pc,
 				       &cursor, &more);
@@ -846,6 +952,7 @@ static int run_pull(const struct options *opt, unsigned long expect)
 	t1 = now_s();
 	cpu1 = proc_cpu_s(opt->server_pid);
 	self1 = self_cpu_s();
+	wb1 = proc_io((long)getpid(), "write_bytes");
 	if (more) {
 		warnx("pull: still has_more after %lu pages", pages);
 		goto out;
@@ -861,6 +968,9 @@ static int run_pull(const struct options *opt, unsigned long expect)
 		       pc.records ? (cpu1 - cpu0) / (double)pc.records * 1e6 : 0.0);
 	}
 	printf("bench_pull_cpu_s=%.2f\n", self1 - self0);
+	if (opt->device && wb0 >= 0 && wb1 >= 0 && pc.records)
+		printf("bench_pull_disk_bytes_per_record=%.0f\n",
+		       (double)(wb1 - wb0) / (double)pc.records);
 	if (pc.records < expect) {
 		warnx("pull: %lu records, fewer than the %lu pushed (devices of several structures?)",
 		      pc.records, expect);
