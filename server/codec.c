@@ -1,77 +1,11 @@
 /* codec: see codec.h. */
 #include "codec.h"
 
+#include "arena.h"
 #include "frame.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- arena with a byte budget ---- */
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-struct codec_arena {
-	struct chunk *head;
-	size_t budget, spent;
-	int exhausted;
-};
-
-#define CHUNK_SIZE 16384
-
-static void *arena_alloc(void *ctx, size_t size)
-{
-	struct codec_arena *a = ctx;
-	size_t need = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	struct chunk *c = a->head;
-	void *p;
-
-	if (need == 0)
-		need = sizeof(max_align_t);
-	if (size > a->budget || a->spent + need > a->budget) {
-		a->exhausted = 1;
-		return NULL;
-	}
-	if (!c || c->cap - c->used < need) {
-		size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c) {
-			a->exhausted = 1;
-			return NULL;
-		}
-		c->used = 0;
-		c->cap = cap;
-		c->next = a->head;
-		a->head = c;
-	}
-	p = (char *)c->data + c->used;
-	c->used += need;
-	a->spent += need;
-	return p;
-}
-
-static void arena_free_one(void *ctx, void *p)
-{
-	(void)ctx;
-	(void)p; /* everything goes at once in codec_msg_free */
-}
-
-static void arena_destroy(struct codec_arena *a)
-{
-	struct chunk *c, *next;
-
-	if (!a)
-		return;
-	for (c = a->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(a);
-}
 
 /* ---- validation ---- */
 
@@ -236,21 +170,16 @@ static int validate(const Veille__V1__Envelope *env, struct codec_error *err)
 int codec_decode(const uint8_t *data, size_t len, struct codec_msg *out, struct codec_error *err)
 {
 	ProtobufCAllocator alloc;
-	struct codec_arena *a;
 
 	memset(out, 0, sizeof(*out));
 	err->request_id = 0;
-	a = calloc(1, sizeof(*a));
-	if (!a)
+	out->arena = arena_new(CODEC_DECODE_BUDGET);
+	if (!out->arena)
 		FAIL(INTERNAL, "out of memory");
-	a->budget = CODEC_DECODE_BUDGET;
-	alloc.alloc = arena_alloc;
-	alloc.free = arena_free_one;
-	alloc.allocator_data = a;
+	alloc = arena_allocator(out->arena);
 	out->env = veille__v1__envelope__unpack(&alloc, len, data);
-	out->arena = a;
 	if (!out->env) {
-		int over = a->exhausted;
+		int over = arena_exhausted(out->arena);
 
 		codec_msg_free(out);
 		if (over)
@@ -271,7 +200,7 @@ int codec_decode(const uint8_t *data, size_t len, struct codec_msg *out, struct 
 
 void codec_msg_free(struct codec_msg *msg)
 {
-	arena_destroy(msg->arena);
+	arena_free(msg->arena);
 	memset(msg, 0, sizeof(*msg));
 }
 

@@ -17,7 +17,7 @@
 #include "veille/v1/envelope.pb-c.h"
 
 struct frame;
-struct codec_arena;
+struct arena;
 
 #define CODEC_DECODE_BUDGET (8u << 20)
 #define CODEC_MAX_MUTATIONS 1000
@@ -41,7 +41,7 @@ struct codec_error {
 /* A decoded request; env and everything under it live in the arena. */
 struct codec_msg {
 	Veille__V1__Envelope *env;
-	struct codec_arena *arena;
+	struct arena *arena;
 };
 
 /* Decodes and validates one Envelope. On failure, err says what to tell the peer:

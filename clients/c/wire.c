@@ -7,28 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "errors.h"
-
-struct budget {
-	size_t left;
-};
-
-/* protobuf-c allocator that refuses to go over the budget; frees are plain free(). */
-static void *budget_alloc(void *data, size_t size)
-{
-	struct budget *b = data;
-
-	if (size > b->left)
-		return NULL;
-	b->left -= size;
-	return malloc(size);
-}
-
-static void budget_free(void *data, void *ptr)
-{
-	(void)data;
-	free(ptr);
-}
 
 int wire_encode(const Veille__V1__Envelope *env, uint8_t **out, size_t *len)
 {
@@ -47,18 +27,28 @@ int wire_encode(const Veille__V1__Envelope *env, uint8_t **out, size_t *len)
 
 int wire_decode(const uint8_t *data, size_t len, Veille__V1__Envelope **out)
 {
-	struct budget b = { WIRE_DECODE_BUDGET };
-	ProtobufCAllocator alloc = { budget_alloc, budget_free, &b };
+	struct arena *a = arena_new(WIRE_DECODE_BUDGET);
+	ProtobufCAllocator alloc;
 
+	*out = NULL;
+	if (!a)
+		return VEILLE_ENOMEM;
+	alloc = arena_allocator(a);
 	*out = veille__v1__envelope__unpack(&alloc, len, data);
-	return *out ? 0 : VEILLE_EPROTO;
+	/* protobuf-c allocates the Envelope first: wire_free finds the arena just before it. */
+	if (!*out || (void *)*out != arena_first(a)) {
+		*out = NULL;
+		arena_free(a);
+		return VEILLE_EPROTO;
+	}
+	arena_set_owner(a, a);
+	return 0;
 }
 
 void wire_free(Veille__V1__Envelope *env)
 {
-	/* Blocks came from malloc(): the default allocator frees them. */
 	if (env)
-		veille__v1__envelope__free_unpacked(env, NULL);
+		arena_free(arena_owner(env));
 }
 
 static int64_t now_ms(void)

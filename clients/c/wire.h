@@ -1,8 +1,10 @@
 /*
  * wire: Envelopes to bytes and back, and the request/reply exchange over a conn.
  *
- * Design: the only place protobuf-c packs or unpacks. Decoding runs under a memory budget
- * (WIRE_DECODE_BUDGET), because a message small on the wire can unpack into much more memory.
+ * Design: the only place protobuf-c packs or unpacks messages of the wire. Decoding allocates
+ * from an arena (server/arena.h: a pointer bump per field, one free per message) under a
+ * memory budget (WIRE_DECODE_BUDGET), because a message small on the wire can unpack into much
+ * more memory.
  * wire_call gives each request a fresh request_id and waits for the reply carrying it: replies
  * to earlier requests (one that timed out, say) are skipped, and an Error with request_id 0 is
  * about the connection itself, so it answers the pending request too. A Poke (request_id 0)
