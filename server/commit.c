@@ -12,6 +12,8 @@
 #include "transport.h"
 
 #include <libwebsockets.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,25 @@ struct commit_item {
 	struct records_result *results;
 	int revoked;
 	int wrote; /* some op made a new version: the structure's sessions get a poke */
+};
+
+/*
+ * The writer thread and the batch it holds. The loop thread hands it a batch (the whole queue)
+ * when it is idle and takes the batch back once the writer says it is done; in between, the
+ * loop thread reads sockets and queues the next pushes, and touches nothing of the batch but
+ * each item's session pointer (commit_forget_session), which the writer never reads.
+ */
+struct commit_writer {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;             /* the writer waits for a batch or stop; finish for done */
+	struct server *srv;
+	struct commit_item *batch;     /* handed to the writer, until taken back */
+	size_t batch_ops;
+	int busy;                      /* batch is the writer's (set and cleared by the loop) */
+	int done;                      /* the writer finished batch; rc is its result */
+	int rc;
+	int stop;
 };
 
 void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg)
@@ -67,7 +88,13 @@ void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg
 
 void commit_forget_session(struct server *srv, struct session *s)
 {
+	struct commit_writer *w = srv->commits.w;
+
 	for (struct commit_item *it = srv->commits.head; it; it = it->next)
+		if (it->s == s)
+			it->s = NULL;
+	/* The batch's items stay put while the writer runs: only their s is written here. */
+	for (struct commit_item *it = w ? w->batch : NULL; it; it = it->next)
 		if (it->s == s)
 			it->s = NULL;
 }
@@ -79,14 +106,15 @@ static void item_free(struct commit_item *it)
 	free(it);
 }
 
-/* The whole queue in one transaction; must stay repeatable (store_write may run it twice). */
+/* A whole batch in one transaction; runs on the writer thread, and must stay repeatable (a full
+ * map makes the loop grow it and hand the same batch again). */
 static int flush_txn(struct store_txn *t, void *arg)
 {
-	struct server *srv = arg;
+	struct commit_item *batch = arg;
 	uint64_t now = clock_now_ms();
 	int rc;
 
-	for (struct commit_item *it = srv->commits.head; it; it = it->next) {
+	for (struct commit_item *it = batch; it; it = it->next) {
 		const Veille__V1__PushRequest *req = it->msg.env->push;
 		uint8_t aud[RECORDS_AUDIENCE_BYTES];
 		struct records_actor a = {it->device_id, it->professional_id, it->structure_id, aud};
@@ -176,19 +204,72 @@ static void poke(struct server *srv, const struct commit_item *head, uint64_t se
 	frame_unref(f);
 }
 
-void commit_flush(struct server *srv)
+static void *writer_main(void *arg)
 {
-	struct commit_item *head = srv->commits.head, *next;
-	uint64_t seq = 0;
-	int rc, wrote = 0;
+	struct commit_writer *w = arg;
 
-	if (!head)
-		return;
-	rc = store_write(srv->store, flush_txn, srv);
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct commit_item *batch;
+		int rc;
+
+		while (!w->stop && !(w->busy && !w->done))
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!(w->busy && !w->done))
+			break; /* stopping, nothing in hand */
+		batch = w->batch;
+		pthread_mutex_unlock(&w->mu);
+		rc = store_write_nogrow(w->srv->store, flush_txn, batch);
+		pthread_mutex_lock(&w->mu);
+		w->rc = rc;
+		w->done = 1;
+		pthread_cond_broadcast(&w->cv);
+		transport_wake(w->srv->tp); /* the loop takes the results after its next pass */
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int commit_start(struct server *srv)
+{
+	struct commit_writer *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
+	int created;
+
+	if (!w) {
+		log_error("commit: out of memory");
+		return -1;
+	}
+	w->srv = srv;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	/* Signals go to the loop thread: the writer starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	created = pthread_create(&w->tid, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (created != 0) {
+		log_error("commit: cannot start the writer thread");
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return -1;
+	}
+	srv->commits.w = w;
+	return 0;
+}
+
+/* Answers every session of a committed (or failed) batch, pokes, frees the batch. */
+static void settle(struct server *srv, struct commit_item *batch, size_t ops, int rc)
+{
+	struct commit_item *next;
+	uint64_t seq = 0;
+	int wrote = 0;
+
 	if (rc != STORE_OK)
-		log_error("commit: group of %zu ops failed, nothing applied: %s", srv->commits.ops,
+		log_error("commit: group of %zu ops failed, nothing applied: %s", ops,
 			  store_strerror(rc));
-	for (struct commit_item *it = head; it; it = it->next) {
+	for (struct commit_item *it = batch; it; it = it->next) {
 		wrote |= it->wrote;
 		if (!it->s)
 			continue;
@@ -203,20 +284,106 @@ void commit_flush(struct server *srv)
 			answer(it);
 	}
 	if (rc == STORE_OK && wrote && records_last_seq(srv->store, &seq) == STORE_OK)
-		poke(srv, head, seq);
-	for (struct commit_item *it = head; it; it = next) {
+		poke(srv, batch, seq);
+	for (struct commit_item *it = batch; it; it = next) {
 		next = it->next;
 		item_free(it);
 	}
+}
+
+/* Hands the queue to the idle writer. */
+static void dispatch(struct commit_writer *w, struct server *srv)
+{
+	pthread_mutex_lock(&w->mu);
+	w->batch = srv->commits.head;
+	w->batch_ops = srv->commits.ops;
+	w->busy = 1;
+	w->done = 0;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	srv->commits.head = NULL;
 	srv->commits.tail = &srv->commits.head;
 	srv->commits.ops = 0;
 }
 
-void commit_drop_all(struct server *srv)
+/*
+ * Takes a finished batch back from the writer: answers it, or on a full map grows the map
+ * (this thread holds the process's read transactions, and none is open between passes) and
+ * hands the same batch again. Waits for the writer if wait is set. Returns whether the writer
+ * is idle now.
+ */
+static int collect(struct commit_writer *w, struct server *srv, int wait)
 {
+	struct commit_item *batch;
+	size_t ops;
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	while (wait && w->busy && !w->done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->busy && !w->done) {
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	batch = w->batch;
+	ops = w->batch_ops;
+	rc = w->rc;
+	w->batch = NULL;
+	w->busy = w->done = 0;
+	pthread_mutex_unlock(&w->mu);
+	if (!batch)
+		return 1;
+	if (rc == STORE_EFULL && store_grow(srv->store) == STORE_OK) {
+		pthread_mutex_lock(&w->mu);
+		w->batch = batch;
+		w->batch_ops = ops;
+		w->busy = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	settle(srv, batch, ops, rc);
+	return 1;
+}
+
+void commit_flush(struct server *srv)
+{
+	struct commit_writer *w = srv->commits.w;
+
+	if (w && collect(w, srv, 0) && srv->commits.head)
+		dispatch(w, srv);
+}
+
+void commit_finish(struct server *srv)
+{
+	struct commit_writer *w = srv->commits.w;
+
+	if (!w)
+		return;
+	while (!collect(w, srv, 1) || srv->commits.head) {
+		if (srv->commits.head && collect(w, srv, 0))
+			dispatch(w, srv);
+	}
+}
+
+void commit_stop(struct server *srv)
+{
+	struct commit_writer *w = srv->commits.w;
 	struct commit_item *next;
 
+	if (w) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->tid, NULL);
+		/* A batch the writer finished is settled; it never holds one unfinished here. */
+		collect(w, srv, 0);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		srv->commits.w = NULL;
+	}
 	for (struct commit_item *it = srv->commits.head; it; it = next) {
 		next = it->next;
 		item_free(it);

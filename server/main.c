@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 	if (rc != STORE_OK)
 		goto out;
 	srv.rl = ratelimit_new(srv.cfg.auth_max_failures, srv.cfg.auth_window_ms);
-	if (!srv.rl || transport_start(&srv.tp, &srv, &srv.cfg) != 0)
+	if (!srv.rl || transport_start(&srv.tp, &srv, &srv.cfg) != 0 || commit_start(&srv) != 0)
 		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -125,15 +125,15 @@ int main(int argc, char **argv)
 	transport_run(srv.tp, after_pass, &srv);
 	running = NULL;
 	log_info("shutting down");
-	commit_flush(&srv); /* what was received is applied and answered */
+	commit_finish(&srv); /* what was received is applied and answered */
 	for (struct session *s = srv.sessions; s; s = s->next)
 		transport_close(s->conn, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	transport_drain(srv.tp, 1000);
 	status = 0;
 out:
 	running = NULL;
+	commit_stop(&srv); /* before the transport: the writer wakes it */
 	transport_free(srv.tp);
-	commit_drop_all(&srv);
 	ratelimit_free(srv.rl);
 	store_close(srv.store);
 	keyring_free(srv.kr);

@@ -9,6 +9,7 @@
 #define SERVER_ID_BYTES 16
 
 struct commit_item;
+struct commit_writer;
 struct session;
 
 struct server {
@@ -20,8 +21,9 @@ struct server {
 	uint8_t server_id[SERVER_ID_BYTES];
 	struct session *sessions; /* every live session; session.c keeps the list */
 	struct {
-		struct commit_item *head, **tail;
+		struct commit_item *head, **tail; /* queued, not yet handed to the writer */
 		size_t ops; /* queued mutations, bounded by COMMIT_MAX_OPS */
+		struct commit_writer *w;          /* the writer thread */
 	} commits;          /* commit.c */
 };
 

@@ -6,6 +6,7 @@
 #include "seal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <lmdb.h>
 #include <sodium.h>
@@ -41,7 +42,11 @@ struct store {
 	MDB_dbi dbi[STORE_DB__COUNT];
 	const struct keyring *kr;
 	size_t map_size;
-	int write_open;
+	/* store_write runs under write_mu, so that a write transaction of one thread (commit's
+	 * writer) and the map growth another thread's store_write may need never overlap. */
+	pthread_mutex_t write_mu;
+	int write_open;       /* a write transaction is open (read and set under write_mu by
+			       * store_write; single-threaded callers of store_begin need no lock) */
 };
 
 struct store_txn {
@@ -78,6 +83,7 @@ int store_open(struct store **out, const char *dir, const struct keyring *kr,
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return STORE_ENOMEM;
+	pthread_mutex_init(&st->write_mu, NULL);
 	st->kr = kr;
 	st->map_size = opt && opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
 	if (opt && opt->read_only)
@@ -124,6 +130,7 @@ fail:
 	rc = map_err(rc, "open");
 	if (st->env)
 		mdb_env_close(st->env);
+	pthread_mutex_destroy(&st->write_mu);
 	free(st);
 	return rc == STORE_ENOTFOUND ? STORE_EIO : rc;
 }
@@ -133,6 +140,7 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	mdb_env_close(st->env);
+	pthread_mutex_destroy(&st->write_mu);
 	free(st);
 }
 
@@ -147,7 +155,10 @@ int store_grow(struct store *st)
 	return STORE_OK;
 }
 
-int store_begin(struct store *st, int write, struct store_txn **out)
+/* may_adopt: another process's larger map may be adopted here (it changes the map size, which
+ * only a thread that knows no transaction is open in the process may do); without it, that
+ * case comes back as STORE_EFULL, for the caller to grow the map. */
+static int begin(struct store *st, int write, int may_adopt, struct store_txn **out)
 {
 	struct store_txn *t;
 	int rc;
@@ -159,6 +170,10 @@ int store_begin(struct store *st, int write, struct store_txn **out)
 	if (!t)
 		return STORE_ENOMEM;
 	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_MAP_RESIZED && !may_adopt) {
+		free(t);
+		return STORE_EFULL;
+	}
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another process (veillectl) grew the map: adopt its size and retry. */
 		mdb_env_set_mapsize(st->env, 0);
@@ -174,6 +189,11 @@ int store_begin(struct store *st, int write, struct store_txn **out)
 		st->write_open = 1;
 	*out = t;
 	return STORE_OK;
+}
+
+int store_begin(struct store *st, int write, struct store_txn **out)
+{
+	return begin(st, write, 1, out);
 }
 
 static void txn_free(struct store_txn *t)
@@ -199,13 +219,13 @@ void store_abort(struct store_txn *t)
 	txn_free(t);
 }
 
-int store_write(struct store *st, store_write_fn fn, void *arg)
+static int write_locked(struct store *st, store_write_fn fn, void *arg, int may_grow)
 {
 	struct store_txn *t;
 	int rc;
 
 	for (int attempt = 0;; attempt++) {
-		rc = store_begin(st, 1, &t);
+		rc = begin(st, 1, may_grow, &t);
 		if (rc != STORE_OK)
 			return rc;
 		rc = fn(t, arg);
@@ -213,11 +233,31 @@ int store_write(struct store *st, store_write_fn fn, void *arg)
 			rc = store_commit(t);
 		else
 			store_abort(t);
-		if (rc != STORE_EFULL || attempt == 1)
+		if (rc != STORE_EFULL || attempt == 1 || !may_grow)
 			return rc;
 		if (store_grow(st) != STORE_OK)
 			return STORE_EFULL;
 	}
+}
+
+int store_write(struct store *st, store_write_fn fn, void *arg)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->write_mu);
+	rc = write_locked(st, fn, arg, 1);
+	pthread_mutex_unlock(&st->write_mu);
+	return rc;
+}
+
+int store_write_nogrow(struct store *st, store_write_fn fn, void *arg)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->write_mu);
+	rc = write_locked(st, fn, arg, 0);
+	pthread_mutex_unlock(&st->write_mu);
+	return rc;
 }
 
 static int buf_reserve(struct store_buf *b, size_t n)

@@ -102,6 +102,13 @@ void store_abort(struct store_txn *txn);
 typedef int (*store_write_fn)(struct store_txn *txn, void *arg);
 int store_write(struct store *st, store_write_fn fn, void *arg);
 
+/* As store_write, but a full map is not grown: STORE_EFULL comes back to the caller, who grows
+ * it (store_grow) from the thread that holds the process's read transactions, at a moment none
+ * is open, and runs it again. For a thread that writes while another one reads (commit.c's
+ * writer): LMDB can only change the map size with no transaction open in the process.
+ * store_write and store_write_nogrow may run from different threads: one at a time. */
+int store_write_nogrow(struct store *st, store_write_fn fn, void *arg);
+
 /* Seals and writes a value. person_id (16 bytes) selects that person's data key, creating it if
  * needed; NULL selects the directory key. Errors: STORE_EEXISTS (with STORE_NOOVERWRITE),
  * STORE_ESHREDDED (the person was erased), STORE_EFULL, STORE_ETOOBIG, STORE_EFORGED (person

@@ -367,6 +367,11 @@ void transport_drain(struct transport *tp, int timeout_ms)
 	lws_sul_cancel(&tp->wakeup);
 }
 
+void transport_wake(struct transport *tp)
+{
+	lws_cancel_service(tp->ctx);
+}
+
 void transport_stop(struct transport *tp)
 {
 	tp->stop = 1;

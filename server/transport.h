@@ -26,6 +26,9 @@ void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *ar
  * each, so that peers get their close frame). */
 void transport_drain(struct transport *tp, int timeout_ms);
 
+/* Ends the loop's current wait, so that after_pass runs soon; callable from any thread. */
+void transport_wake(struct transport *tp);
+
 /* Asks the loop to stop; async-signal-safe. */
 void transport_stop(struct transport *tp);
 

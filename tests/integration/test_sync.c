@@ -32,7 +32,7 @@ struct fixture {
 	struct hx_device a, b, c;
 };
 
-static int setup(void **state)
+static int setup_with(void **state, int small_map)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
@@ -40,12 +40,24 @@ static int setup(void **state)
 	if (!f || !(f->e = hx_env_new()) ||
 	    hx_structure_add(f->e, TEAM_A, "Maraude 75 A", "equipe_mobile", "75") ||
 	    hx_structure_add(f->e, TEAM_C, "Maraude 93 B", "equipe_mobile", "93") ||
-	    hx_server_start(f->e, (char *)NULL) ||
+	    (small_map ? hx_server_start(f->e, "--map-size", "1", (char *)NULL)
+		       : hx_server_start(f->e, (char *)NULL)) ||
 	    hx_new_device(f->e, TEAM_A, "Alice Martin", &f->a) ||
 	    hx_new_device(f->e, TEAM_A, "Bob Durand", &f->b) ||
 	    hx_new_device(f->e, TEAM_C, "Carol Petit", &f->c))
 		return -1;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, 0);
+}
+
+/* The same, with veilled's map at 1 MiB: the first pushes fill it. */
+static int setup_small_map(void **state)
+{
+	return setup_with(state, 1);
 }
 
 static int teardown(void **state)
@@ -443,6 +455,43 @@ static void test_corrections_and_conflicts(void **state)
 	hx_mut_free(&ghost);
 }
 
+/*
+ * With a 1 MiB map, A and B push 4,000 encounters in pushes of 500, taking turns: the commits
+ * fill the map again and again, and each time veilled grows it and commits the same group
+ * again. Every op is APPLIED, and B pulls all 4,000 back.
+ */
+static void test_pushes_grow_the_map(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_batch *b[8];
+	struct hx_changes cs;
+
+	for (int i = 0; i < 8; i++) {
+		b[i] = hx_batch_new(500, NULL, "Maraude de nuit, secteur gare de l'Est, passage long");
+		assert_non_null(b[i]);
+		assert_int_equal(hx_push(i % 2 ? &f->b : &f->a, b[i]), 0);
+		for (size_t k = 0; k < 500; k++)
+			assert_int_equal(b[i]->res[k].status, APPLIED);
+	}
+	pull_from_start(&f->b, 0, &cs);
+	assert_int_equal(cs.n, 4000);
+	for (int i = 0; i < 8; i++)
+		for (size_t k = 0; k < 500; k++)
+			assert_non_null(hx_changes_find(&cs, b[i]->muts[k].record_id, 1));
+	hx_changes_free(&cs);
+	for (int i = 0; i < 8; i++)
+		hx_batch_free(b[i]);
+	/* It did grow: veilled says so at the info level. */
+	{
+		uint8_t *log = NULL;
+		size_t len = 0;
+
+		assert_int_equal(hx_read_file(f->e->log, &log, &len), 0);
+		assert_non_null(strstr((char *)log, "store: map grown"));
+		free(log);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrections_and_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_ops_typed_rejections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_page_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pushes_grow_the_map, setup_small_map, teardown),
 	};
 
 	return cmocka_run_group_tests_name("integration_sync", tests, NULL, NULL);
