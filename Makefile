@@ -3,7 +3,7 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR ?= var/demo
 
-.PHONY: all deps build build-asan demo check clean
+.PHONY: all deps build build-asan build-tsan demo check clean
 
 all: build
 
@@ -18,14 +18,20 @@ build-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
+build-tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+
 # Builds, creates a demo data directory and runs veilled on 127.0.0.1:8080 in the foreground.
 demo: build
 	@tools/demo $(DEMO_DIR) build/default
 
-# The whole suite under ASan/UBSan, then again on the optimised build.
-check: build-asan build
+# The whole suite under ASan/UBSan, then again on the optimised build, then the tests that run
+# veilled (integration, fault) under ThreadSanitizer.
+check: build-asan build build-tsan
 	ctest --preset asan -j $(JOBS)
 	ctest --preset default -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
 
 clean:
 	rm -rf build
