@@ -141,6 +141,39 @@ static int check_push(const Veille__V1__PushRequest *p, struct codec_error *err)
 	return 0;
 }
 
+static int check_counts(Veille__V1__CategoryCount *const *counts, size_t n, struct codec_error *err)
+{
+	uint32_t seen = 0;
+
+	if (n > CODEC_MAX_CATEGORIES)
+		FAIL(LIMIT_EXCEEDED, "more entries than place categories");
+	for (size_t i = 0; i < n; i++) {
+		int c = (int)counts[i]->category;
+
+		if (c <= 0 || c > CODEC_MAX_CATEGORIES)
+			FAIL(INVALID_ARGUMENT, "unknown place category");
+		if (seen & (1u << c))
+			FAIL(INVALID_ARGUMENT, "a place category given twice");
+		seen |= 1u << c;
+	}
+	return 0;
+}
+
+static int check_subscribe(const Veille__V1__SubscribePlaces *sp, struct codec_error *err)
+{
+	if (sp->n_territories > CODEC_MAX_LIST)
+		FAIL(LIMIT_EXCEEDED, "more than 16 territories");
+	for (size_t i = 0; i < sp->n_territories; i++)
+		if (check_str(sp->territories[i], CODEC_MAX_TERRITORY, "territory code too long", err))
+			return -1;
+	if (sp->n_categories > CODEC_MAX_CATEGORIES)
+		FAIL(LIMIT_EXCEEDED, "more categories than there are");
+	for (size_t i = 0; i < sp->n_categories; i++)
+		if ((int)sp->categories[i] <= 0 || (int)sp->categories[i] > CODEC_MAX_CATEGORIES)
+			FAIL(INVALID_ARGUMENT, "unknown place category");
+	return 0;
+}
+
 static int validate(const Veille__V1__Envelope *env, struct codec_error *err)
 {
 	switch (env->body_case) {
@@ -159,6 +192,11 @@ static int validate(const Veille__V1__Envelope *env, struct codec_error *err)
 		       check_bytes(env->enrol->signature, 64, "signature must be 64 bytes", err);
 	case VEILLE__V1__ENVELOPE__BODY_PUSH:
 		return check_push(env->push, err);
+	case VEILLE__V1__ENVELOPE__BODY_DECLARE_VACANCIES:
+		return check_counts(env->declare_vacancies->vacancies,
+				    env->declare_vacancies->n_vacancies, err);
+	case VEILLE__V1__ENVELOPE__BODY_SUBSCRIBE_PLACES:
+		return check_subscribe(env->subscribe_places, err);
 	case VEILLE__V1__ENVELOPE__BODY_PULL:
 	case VEILLE__V1__ENVELOPE__BODY__NOT_SET: /* the session answers UNKNOWN_BODY */
 		return 0;

@@ -26,6 +26,8 @@ struct arena;
 #define CODEC_MAX_LABEL 64
 #define CODEC_MAX_ID 64
 #define CODEC_MAX_PAIRING_CODE 32
+#define CODEC_MAX_TERRITORY 16   /* a territory code (département: "75", "2A") */
+#define CODEC_MAX_CATEGORIES 7   /* place categories: PlaceCategory 1 to 7 */
 
 /* Shorthand for a wire error code: VEILLE_ERR(MALFORMED). */
 #define VEILLE_ERR(c) VEILLE__V1__ERROR_CODE__ERROR_CODE_##c

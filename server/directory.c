@@ -282,3 +282,14 @@ int directory_kind_value(const char *name)
 {
 	return enum_value(&veille__v1__structure_kind__descriptor, name, "STRUCTURE_KIND_");
 }
+
+const char *directory_category_name(int category)
+{
+	return enum_name(&veille__v1__place_category__descriptor, category,
+			 strlen("PLACE_CATEGORY_"));
+}
+
+int directory_category_value(const char *name)
+{
+	return enum_value(&veille__v1__place_category__descriptor, name, "PLACE_CATEGORY_");
+}

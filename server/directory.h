@@ -56,12 +56,14 @@ int directory_pairing_create(struct store_txn *t, const char *professional_id, u
 int directory_pairing_redeem(struct store_txn *t, const char *code, uint64_t now_ms,
 			     char professional_id[65]);
 
-/* Name <-> value for the Role and StructureKind enums, as lower-case names without the enum
- * prefix ("maraudeur", "equipe_mobile"). name returns "?" for unknown values; value returns
+/* Name <-> value for the Role, StructureKind and PlaceCategory enums, as lower-case names
+ * without the enum prefix ("maraudeur", "equipe_mobile", "homme_seul"). name returns "?" for unknown values; value returns
  * 0 (UNSPECIFIED) for unknown names. */
 const char *directory_role_name(int role);
 int directory_role_value(const char *name);
 const char *directory_kind_name(int kind);
 int directory_kind_value(const char *name);
+const char *directory_category_name(int category);
+int directory_category_value(const char *name);
 
 #endif

@@ -5,6 +5,7 @@
 #include "commit.h"
 #include "frame.h"
 #include "log.h"
+#include "places.h"
 #include "server.h"
 #include "sync.h"
 #include "transport.h"
@@ -133,6 +134,8 @@ void session_on_message(struct session *s, const uint8_t *data, size_t len)
 			commit_enqueue(s->srv, s, &msg); /* takes msg: applied after this pass */
 			break;
 		case VEILLE__V1__ENVELOPE__BODY_PULL: sync_on_pull(s, env); break;
+		case VEILLE__V1__ENVELOPE__BODY_DECLARE_VACANCIES: places_on_declare(s, env); break;
+		case VEILLE__V1__ENVELOPE__BODY_SUBSCRIBE_PLACES: places_on_subscribe(s, env); break;
 		default: /* codec_decode refuses server-to-client bodies */ break;
 		}
 	}

@@ -41,6 +41,12 @@ struct session {
 		uint64_t request_id, cursor;
 		uint32_t limit, pages_left;
 	} pull;
+	/* The places subscription (places.c): the territory's deltas come to the session. */
+	struct {
+		int active;
+		char territory[17];
+		uint32_t categories; /* bit per PlaceCategory; 0: all */
+	} places;
 };
 
 /* A new session for a connection from peer. NULL on out of memory. */

@@ -35,6 +35,8 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_FEED] = "feed",
 	[STORE_DB_OPS] = "ops",
 	[STORE_DB_DEVICE_OPS] = "device_ops",
+	[STORE_DB_PLACES] = "places",
+	[STORE_DB_TERRITORIES] = "territories",
 };
 
 struct store {

@@ -38,6 +38,8 @@ enum store_db {
 	STORE_DB_FEED,          /* plain: audience (16) | seq (8) -> record id (16) | version (8) */
 	STORE_DB_OPS,           /* plain: device id (16) | op counter (8) -> op outcome (records.h) */
 	STORE_DB_DEVICE_OPS,    /* plain: device id (16) -> highest op counter applied (8) */
+	STORE_DB_PLACES,        /* plain: territory | 0 | structure id -> v1.CentrePlaces */
+	STORE_DB_TERRITORIES,   /* plain: territory code -> store.v1.Territory */
 	STORE_DB__COUNT
 };
 

@@ -9,6 +9,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "pairing.h"
+#include "places.h"
 #include "store.h"
 
 #include <errno.h>
@@ -42,9 +43,14 @@ static void usage(FILE *f)
 		"  professional list\n"
 		"  device list\n"
 		"  device revoke DEVICE_ID\n"
+		"  centre capacity --structure ID CATEGORY=N...   (categories left out: none)\n"
+		"  territory period --territory DEP --hours H | --seconds S   (vacancy declaration\n"
+		"                                                   periodicity; default 24 h)\n"
+		"  places list --territory DEP\n"
 		"KIND: siao equipe_mobile accueil_de_jour sao chrs chu cph prefecture\n"
 		"ROLE: maraudeur accueillant ecoutant_115 coordinateur_siao responsable_centre\n"
-		"      travailleur_social professionnel_sante superviseur administrateur\n");
+		"      travailleur_social professionnel_sante superviseur administrateur\n"
+		"CATEGORY: homme_seul femme_seule couple famille jeune_18_25 pmr animal\n");
 }
 
 static int fail(const char *what, int rc)
@@ -125,6 +131,7 @@ static int cmd_init(struct ctl *c)
 struct args {
 	const char *id, *name, *kind, *territory, *structure, *role;
 	unsigned long ttl_s;
+	unsigned long period_s;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -137,6 +144,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"structure", required_argument, NULL, 's'},
 		{"role", required_argument, NULL, 'r'},
 		{"pairing-ttl", required_argument, NULL, 'T'},
+		{"hours", required_argument, NULL, 'H'},
+		{"seconds", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -157,6 +166,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->ttl_s = strtoul(optarg, &end, 10);
 			if (*end || a->ttl_s == 0 || a->ttl_s > 30 * 86400) {
 				fprintf(stderr, "veillectl: --pairing-ttl: 1 to 2592000 seconds\n");
+				return -1;
+			}
+			break;
+		case 'H':
+		case 'S':
+			a->period_s = strtoul(optarg, &end, 10) * (o == 'H' ? 3600 : 1);
+			if (*end || a->period_s == 0 || a->period_s > 366ul * 86400) {
+				fprintf(stderr, "veillectl: --hours or --seconds: 1 s to 366 days\n");
 				return -1;
 			}
 			break;
@@ -393,6 +410,150 @@ static int cmd_device_revoke(struct ctl *c, const char *hex)
 	return 0;
 }
 
+struct capacity {
+	const char *structure;
+	Veille__V1__CategoryCount counts[CODEC_MAX_CATEGORIES];
+	Veille__V1__CategoryCount *ptrs[CODEC_MAX_CATEGORIES];
+	size_t n;
+};
+
+static int capacity_txn(struct store_txn *t, void *arg)
+{
+	struct capacity *cap = arg;
+
+	return places_set_capacity(t, cap->structure, cap->ptrs, cap->n);
+}
+
+/* centre capacity --structure ID CATEGORY=N...: argv holds the CATEGORY=N words. */
+static int cmd_centre_capacity(struct ctl *c, struct args *a, int argc, char **argv)
+{
+	struct capacity cap;
+	uint32_t seen = 0;
+	int rc;
+
+	memset(&cap, 0, sizeof(cap));
+	cap.structure = a->structure;
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		char name[32], *end;
+		unsigned long n;
+		int cat;
+
+		if (!eq || (size_t)(eq - argv[i]) >= sizeof(name))
+			goto bad;
+		memcpy(name, argv[i], (size_t)(eq - argv[i]));
+		name[eq - argv[i]] = '\0';
+		cat = directory_category_value(name);
+		n = strtoul(eq + 1, &end, 10);
+		if (!cat || *end || eq[1] == '\0' || n > PLACES_MAX_CAPACITY || (seen & (1u << cat)))
+			goto bad;
+		seen |= 1u << cat;
+		veille__v1__category_count__init(&cap.counts[cap.n]);
+		cap.counts[cap.n].category = (Veille__V1__PlaceCategory)cat;
+		cap.counts[cap.n].count = (uint32_t)n;
+		cap.ptrs[cap.n] = &cap.counts[cap.n];
+		cap.n++;
+	}
+	if (!a->structure)
+		goto bad;
+	if (open_store(c))
+		return 1;
+	rc = store_write(c->st, capacity_txn, &cap);
+	if (rc == STORE_ENOTFOUND) {
+		fprintf(stderr, "veillectl: no such structure %s\n", a->structure);
+		return 1;
+	}
+	if (rc == PLACES_NOT_A_CENTRE) {
+		fprintf(stderr, "veillectl: %s is not a centre (chrs, chu or cph): it has no places\n",
+			a->structure);
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("centre capacity", rc);
+	printf("structure_id=%s\n", a->structure);
+	for (size_t i = 0; i < cap.n; i++)
+		printf("capacity %s=%u\n", directory_category_name((int)cap.counts[i].category),
+		       cap.counts[i].count);
+	return 0;
+bad:
+	fprintf(stderr, "veillectl: centre capacity needs --structure ID and CATEGORY=N words "
+			"(each category once, N at most %d)\n", PLACES_MAX_CAPACITY);
+	return 2;
+}
+
+struct period {
+	const char *territory;
+	uint64_t ms;
+};
+
+static int period_txn(struct store_txn *t, void *arg)
+{
+	struct period *p = arg;
+
+	return places_set_period(t, p->territory, p->ms);
+}
+
+static int cmd_territory_period(struct ctl *c, struct args *a)
+{
+	struct period p = { a->territory, (uint64_t)a->period_s * 1000 };
+	int rc;
+
+	if (!a->territory || !territory_valid(a->territory) || !a->period_s) {
+		fprintf(stderr, "veillectl: territory period needs --territory DEP and --hours H "
+				"or --seconds S\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	rc = store_write(c->st, period_txn, &p);
+	if (rc != STORE_OK)
+		return fail("territory period", rc);
+	printf("territory=%s\nperiod_seconds=%lu\n", a->territory, a->period_s);
+	return 0;
+}
+
+/* One line per centre and category: structure, category, capacity, vacant, declared, stale. */
+static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
+{
+	char when[32] = "never";
+
+	(void)arg;
+	if (cp->declared_at_ms)
+		iso(cp->declared_at_ms, when);
+	for (size_t i = 0; i < cp->n_capacity; i++) {
+		int cat = (int)cp->capacity[i]->category;
+		uint32_t vacant = 0;
+
+		for (size_t k = 0; k < cp->n_vacancies; k++)
+			if ((int)cp->vacancies[k]->category == cat)
+				vacant = cp->vacancies[k]->count;
+		printf("%s\t%s\t%u\t%u\t%s\t%s\n", cp->structure_id, directory_category_name(cat),
+		       cp->capacity[i]->count, vacant, when, cp->stale ? "stale" : "fresh");
+	}
+	codec_stored_free(&cp->base);
+	return 0;
+}
+
+static int cmd_places_list(struct ctl *c, struct args *a)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (!a->territory || !territory_valid(a->territory)) {
+		fprintf(stderr, "veillectl: places list needs --territory DEP\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	rc = store_begin(c->st, 0, &t);
+	if (rc != STORE_OK)
+		return fail("places list", rc);
+	printf("# structure\tcategory\tcapacity\tvacant\tdeclared\tstate\n");
+	rc = places_each(t, a->territory, clock_now_ms(), print_centre, NULL);
+	store_abort(t);
+	return rc == STORE_OK ? 0 : fail("places list", rc);
+}
+
 static int run(struct ctl *c, int argc, char **argv)
 {
 	const char *cmd = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
@@ -422,6 +583,12 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_professional_add(c, &a);
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "pair") && optind == argc - 2)
 		return cmd_professional_pair(c, argv[argc - 1], &a);
+	if (!strcmp(cmd, "centre") && !strcmp(sub, "capacity"))
+		return cmd_centre_capacity(c, &a, argc - 1 - optind, argv + 1 + optind);
+	if (!strcmp(cmd, "territory") && !strcmp(sub, "period") && optind == argc - 1)
+		return cmd_territory_period(c, &a);
+	if (!strcmp(cmd, "places") && !strcmp(sub, "list") && optind == argc - 1)
+		return cmd_places_list(c, &a);
 	usage(stderr);
 	return 2;
 }

@@ -1,0 +1,498 @@
+/* places: see places.h. */
+#include "places.h"
+
+#include "auth.h"
+#include "clock.h"
+#include "codec.h"
+#include "directory.h"
+#include "frame.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+#include "transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX (CODEC_MAX_TERRITORY + 1 + CODEC_MAX_ID)
+
+/* Outcomes of a declaration that are the caller's fault, returned from inside the
+ * transaction (above every STORE_* code) to abort it. */
+enum { REFUSED = 1000 };
+
+int places_kind_has_places(int kind)
+{
+	return kind == VEILLE__V1__STRUCTURE_KIND__STRUCTURE_KIND_CHRS ||
+	       kind == VEILLE__V1__STRUCTURE_KIND__STRUCTURE_KIND_CHU ||
+	       kind == VEILLE__V1__STRUCTURE_KIND__STRUCTURE_KIND_CPH;
+}
+
+/* territory | 0 | structure id: a territory's centres are one key range. */
+static size_t centre_key(uint8_t key[KEY_MAX], const char *territory, const char *structure_id)
+{
+	size_t tl = strlen(territory), sl = strlen(structure_id);
+
+	if (tl > CODEC_MAX_TERRITORY)
+		tl = CODEC_MAX_TERRITORY;
+	if (sl > CODEC_MAX_ID)
+		sl = CODEC_MAX_ID;
+	memcpy(key, territory, tl);
+	key[tl] = 0;
+	memcpy(key + tl + 1, structure_id, sl);
+	return tl + 1 + sl;
+}
+
+static int get_centre(struct store_txn *t, const char *territory, const char *structure_id,
+		      Veille__V1__CentrePlaces **out)
+{
+	uint8_t key[KEY_MAX];
+	const void *val;
+	size_t klen = centre_key(key, territory, structure_id), vlen;
+	int rc = store_get_plain(t, STORE_DB_PLACES, key, klen, &val, &vlen);
+
+	*out = NULL;
+	if (rc != STORE_OK)
+		return rc;
+	*out = (Veille__V1__CentrePlaces *)codec_unpack(&veille__v1__centre_places__descriptor,
+							 val, vlen);
+	return *out ? STORE_OK : STORE_EIO;
+}
+
+static int put_msg_plain(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+			 const ProtobufCMessage *msg)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = codec_pack(msg, &buf, &len);
+
+	if (rc != 0)
+		return STORE_ENOMEM;
+	rc = store_put_plain(t, db, key, klen, buf, len, 0);
+	free(buf);
+	return rc;
+}
+
+static int put_centre(struct store_txn *t, const Veille__V1__CentrePlaces *c)
+{
+	uint8_t key[KEY_MAX];
+	size_t klen = centre_key(key, c->territory, c->structure_id);
+
+	return put_msg_plain(t, STORE_DB_PLACES, key, klen, &c->base);
+}
+
+/* The territory's settings; defaults if none were ever stored. Free with codec_stored_free. */
+static int get_territory(struct store_txn *t, const char *territory,
+			 Veille__Store__V1__Territory **out)
+{
+	const void *val;
+	size_t vlen;
+	int rc = store_get_plain(t, STORE_DB_TERRITORIES, territory, strlen(territory), &val, &vlen);
+
+	if (rc == STORE_ENOTFOUND) {
+		val = "";
+		vlen = 0;
+	} else if (rc != STORE_OK) {
+		return rc;
+	}
+	*out = (Veille__Store__V1__Territory *)codec_unpack(&veille__store__v1__territory__descriptor,
+							     val, vlen);
+	return *out ? STORE_OK : STORE_EIO;
+}
+
+static uint64_t period_of(const Veille__Store__V1__Territory *tr)
+{
+	return tr->period_ms ? tr->period_ms : PLACES_DEFAULT_PERIOD_MS;
+}
+
+static void fill_staleness(Veille__V1__CentrePlaces *c, uint64_t period_ms, uint64_t now_ms)
+{
+	c->period_ms = period_ms;
+	c->stale = c->declared_at_ms == 0 || now_ms > c->declared_at_ms + period_ms;
+}
+
+static uint32_t count_of(Veille__V1__CategoryCount *const *counts, size_t n, int category)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((int)counts[i]->category == category)
+			return counts[i]->count;
+	return 0;
+}
+
+/* ---- administration (veillectl) ---- */
+
+int places_set_capacity(struct store_txn *t, const char *structure_id,
+			Veille__V1__CategoryCount *const *capacity, size_t n)
+{
+	Veille__Store__V1__Structure *st = NULL;
+	Veille__V1__CentrePlaces *old = NULL, c = VEILLE__V1__CENTRE_PLACES__INIT;
+	Veille__V1__CategoryCount vac[CODEC_MAX_CATEGORIES], *vp[CODEC_MAX_CATEGORIES];
+	size_t nv = 0;
+	int rc = directory_structure_get(t, structure_id, &st);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (!places_kind_has_places(st->kind)) {
+		rc = PLACES_NOT_A_CENTRE;
+		goto out;
+	}
+	rc = get_centre(t, st->territory, st->id, &old);
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		goto out;
+	c.structure_id = st->id;
+	c.name = st->name;
+	c.kind = st->kind;
+	c.territory = st->territory;
+	c.n_capacity = n;
+	c.capacity = (Veille__V1__CategoryCount **)capacity;
+	if (old) {
+		/* The last declaration stays, within the new capacity. */
+		for (size_t i = 0; i < old->n_vacancies && nv < CODEC_MAX_CATEGORIES; i++) {
+			uint32_t cap = count_of(capacity, n, (int)old->vacancies[i]->category);
+
+			veille__v1__category_count__init(&vac[nv]);
+			vac[nv].category = old->vacancies[i]->category;
+			vac[nv].count = old->vacancies[i]->count < cap ? old->vacancies[i]->count : cap;
+			vp[nv] = &vac[nv];
+			nv++;
+		}
+		c.declared_at_ms = old->declared_at_ms;
+	}
+	c.n_vacancies = nv;
+	c.vacancies = vp;
+	rc = put_centre(t, &c);
+out:
+	if (old)
+		codec_stored_free(&old->base);
+	codec_stored_free(&st->base);
+	return rc;
+}
+
+int places_set_period(struct store_txn *t, const char *territory, uint64_t period_ms)
+{
+	Veille__Store__V1__Territory *tr;
+	int rc = get_territory(t, territory, &tr);
+
+	if (rc != STORE_OK)
+		return rc;
+	tr->period_ms = period_ms;
+	rc = put_msg_plain(t, STORE_DB_TERRITORIES, territory, strlen(territory), &tr->base);
+	codec_stored_free(&tr->base);
+	return rc;
+}
+
+struct each_ctx {
+	places_fn fn;
+	void *arg;
+	uint64_t period_ms, now_ms;
+};
+
+static int each_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct each_ctx *e = arg;
+	Veille__V1__CentrePlaces *c;
+
+	(void)key;
+	(void)klen;
+	c = (Veille__V1__CentrePlaces *)codec_unpack(&veille__v1__centre_places__descriptor, val,
+						     vlen);
+	if (!c)
+		return -STORE_EIO;
+	fill_staleness(c, e->period_ms, e->now_ms);
+	return e->fn(c, e->arg); /* fn owns c */
+}
+
+int places_each(struct store_txn *t, const char *territory, uint64_t now_ms, places_fn fn,
+		void *arg)
+{
+	struct each_ctx e = { fn, arg, 0, now_ms };
+	Veille__Store__V1__Territory *tr;
+	uint8_t prefix[CODEC_MAX_TERRITORY + 1];
+	size_t plen = strlen(territory);
+	int rc = get_territory(t, territory, &tr);
+
+	if (rc != STORE_OK)
+		return rc;
+	e.period_ms = period_of(tr);
+	codec_stored_free(&tr->base);
+	if (plen > CODEC_MAX_TERRITORY)
+		return STORE_ENOTFOUND;
+	memcpy(prefix, territory, plen);
+	prefix[plen] = 0;
+	rc = store_scan(t, STORE_DB_PLACES, prefix, plen + 1, NULL, 0, each_one, &e);
+	return rc < 0 ? -rc : rc;
+}
+
+/* ---- declaration ---- */
+
+struct declare {
+	struct session *s;
+	const Veille__V1__DeclareVacancies *req;
+	uint64_t now_ms;
+	/* out */
+	Veille__V1__CentrePlaces *centre; /* the new state (owned) */
+	uint64_t seq;
+	int code;
+	const char *why;
+};
+
+static int refuse(struct declare *d, int code, const char *why)
+{
+	d->code = code;
+	d->why = why;
+	return REFUSED;
+}
+
+static int declare_txn(struct store_txn *t, void *arg)
+{
+	struct declare *d = arg;
+	const Veille__V1__DeclareVacancies *req = d->req;
+	Veille__Store__V1__Structure *st = NULL;
+	Veille__Store__V1__Territory *tr = NULL;
+	Veille__V1__CentrePlaces *c = NULL;
+	Veille__V1__CategoryCount **old;
+	size_t old_n;
+	int rc = directory_structure_get(t, d->s->structure_id, &st);
+
+	if (d->centre) { /* a second run (map grown): start afresh */
+		codec_stored_free(&d->centre->base);
+		d->centre = NULL;
+	}
+	if (rc != STORE_OK)
+		return rc;
+	if (!places_kind_has_places(st->kind)) {
+		rc = refuse(d, VEILLE_ERR(FORBIDDEN), "only a centre (CHRS, CHU, CPH) has places");
+		goto out;
+	}
+	rc = get_centre(t, st->territory, st->id, &c);
+	if (rc == STORE_ENOTFOUND) {
+		rc = refuse(d, VEILLE_ERR(INVALID_ARGUMENT),
+			    "this centre has no capacity yet (veillectl centre capacity)");
+		goto out;
+	}
+	if (rc != STORE_OK)
+		goto out;
+	for (size_t i = 0; i < req->n_vacancies; i++)
+		if (req->vacancies[i]->count >
+		    count_of(c->capacity, c->n_capacity, (int)req->vacancies[i]->category)) {
+			rc = refuse(d, VEILLE_ERR(INVALID_ARGUMENT),
+				    "more vacant places than the category's capacity");
+			goto out;
+		}
+	if ((rc = get_territory(t, st->territory, &tr)) != STORE_OK)
+		goto out;
+	/* The new state: the declared counts replace the old ones (the request's are borrowed
+	 * only while it is packed: put_centre copies them). */
+	old_n = c->n_vacancies;
+	old = c->vacancies;
+	c->n_vacancies = req->n_vacancies;
+	c->vacancies = req->vacancies;
+	c->declared_at_ms = d->now_ms;
+	tr->places_seq++;
+	rc = put_centre(t, c);
+	c->n_vacancies = old_n; /* c frees its own, never the request's */
+	c->vacancies = old;
+	if (rc == STORE_OK)
+		rc = put_msg_plain(t, STORE_DB_TERRITORIES, st->territory, strlen(st->territory),
+				   &tr->base);
+	if (rc == STORE_OK) {
+		d->seq = tr->places_seq;
+		rc = get_centre(t, st->territory, st->id, &d->centre); /* as stored */
+		if (rc == STORE_OK)
+			fill_staleness(d->centre, period_of(tr), d->now_ms);
+	}
+out:
+	if (c)
+		codec_stored_free(&c->base);
+	if (tr)
+		codec_stored_free(&tr->base);
+	codec_stored_free(&st->base);
+	return rc;
+}
+
+static int subscribed(const struct session *s, const char *territory)
+{
+	return s->state == SESSION_AUTHENTICATED && s->places.active &&
+	       strcmp(s->places.territory, territory) == 0;
+}
+
+/* One PlacesDelta frame, encoded once, queued on every session subscribed to the territory. */
+static void fan_out(struct server *srv, uint64_t seq, Veille__V1__CentrePlaces *centre,
+		    uint64_t now_ms)
+{
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__PlacesDelta delta = VEILLE__V1__PLACES_DELTA__INIT;
+	struct frame *f = NULL;
+
+	for (struct session *s = srv->sessions; s; s = s->next) {
+		if (!subscribed(s, centre->territory))
+			continue;
+		if (!f) {
+			delta.seq = seq;
+			delta.centre = centre;
+			delta.now_ms = now_ms;
+			env.body_case = VEILLE__V1__ENVELOPE__BODY_PLACES_DELTA;
+			env.places_delta = &delta;
+			f = codec_encode(&env);
+			if (!f) {
+				/* Subscribers will see the gap at the next delta and resync. */
+				log_error("places: out of memory encoding a delta");
+				return;
+			}
+		}
+		transport_send(s->conn, f);
+	}
+	frame_unref(f);
+}
+
+void places_on_declare(struct session *s, const Veille__V1__Envelope *env)
+{
+	struct declare d = { s, env->declare_vacancies, clock_now_ms(), NULL, 0, 0, NULL };
+	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__DeclareResult res = VEILLE__V1__DECLARE_RESULT__INIT;
+	struct store_txn *t;
+	int rc;
+
+	if (s->role != VEILLE__V1__ROLE__ROLE_RESPONSABLE_CENTRE) {
+		session_error(s, env->request_id, VEILLE_ERR(FORBIDDEN),
+			      "only a responsable de centre declares vacancies", 0);
+		return;
+	}
+	rc = store_begin(s->srv->store, 0, &t);
+	if (rc == STORE_OK) {
+		int gone = auth_still_active(s, env->request_id, t) != 0;
+
+		store_abort(t);
+		if (gone)
+			return;
+	}
+	if (rc == STORE_OK)
+		rc = store_write(s->srv->store, declare_txn, &d);
+	if (rc == REFUSED) {
+		session_error(s, env->request_id, d.code, d.why, 0);
+		return;
+	}
+	if (rc != STORE_OK) {
+		log_error("places: declaration failed: %s", store_strerror(rc));
+		session_error(s, env->request_id, VEILLE_ERR(INTERNAL),
+			      "storage failure: nothing was declared", 0);
+		if (d.centre)
+			codec_stored_free(&d.centre->base);
+		return;
+	}
+	res.seq = d.seq;
+	res.declared_at_ms = d.now_ms;
+	out.request_id = env->request_id;
+	out.body_case = VEILLE__V1__ENVELOPE__BODY_DECLARE_RESULT;
+	out.declare_result = &res;
+	session_reply(s, &out);
+	fan_out(s->srv, d.seq, d.centre, d.now_ms);
+	codec_stored_free(&d.centre->base);
+}
+
+/* ---- subscription ---- */
+
+struct snapshot {
+	uint32_t categories; /* bit per PlaceCategory; 0: all */
+	Veille__V1__CentrePlaces **c;
+	size_t n, cap;
+};
+
+static int wanted(const Veille__V1__CentrePlaces *c, uint32_t categories)
+{
+	if (!categories)
+		return 1;
+	for (size_t i = 0; i < c->n_capacity; i++)
+		if (c->capacity[i]->count && (categories & (1u << (int)c->capacity[i]->category)))
+			return 1;
+	return 0;
+}
+
+static int collect(Veille__V1__CentrePlaces *c, void *arg)
+{
+	struct snapshot *sn = arg;
+
+	if (!wanted(c, sn->categories)) {
+		codec_stored_free(&c->base);
+		return 0;
+	}
+	if (sn->n == sn->cap) {
+		size_t cap = sn->cap ? sn->cap * 2 : 32;
+		void *p = realloc(sn->c, cap * sizeof(*sn->c));
+
+		if (!p) {
+			codec_stored_free(&c->base);
+			return -STORE_ENOMEM;
+		}
+		sn->c = p;
+		sn->cap = cap;
+	}
+	sn->c[sn->n++] = c;
+	return 0;
+}
+
+void places_on_subscribe(struct session *s, const Veille__V1__Envelope *env)
+{
+	const Veille__V1__SubscribePlaces *req = env->subscribe_places;
+	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__PlacesSnapshot snap = VEILLE__V1__PLACES_SNAPSHOT__INIT;
+	Veille__V1__TerritoryPlaces tp[1] = { VEILLE__V1__TERRITORY_PLACES__INIT }, *tpp[1] = { tp };
+	Veille__Store__V1__Structure *st = NULL;
+	Veille__Store__V1__Territory *tr = NULL;
+	struct snapshot sn = { 0, NULL, 0, 0 };
+	struct store_txn *t = NULL;
+	uint64_t now = clock_now_ms();
+	int rc;
+
+	for (size_t i = 0; i < req->n_categories; i++)
+		sn.categories |= 1u << (int)req->categories[i];
+	rc = store_begin(s->srv->store, 0, &t);
+	if (rc == STORE_OK && auth_still_active(s, env->request_id, t) != 0)
+		goto out;
+	if (rc == STORE_OK)
+		rc = directory_structure_get(t, s->structure_id, &st);
+	if (rc != STORE_OK)
+		goto fail;
+	/* Territories are tenants: a session sees the places of its own territory. */
+	for (size_t i = 0; i < req->n_territories; i++)
+		if (strcmp(req->territories[i], st->territory) != 0) {
+			session_error(s, env->request_id, VEILLE_ERR(FORBIDDEN),
+				      "places of another territory", 0);
+			goto out;
+		}
+	if ((rc = get_territory(t, st->territory, &tr)) != STORE_OK ||
+	    (rc = places_each(t, st->territory, now, collect, &sn)) != STORE_OK)
+		goto fail;
+	store_abort(t);
+	t = NULL;
+
+	/* From here on, every change of the territory reaches this session after the snapshot. */
+	s->places.active = 1;
+	snprintf(s->places.territory, sizeof(s->places.territory), "%s", st->territory);
+	s->places.categories = sn.categories;
+	tp[0].territory = st->territory;
+	tp[0].seq = tr->places_seq;
+	tp[0].n_centres = sn.n;
+	tp[0].centres = sn.c;
+	snap.n_territories = 1;
+	snap.territories = tpp;
+	snap.now_ms = now;
+	out.request_id = env->request_id;
+	out.body_case = VEILLE__V1__ENVELOPE__BODY_PLACES_SNAPSHOT;
+	out.places_snapshot = &snap;
+	session_reply(s, &out);
+	goto out;
+fail:
+	log_error("places: subscribe failed: %s", store_strerror(rc));
+	session_error(s, env->request_id, VEILLE_ERR(INTERNAL), "storage failure", 0);
+out:
+	store_abort(t);
+	for (size_t i = 0; i < sn.n; i++)
+		codec_stored_free(&sn.c[i]->base);
+	free(sn.c);
+	if (tr)
+		codec_stored_free(&tr->base);
+	if (st)
+		codec_stored_free(&st->base);
+}
