@@ -4,6 +4,7 @@
 #include "config.h"
 #include "keyring.h"
 #include "log.h"
+#include "places.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "session.h"
@@ -24,6 +25,7 @@ static struct transport *running;
 static void after_pass(void *arg)
 {
 	commit_flush(arg);
+	places_tick(arg);
 }
 
 static void on_signal(int sig)

@@ -391,6 +391,106 @@ void places_on_declare(struct session *s, const Veille__V1__Envelope *env)
 	codec_stored_free(&d.centre->base);
 }
 
+/* ---- staleness ---- */
+
+#define TICK_MS 1000
+#define MAX_TICK_TERRITORIES 64 /* territories looked at per tick; the rest wait for the next */
+#define MAX_TICK_CENTRES 256    /* announced per territory per tick; the rest the next tick */
+
+struct went_stale {
+	uint64_t from_ms, to_ms;  /* declarations whose period ended in (from, to] */
+	Veille__V1__CentrePlaces *c[MAX_TICK_CENTRES];
+	uint64_t seq[MAX_TICK_CENTRES];
+	size_t n;
+	const char *territory;
+};
+
+static int pick_stale(Veille__V1__CentrePlaces *c, void *arg)
+{
+	struct went_stale *w = arg;
+	uint64_t ends = c->declared_at_ms + c->period_ms;
+
+	if (c->declared_at_ms == 0 || ends <= w->from_ms || ends > w->to_ms ||
+	    w->n == MAX_TICK_CENTRES) {
+		codec_stored_free(&c->base);
+		return 0;
+	}
+	w->c[w->n++] = c;
+	return 0;
+}
+
+/* Finds the centres that went stale, and gives each a new sequence number of the territory. */
+static int stale_txn(struct store_txn *t, void *arg)
+{
+	struct went_stale *w = arg;
+	Veille__Store__V1__Territory *tr;
+	int rc;
+
+	for (size_t i = 0; i < w->n; i++)
+		codec_stored_free(&w->c[i]->base);
+	w->n = 0;
+	rc = places_each(t, w->territory, w->to_ms, pick_stale, w);
+	if (rc != STORE_OK || w->n == 0)
+		return rc;
+	if ((rc = get_territory(t, w->territory, &tr)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < w->n; i++)
+		w->seq[i] = ++tr->places_seq;
+	rc = put_msg_plain(t, STORE_DB_TERRITORIES, w->territory, strlen(w->territory),
+			   &tr->base);
+	codec_stored_free(&tr->base);
+	return rc;
+}
+
+void places_tick(struct server *srv)
+{
+	const char *seen[MAX_TICK_TERRITORIES];
+	size_t n_seen = 0;
+	uint64_t mono = clock_mono_ms(), now = clock_now_ms();
+
+	if (mono < srv->places.next_tick_ms)
+		return;
+	srv->places.next_tick_ms = mono + TICK_MS;
+	if (srv->places.swept_ms == 0 || srv->places.swept_ms > now) {
+		srv->places.swept_ms = now; /* first look, or the clock went back: from now on */
+		return;
+	}
+	for (struct session *s = srv->sessions; s && n_seen < MAX_TICK_TERRITORIES; s = s->next) {
+		struct went_stale w = { srv->places.swept_ms, now, {NULL}, {0}, 0, NULL };
+		size_t k;
+		int rc;
+
+		if (s->state != SESSION_AUTHENTICATED || !s->places.active)
+			continue;
+		for (k = 0; k < n_seen && strcmp(seen[k], s->places.territory); k++)
+			;
+		if (k < n_seen)
+			continue;
+		seen[n_seen++] = s->places.territory;
+		w.territory = s->places.territory;
+		/* A read first: most ticks find nothing, and need not wait for the store's writer. */
+		{
+			struct store_txn *t;
+
+			rc = store_begin(srv->store, 0, &t);
+			if (rc == STORE_OK) {
+				rc = places_each(t, w.territory, now, pick_stale, &w);
+				store_abort(t);
+			}
+		}
+		if (rc == STORE_OK && w.n > 0)
+			rc = store_write(srv->store, stale_txn, &w);
+		if (rc != STORE_OK)
+			log_error("places: staleness sweep failed: %s", store_strerror(rc));
+		for (size_t i = 0; i < w.n; i++) {
+			if (rc == STORE_OK)
+				fan_out(srv, w.seq[i], w.c[i], now);
+			codec_stored_free(&w.c[i]->base);
+		}
+	}
+	srv->places.swept_ms = now;
+}
+
 /* ---- subscription ---- */
 
 struct snapshot {

@@ -46,6 +46,12 @@ typedef int (*places_fn)(Veille__V1__CentrePlaces *centre, void *arg);
 int places_each(struct store_txn *t, const char *territory, uint64_t now_ms, places_fn fn,
 		void *arg);
 
+/* Called after each pass of the event loop (at least once a second): at most once a second,
+ * a centre of a subscribed territory whose declaration went stale since the last look gets a
+ * new sequence number and a PlacesDelta saying stale, as any other change. */
+struct server;
+void places_tick(struct server *srv);
+
 /* Handlers of DeclareVacancies and SubscribePlaces (an authenticated session). */
 void places_on_declare(struct session *s, const Veille__V1__Envelope *env);
 void places_on_subscribe(struct session *s, const Veille__V1__Envelope *env);

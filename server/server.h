@@ -25,6 +25,10 @@ struct server {
 		size_t ops; /* queued mutations, bounded by COMMIT_MAX_OPS */
 		struct commit_writer *w;          /* the writer thread */
 	} commits;          /* commit.c */
+	struct {
+		uint64_t next_tick_ms; /* monotonic: when places_tick looks again */
+		uint64_t swept_ms;     /* wall clock: staleness announced up to here */
+	} places;           /* places.c */
 };
 
 #endif

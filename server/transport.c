@@ -20,6 +20,7 @@
 
 #define QUEUE_MAX 256
 #define RX_KEEP 4096 /* a reassembly buffer up to this size is kept between messages */
+#define TICK_MS 1000 /* after_pass runs at least this often, for timed work (places.c) */
 
 struct tconn {
 	struct lws *wsi;
@@ -43,6 +44,7 @@ struct transport {
 	volatile sig_atomic_t stop;
 	unsigned conns; /* established WebSocket connections */
 	lws_sorted_usec_list_t wakeup;
+	lws_sorted_usec_list_t tick;   /* ends the loop's wait every TICK_MS: after_pass runs */
 	struct lws_http_mount mount;
 	struct lws_protocols protocols[3];
 	lws_retry_bo_t retry;
@@ -330,13 +332,23 @@ int transport_port(const struct transport *tp)
 	return tp->vh ? lws_get_vhost_listen_port(tp->vh) : -1;
 }
 
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct transport *tp = lws_container_of(sul, struct transport, tick);
+
+	lws_sul_schedule(tp->ctx, 0, &tp->tick, on_tick, TICK_MS * LWS_US_PER_MS);
+	lws_cancel_service(tp->ctx);
+}
+
 void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg)
 {
+	lws_sul_schedule(tp->ctx, 0, &tp->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 	while (!tp->stop) {
 		if (lws_service(tp->ctx, 0) < 0)
 			break;
 		after_pass(arg);
 	}
+	lws_sul_cancel(&tp->tick);
 }
 
 /* Ends lws' poll() wait, transport_drain checks the clock. lws runs ripe timers before it

@@ -19,7 +19,7 @@ struct tconn;
 int transport_start(struct transport **out, struct server *srv, const struct config *cfg);
 
 /* Runs the event loop until transport_stop, calling after_pass(arg) after each pass (each
- * return of lws_service, once every ready socket was read). */
+ * return of lws_service, once every ready socket was read), and at least once a second. */
 void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg);
 
 /* Serves until every connection has closed or timeout_ms passed (after transport_close on

@@ -316,7 +316,8 @@ static void test_other_territory_and_category_filter(void **state)
 }
 
 /* With the 75 periodicity set to 1 s (by veillectl while veilled runs), a declaration is
- * fresh at once and stale in the snapshot once its period has passed. */
+ * fresh at once; once its period has passed, subscribers get one delta saying stale (within
+ * the server's one-second sweep) and snapshots say so too. */
 static void test_declaration_goes_stale(void **state)
 {
 	struct fixture *f = *state;
@@ -324,6 +325,7 @@ static void test_declaration_goes_stale(void **state)
 	const int hs[1] = { CAT(HOMME_SEUL) };
 	const uint32_t two[1] = { 2 };
 	Veille__V1__Envelope *r;
+	uint64_t seq;
 
 	assert_int_equal(hx_ctl(f->e, NULL, "territory", "period", "--territory", "75",
 				"--seconds", "1", (char *)NULL), 0);
@@ -332,10 +334,20 @@ static void test_declaration_goes_stale(void **state)
 	r = subscribe(f, marc, NULL, 0);
 	assert_false(r->places_snapshot->territories[0]->centres[0]->stale);
 	assert_int_equal(r->places_snapshot->territories[0]->centres[0]->period_ms, 1000);
+	/* Marc, subscribed, is told when it goes stale, as a change with the next seq. */
+	seq = r->places_snapshot->territories[0]->seq;
 	wire_free(r);
-	usleep(1300 * 1000);
+	r = hx_raw_recv(marc, 5000);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_PLACES_DELTA);
+	assert_int_equal(r->places_delta->seq, seq + 1);
+	assert_true(r->places_delta->centre->stale);
+	assert_int_equal(vacant(r->places_delta->centre, CAT(HOMME_SEUL)), 2);
+	wire_free(r);
+	assert_null(hx_raw_recv(marc, 1500)); /* once */
 	r = subscribe(f, marc, NULL, 0);
 	assert_true(r->places_snapshot->territories[0]->centres[0]->stale);
+	assert_int_equal(r->places_snapshot->territories[0]->seq, seq + 1);
 	wire_free(r);
 	conn_close(marc);
 	conn_close(rose);
