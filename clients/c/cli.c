@@ -52,6 +52,8 @@ static void usage(FILE *f)
 	      "             [--languages T] [--clear FIELD]... [--sync | --no-sync]\n"
 	      "  person show ID\n"
 	      "  sync [--follow [--max-seconds N]] [--limit N]\n"
+	      "  places declare CATEGORY=N...     (responsable de centre: vacant places now)\n"
+	      "  places watch [--category C]... [--max-seconds N]\n"
 	      "  pull [--from CURSOR] [--limit N]\n"
 	      "  status\n"
 	      "  problems [--clear]\n"
@@ -377,6 +379,7 @@ static const struct command {
 	{ "person", cmd_person },
 	{ "sync", cmd_sync },
 	{ "pull", cmd_pull },
+	{ "places", cmd_places },
 	{ "status", cmd_status },
 	{ "problems", cmd_problems },
 };

@@ -125,7 +125,16 @@ int cli_print_problems(struct veille_client *c, size_t max);
 int cmd_encounter(struct cli *cli, int argc, char **argv);
 int cmd_person(struct cli *cli, int argc, char **argv);
 int cmd_pull(struct cli *cli, int argc, char **argv);
+int cmd_places(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
+
+/* Runs veille_follow(c, fo, total) until SIGINT, SIGTERM or fo->max_ms (it sets fo->stop);
+ * returns an exit status (errors printed). */
+int cli_follow(struct veille_client *c, struct veille_follow_opts *fo,
+	       struct veille_sync_stats *total);
+
+/* A veille_follow on_retry that says on stderr what failed and when it tries again. */
+void cli_print_retry(int rc, const struct veille_error *e, uint32_t wait_ms, void *arg);
 int cmd_problems(struct cli *cli, int argc, char **argv);
 
 #endif

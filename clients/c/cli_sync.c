@@ -165,12 +165,28 @@ static void print_summary(const struct veille_sync_stats *st, void *arg)
 	fflush(stdout);
 }
 
-static void print_retry(int rc, const struct veille_error *e, uint32_t wait_ms, void *arg)
+void cli_print_retry(int rc, const struct veille_error *e, uint32_t wait_ms, void *arg)
 {
 	(void)arg;
 	fputs("veille: sync failed: ", stderr);
 	cli_describe(e, rc);
 	fprintf(stderr, "; retrying in %u ms\n", (unsigned)wait_ms);
+}
+
+int cli_follow(struct veille_client *c, struct veille_follow_opts *fo,
+	       struct veille_sync_stats *total)
+{
+	struct sigaction sa;
+	int rc;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fo->stop = should_stop;
+	rc = veille_follow(c, fo, total);
+	return rc ? cli_fail(c, rc) : CLI_OK;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -183,11 +199,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct veille_sync_opts so = { .on_result = report_problem };
-	struct veille_follow_opts fo = { .sync = &so, .stop = should_stop,
-					 .on_sync = print_summary, .on_retry = print_retry };
+	struct veille_follow_opts fo = { .sync = &so, .on_sync = print_summary,
+					 .on_retry = cli_print_retry };
 	struct veille_client *c = NULL;
 	struct veille_sync_stats st;
-	struct sigaction sa;
 	uint64_t max_s = 0, limit = 0;
 	int opt, rc, follow = 0, has_max = 0;
 
@@ -225,14 +240,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		rc = st.conflict || st.rejected ? CLI_REFUSED : CLI_OK;
 		goto out;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	fo.max_ms = max_s * 1000;
-	rc = veille_follow(c, &fo, &st);
-	rc = rc ? cli_fail(c, rc) : CLI_OK;
+	rc = cli_follow(c, &fo, &st);
 out:
 	veille_close(c);
 	return rc;

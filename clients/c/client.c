@@ -161,6 +161,7 @@ void client_drop(struct veille_client *c)
 	conn_close(c->conn);
 	c->conn = NULL;
 	c->authenticated = 0;
+	c->places_live = 0;
 }
 
 void veille_close(struct veille_client *c)
@@ -192,8 +193,7 @@ static int open_conn(struct veille_client *c, const char *url, int timeout_ms)
 	return 0;
 }
 
-/* One request/reply on the connection; a failure other than the server's answer drops it. */
-static int call(struct veille_client *c, Veille__V1__Envelope *req,
+int client_call(struct veille_client *c, Veille__V1__Envelope *req,
 		Veille__V1__Envelope__BodyCase expect, Veille__V1__Envelope **reply)
 {
 	int rc = wire_call(c->conn, &c->next_request_id, req, expect, c->conn_timeout_ms, reply,
@@ -316,7 +316,7 @@ int veille_enrol(struct veille_client *c, const char *url, const char *pairing_c
 	enrol.signature.len = sizeof sig;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_ENROL;
 	req.enrol = &enrol;
-	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_ENROL_OK, &reply)))
+	if ((rc = client_call(c, &req, VEILLE__V1__ENVELOPE__BODY_ENROL_OK, &reply)))
 		goto out;
 	if (reply->enrol_ok->device_id.len != PROOF_ID || reply->enrol_ok->server_id.len != PROOF_ID) {
 		rc = errors_set(&c->last_error, VEILLE_EPROTO, "malformed EnrolOk from the server");
@@ -388,7 +388,7 @@ int veille_connect(struct veille_client *c, int timeout_ms)
 	hello.client = "libveille/" VEILLE_VERSION;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_HELLO;
 	req.hello = &hello;
-	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_CHALLENGE, &reply)))
+	if ((rc = client_call(c, &req, VEILLE__V1__ENVELOPE__BODY_CHALLENGE, &reply)))
 		goto out;
 	ch = reply->challenge;
 	if (ch->nonce.len != PROOF_NONCE || ch->server_id.len != PROOF_ID) {
@@ -416,7 +416,7 @@ int veille_connect(struct veille_client *c, int timeout_ms)
 	req = (Veille__V1__Envelope)VEILLE__V1__ENVELOPE__INIT;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_AUTH_PROOF;
 	req.auth_proof = &proof;
-	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_AUTH_OK, &reply)) ||
+	if ((rc = client_call(c, &req, VEILLE__V1__ENVELOPE__BODY_AUTH_OK, &reply)) ||
 	    (rc = copy_principal(c, &p, reply->auth_ok->principal)))
 		goto out;
 	c->principal = p;
@@ -499,7 +499,7 @@ int client_push(struct veille_client *c, Veille__V1__Mutation **muts, size_t n,
 	push.mutations = muts;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_PUSH;
 	req.push = &push;
-	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT, &reply)))
+	if ((rc = client_call(c, &req, VEILLE__V1__ENVELOPE__BODY_PUSH_RESULT, &reply)))
 		goto out;
 	res = reply->push_result;
 	if (res->n_results != n) {
@@ -610,7 +610,7 @@ int client_pull_page(struct veille_client *c, uint64_t cursor, uint32_t limit, u
 	pull.pages = pages;
 	req.body_case = VEILLE__V1__ENVELOPE__BODY_PULL;
 	req.pull = &pull;
-	if ((rc = call(c, &req, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT, reply)))
+	if ((rc = client_call(c, &req, VEILLE__V1__ENVELOPE__BODY_PULL_RESULT, reply)))
 		return rc;
 	c->pull_request_id = req.request_id;
 	return check_page(c, cursor, reply);

@@ -31,6 +31,8 @@ struct veille_client {
 	uint64_t next_request_id;
 	uint64_t pull_request_id;  /* the request a page stream answers */
 	struct wire_news news;     /* pokes received, for veille_follow */
+	int places_live;           /* subscribed to places on this connection, no gap seen */
+	uint64_t places_seq;       /* the territory's last places sequence applied */
 	int has_principal;
 	struct veille_principal principal;
 	struct veille_error last_error;
@@ -38,6 +40,11 @@ struct veille_client {
 
 /* Closes the connection, if any. */
 void client_drop(struct veille_client *c);
+
+/* One request/reply on the connection (wire_call, with the client's request ids, timeout and
+ * news); a failure other than the server's answer drops the connection. */
+int client_call(struct veille_client *c, Veille__V1__Envelope *req,
+		Veille__V1__Envelope__BodyCase expect, Veille__V1__Envelope **reply);
 
 /* Copies src (NULL: empty) into dst of size bytes, cutting a long text at a UTF-8 character
  * boundary: for names and reasons shown to people. */

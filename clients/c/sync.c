@@ -24,6 +24,7 @@
 #include "client.h"
 #include "errors.h"
 #include "outbox.h"
+#include "places.h"
 #include "replica.h"
 
 #define IDLE_SLICE_MS 200
@@ -348,6 +349,7 @@ static int idle(struct veille_client *c, const struct veille_follow_opts *o, uin
 	uint64_t resync_at = client_mono_ms() + FOLLOW_RESYNC_MS;
 
 	for (;;) {
+		Veille__V1__Envelope *env;
 		size_t queued = 0;
 		int rc;
 
@@ -368,8 +370,14 @@ static int idle(struct veille_client *c, const struct veille_follow_opts *o, uin
 			return 0;
 		if (!c->authenticated)
 			return errors_set(&c->last_error, VEILLE_ECONN, "connection lost");
-		rc = wire_wait(c->conn, (int)slice(deadline, 0), &c->news, &c->last_error);
-		if (rc && rc != VEILLE_ETIMEOUT) {
+		if (o->places && !c->places_live)
+			return 0; /* a gap in the places deltas: subscribe again */
+		rc = wire_next(c->conn, (int)slice(deadline, 0), &env, &c->news, &c->last_error);
+		if (rc == 0) {
+			if (o->places)
+				places_on_message(c, o->places, env);
+			wire_free(env);
+		} else if (rc != VEILLE_ETIMEOUT) {
 			client_drop(c);
 			return rc;
 		}
@@ -407,6 +415,8 @@ int veille_follow(struct veille_client *c, const struct veille_follow_opts *opts
 
 		rc = veille_sync_ex(c, o->sync, &st);
 		add_stats(&sum, &st);
+		if (rc == 0 && o->places && !c->places_live)
+			rc = places_subscribe(c, o->places);
 		if (rc == 0) {
 			if (o->on_sync)
 				o->on_sync(&st, o->arg);

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "veille/v1/places.pb-c.h"
 #include "veille/v1/sync.pb-c.h"
 
 /* Library error codes. 0 is success; veille_strerror() names each. */
@@ -322,8 +323,33 @@ int veille_sync_ex(struct veille_client *c, const struct veille_sync_opts *opts,
 int veille_sync(struct veille_client *c, struct veille_sync_stats *out);
 
 /* How veille_follow runs. */
+/*
+ * Declares the vacant places of the caller's centre (docs/places.md): one count per category
+ * in vacancies (n at most 7; categories left out have none). The caller must be the centre's
+ * responsable, connected. seq: receives the territory's places sequence of the declaration
+ * (may be NULL). Errors: VEILLE_EARG, VEILLE_ENOTCONN, VEILLE_ESERVER (FORBIDDEN: not a
+ * responsable de centre; INVALID_ARGUMENT: over the capacity, unknown category...), transport
+ * errors.
+ */
+int veille_declare_vacancies(struct veille_client *c, Veille__V1__CategoryCount *const *vacancies,
+			     size_t n, uint64_t *seq);
+
+/* Live places, for veille_follow (docs/places.md). */
+struct veille_places_opts {
+	const Veille__V1__PlaceCategory *categories; /* the snapshot's filter; NULL/0: all */
+	size_t n_categories;
+	/* A fresh snapshot: after each (re)connection, and after a gap in the deltas' sequence.
+	 * Borrowed until it returns. May be NULL. */
+	void (*on_snapshot)(const Veille__V1__PlacesSnapshot *snap, void *arg);
+	/* Each change, in order, gapless (a gap makes a new snapshot instead). May be NULL. */
+	void (*on_delta)(const Veille__V1__PlacesDelta *delta, void *arg);
+	void *arg;
+};
+
 struct veille_follow_opts {
 	const struct veille_sync_opts *sync; /* for each sync; NULL: defaults */
+	/* Also keep a live view of the places of the device's territory. NULL: no places. */
+	const struct veille_places_opts *places;
 	/* Asked at least every 200 ms (and between syncs): non-zero ends veille_follow. May be
 	 * NULL. */
 	int (*stop)(void *arg);
@@ -339,7 +365,10 @@ struct veille_follow_opts {
 /*
  * Syncs, then keeps the connection and syncs again when the server pokes (a colleague's
  * change was committed) or when the outbox holds ops (queued by this process's callbacks or
- * by another process: checked every 200 ms), until stop says so or max_ms passed. A lost
+ * by another process: checked every 200 ms), until stop says so or max_ms passed. With
+ * opts->places, it also subscribes to the territory's places after each connection and hands
+ * over the snapshot and every delta in order; a gap in their sequence (a delta missed while a
+ * sync was under way, say) brings a new snapshot. A lost
  * connection or a transient failure (VEILLE_ECONN, ETIMEOUT, ECLOSED, EPROTO, or the server's
  * UNAVAILABLE, RATE_LIMITED, INTERNAL) is retried after a wait drawn uniformly below a bound
  * that starts at 500 ms and doubles to 30 s (at least the server's retry_after_ms), the bound

@@ -167,35 +167,47 @@ out:
 	return rc;
 }
 
-int wire_wait(struct conn *c, int timeout_ms, struct wire_news *news, struct veille_error *err)
+int wire_next(struct conn *c, int timeout_ms, Veille__V1__Envelope **out, struct wire_news *news,
+	      struct veille_error *err)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	Veille__V1__Envelope *env = NULL;
 	uint8_t *buf = NULL;
 	size_t len;
 	int rc;
 
+	*out = NULL;
+	rc = conn_recv(c, &buf, &len, timeout_ms > 0 ? timeout_ms : 0);
+	if (rc)
+		return rc == VEILLE_ETIMEOUT ? rc : transport_error(c, rc, err);
+	rc = wire_decode(buf, len, &env);
+	free(buf);
+	if (rc)
+		return errors_set(err, rc, "undecodable message from the server");
+	if (env->body_case == VEILLE__V1__ENVELOPE__BODY_ERROR && env->request_id == 0) {
+		rc = server_error(env->error, err);
+		wire_free(env);
+		return rc;
+	}
+	note_poke(env, news);
+	*out = env;
+	return 0;
+}
+
+int wire_wait(struct conn *c, int timeout_ms, struct wire_news *news, struct veille_error *err)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
 	/* Each turn takes one message off the queue, so the loop ends at the deadline. */
 	for (;;) {
 		int64_t left = deadline - now_ms();
+		Veille__V1__Envelope *env;
+		int rc = wire_next(c, left > 0 ? (int)left : 0, &env, news, err), poke;
 
-		rc = conn_recv(c, &buf, &len, left > 0 ? (int)left : 0);
 		if (rc)
-			return rc == VEILLE_ETIMEOUT ? rc : transport_error(c, rc, err);
-		rc = wire_decode(buf, len, &env);
-		free(buf);
-		buf = NULL;
-		if (rc)
-			return errors_set(err, rc, "undecodable message from the server");
-		if (env->body_case == VEILLE__V1__ENVELOPE__BODY_ERROR && env->request_id == 0) {
-			rc = server_error(env->error, err);
-			wire_free(env);
 			return rc;
-		}
-		rc = note_poke(env, news);
+		poke = env->body_case == VEILLE__V1__ENVELOPE__BODY_POKE && env->request_id == 0;
 		wire_free(env);
-		env = NULL;
-		if (rc)
+		if (poke)
 			return 0;
 	}
 }

@@ -68,6 +68,14 @@ int wire_await(struct conn *c, uint64_t request_id, Veille__V1__Envelope__BodyCa
 	       struct veille_error *err);
 
 /*
+ * The next message, whatever it is, within timeout_ms: a Poke is also noted in news; an Error
+ * with request_id 0 (about the connection) is returned as VEILLE_ESERVER. out: the caller
+ * frees it with wire_free(). Errors: as wire_wait.
+ */
+int wire_next(struct conn *c, int timeout_ms, Veille__V1__Envelope **out, struct wire_news *news,
+	      struct veille_error *err);
+
+/*
  * Waits up to timeout_ms, with no request pending, for what the server sends on its own:
  * returns 0 as soon as a Poke is noted in news, VEILLE_ETIMEOUT if none came. Late replies to
  * earlier requests are skipped.

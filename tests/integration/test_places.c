@@ -11,7 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -353,6 +356,73 @@ static void test_declaration_goes_stale(void **state)
 	conn_close(rose);
 }
 
+/* Waits (bounded) until the file at path holds needle; returns its text (caller frees). */
+static char *wait_for_text(const char *path, const char *needle, int timeout_ms)
+{
+	for (int waited = 0;; waited += 50) {
+		uint8_t *text = NULL;
+		size_t len = 0;
+
+		if (hx_read_file(path, &text, &len) == 0 && strstr((char *)text, needle))
+			return (char *)text;
+		free(text);
+		if (waited >= timeout_ms)
+			return NULL;
+		usleep(50 * 1000);
+	}
+}
+
+/*
+ * The CLI end to end: `veille places watch` (Marc's device, another process) prints the
+ * snapshot as JSON lines, then Rose's `veille places declare homme_seul=5 famille=2` (a third
+ * process) comes to it as one delta line with the declared seq and counts; the watch ends
+ * with status 0 at --max-seconds.
+ */
+static void test_cli_watch_and_declare(void **state)
+{
+	struct fixture *f = *state;
+	char out_path[PATH_MAX], want[64], *text;
+	char *argv[] = { VEILLE_CLI_PATH, "--dir", f->m.dir, "places", "watch", "--max-seconds",
+			 "4", NULL };
+	struct hx_out out;
+	const char *p;
+	int fd, status;
+	pid_t pid;
+
+	snprintf(out_path, sizeof out_path, "%s/watch.out", f->e->tmp);
+	fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	pid = hx_spawn(argv, fd, STDERR_FILENO);
+	close(fd);
+	assert_true(pid > 0);
+	text = wait_for_text(out_path, "\"type\":\"snapshot_end\"", 10000);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"type\":\"snapshot\",\"seq\":0,\"structure_id\":\""
+				     CENTRE "\""));
+	assert_non_null(strstr(text, "\"capacity\":{\"homme_seul\":10,\"famille\":4,"
+				     "\"animal\":2}"));
+	free(text);
+
+	assert_int_equal(hx_veille(&out, 0, 30000, f->r.dir, "places", "declare", "homme_seul=5",
+				   "famille=2", (char *)NULL), 0);
+	p = strstr(out.out, "declared seq=");
+	assert_non_null(p);
+	snprintf(want, sizeof want, "\"type\":\"delta\",\"seq\":%llu,",
+		 strtoull(p + strlen("declared seq="), NULL, 10));
+	hx_out_free(&out);
+	text = wait_for_text(out_path, want, 10000);
+	assert_non_null(text);
+	assert_non_null(strstr(strstr(text, want), "\"vacancies\":{\"homme_seul\":5,"
+						    "\"famille\":2}"));
+	assert_non_null(strstr(strstr(text, want), "\"stale\":false"));
+	free(text);
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	hx_forget_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_territory_and_category_filter, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_declaration_goes_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_watch_and_declare, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
