@@ -64,6 +64,11 @@ struct run {
 	long server_pid;
 	int timeout_ms;
 	int subscribe;               /* fanout: subscribe after authenticating */
+	int peer_ws;                 /* --peer ws: a plain broadcast server, no auth (see below) */
+	struct sess *pub;            /* ws: the publishing session (one more than sessions) */
+	unsigned published;
+	double pub_t0;
+	lws_sorted_usec_list_t pub_sul;
 	/* subscriber identity */
 	struct identity id;
 	uint8_t sk[PROOF_SECRET_KEY];
@@ -162,6 +167,28 @@ static void send_hello(struct run *r, struct sess *s)
 	env.hello = &h;
 	s->state = S_HELLO;
 	queue(s, &env);
+}
+
+#define PEER_MSG_BYTES 200 /* the issue's ~200-byte message: seq (8 bytes), then filler */
+
+/* --peer ws: every message is a published one; its first 8 bytes are its index. */
+static void on_peer_message(struct run *r, struct sess *s, const uint8_t *data, size_t len)
+{
+	uint64_t k = 0;
+
+	if (len < 8) {
+		s->state = S_FAILED;
+		return;
+	}
+	for (int i = 7; i >= 0; i--)
+		k = k << 8 | data[i];
+	if (k != s->next_seq || k >= r->updates) {
+		s->state = S_FAILED;
+		return;
+	}
+	s->next_seq++;
+	r->lat[r->n_lat++] = (now_s() - atomic_load(&r->sent_at[k])) * 1000.0;
+	s->received++;
 }
 
 static void on_message(struct run *r, struct sess *s, const uint8_t *data, size_t len)
@@ -263,7 +290,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		r->connected++;
-		send_hello(r, s);
+		if (!r->peer_ws) {
+			send_hello(r, s);
+		} else {
+			s->state = S_READY;
+			if (s != r->pub)
+				r->ready++;
+		}
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (s->tx_len) {
@@ -281,7 +314,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		memcpy(s->rx + s->rx_len, in, len);
 		s->rx_len += len;
 		if (lws_is_final_fragment(wsi)) {
-			on_message(r, s, s->rx, s->rx_len);
+			if (s == r->pub)
+				; /* the publisher hears nothing back */
+			else if (r->peer_ws)
+				on_peer_message(r, s, s->rx, s->rx_len);
+			else
+				on_message(r, s, s->rx, s->rx_len);
 			s->rx_len = 0;
 		}
 		break;
@@ -308,6 +346,56 @@ static int parse_url(struct run *r)
 	return 0;
 }
 
+static void connect_one(struct run *r, struct sess *s)
+{
+	struct lws_client_connect_info ci;
+
+	memset(&ci, 0, sizeof ci);
+	ci.context = r->ctx;
+	ci.address = r->host;
+	ci.port = r->port;
+	ci.path = r->path;
+	ci.host = r->host;
+	ci.protocol = r->peer_ws ? NULL : "veille.v1";
+	ci.local_protocol_name = "veille.v1";
+	ci.pwsi = &s->wsi;
+	s->state = S_CONNECTING;
+	if (!lws_client_connect_via_info(&ci)) {
+		s->state = S_FAILED;
+		r->failed++;
+	} else {
+		*(struct sess **)lws_wsi_user(s->wsi) = s;
+	}
+}
+
+/* --peer ws: publishes message `published` on the publisher session and schedules the next
+ * at the rate (R = 0: 1 ms apart). */
+static void publish(lws_sorted_usec_list_t *sul)
+{
+	struct run *r = lws_container_of(sul, struct run, pub_sul);
+	struct sess *p = r->pub;
+	unsigned k = r->published;
+	double next;
+
+	if (k >= r->updates || p->state == S_FAILED)
+		return;
+	if (p->tx_len) { /* the previous one is not out yet: try again soon */
+		lws_sul_schedule(r->ctx, 0, &r->pub_sul, publish, 200);
+		return;
+	}
+	memset(p->tx + LWS_PRE, 'x', PEER_MSG_BYTES);
+	for (int i = 0; i < 8; i++)
+		p->tx[LWS_PRE + i] = (uint8_t)((uint64_t)k >> (8 * i));
+	atomic_store(&r->sent_at[k], now_s());
+	p->tx_len = PEER_MSG_BYTES;
+	lws_callback_on_writable(p->wsi);
+	r->published++;
+	atomic_fetch_add(&r->declared, 1);
+	next = r->rate > 0 ? r->pub_t0 + (double)r->published / r->rate - now_s() : 0.001;
+	lws_sul_schedule(r->ctx, 0, &r->pub_sul, publish,
+			 next > 0 ? (lws_usec_t)(next * 1e6) : 1);
+}
+
 /* Opens the sessions, a few hundred at a time, and services until all are ready (or failed)
  * or the deadline passes. */
 static int open_sessions(struct run *r, double deadline)
@@ -316,26 +404,7 @@ static int open_sessions(struct run *r, double deadline)
 
 	while (now_s() < deadline) {
 		while (opened < r->sessions && opened - (r->ready + r->failed) < 200) {
-			struct lws_client_connect_info ci;
-			struct sess *s = &r->s[opened];
-
-			memset(&ci, 0, sizeof ci);
-			ci.context = r->ctx;
-			ci.address = r->host;
-			ci.port = r->port;
-			ci.path = r->path;
-			ci.host = r->host;
-			ci.protocol = "veille.v1";
-			ci.local_protocol_name = "veille.v1";
-			ci.userdata = NULL;
-			ci.pwsi = &s->wsi;
-			s->state = S_CONNECTING;
-			if (!lws_client_connect_via_info(&ci)) {
-				s->state = S_FAILED;
-				r->failed++;
-			} else {
-				*(struct sess **)lws_wsi_user(s->wsi) = s;
-			}
+			connect_one(r, &r->s[opened]);
 			opened++;
 		}
 		if (r->ready + r->failed >= r->sessions)
@@ -416,7 +485,7 @@ static int run_bench(struct run *r, int fanout)
 	int status = 1;
 
 	raise_fd_limit(r->sessions);
-	if (parse_url(r) != 0 || load_subscriber(r) != 0)
+	if (parse_url(r) != 0 || (!r->peer_ws && load_subscriber(r) != 0))
 		return 1;
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof info);
@@ -457,9 +526,24 @@ static int run_bench(struct run *r, int fanout)
 	}
 
 	expected = (size_t)r->sessions * r->updates;
+	if (r->peer_ws) {
+		r->pub = calloc(1, sizeof *r->pub);
+		if (!r->pub)
+			goto out;
+		connect_one(r, r->pub);
+		for (double until = now_s() + 10; r->pub->state == S_CONNECTING && now_s() < until;)
+			lws_service(r->ctx, 0);
+		if (r->pub->state != S_READY) {
+			warnx("the publisher could not connect");
+			goto out;
+		}
+	}
 	c0 = cpu_s();
 	t0 = now_s();
-	if (pthread_create(&tid, NULL, declarer_main, r) != 0) {
+	if (r->peer_ws) {
+		r->pub_t0 = t0;
+		lws_sul_schedule(r->ctx, 0, &r->pub_sul, publish, 1);
+	} else if (pthread_create(&tid, NULL, declarer_main, r) != 0) {
 		warnx("cannot start the declarer");
 		goto out;
 	}
@@ -469,7 +553,8 @@ static int run_bench(struct run *r, int fanout)
 		lws_service(r->ctx, 0);
 	t1 = now_s();
 	c1 = cpu_s();
-	pthread_join(tid, NULL);
+	if (!r->peer_ws)
+		pthread_join(tid, NULL);
 	if (r->n_lat < expected) {
 		warnx("%zu of %zu deliveries (%u declared, %u sessions failed)", r->n_lat, expected,
 		      atomic_load(&r->declared), r->failed);
@@ -489,6 +574,9 @@ out:
 		for (unsigned i = 0; i < r->sessions; i++)
 			free(r->s[i].rx);
 	free(r->s);
+	if (r->pub)
+		free(r->pub->rx);
+	free(r->pub);
 	free((void *)r->sent_at);
 	free(r->lat);
 	sodium_memzero(r->sk, sizeof r->sk);
@@ -505,8 +593,11 @@ static void usage(FILE *f)
 		"  --updates U      declarations (fanout; default 200, at most %d)\n"
 		"  --rate R         declarations per second (fanout; default 5; 0: saturate)\n"
 		"  --server-pid P   read veilled's RSS from /proc\n"
-		"  --timeout-ms MS  bound of each phase (default 120000)\n",
-		MAX_SESSIONS, MAX_UPDATES);
+		"  --timeout-ms MS  bound of each phase (default 120000)\n"
+		"  --peer ws        the peer instead: URL is a broadcast WebSocket server (no\n"
+		"                   auth, no subprotocol); one more session publishes %d-byte\n"
+		"                   messages at the rate (0: 1 ms apart) that it relays to all\n",
+		MAX_SESSIONS, MAX_UPDATES, PEER_MSG_BYTES);
 }
 
 int main(int argc, char **argv)
@@ -520,6 +611,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "server-pid", required_argument, NULL, 'p' },
 		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "peer", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -546,11 +638,18 @@ int main(int argc, char **argv)
 		case 'r': r.rate = strtod(optarg, NULL); break;
 		case 'p': r.server_pid = strtol(optarg, NULL, 10); break;
 		case 't': r.timeout_ms = (int)strtol(optarg, NULL, 10); break;
+		case 'P':
+			if (strcmp(optarg, "ws") != 0) {
+				usage(stderr);
+				return 2;
+			}
+			r.peer_ws = 1;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!r.url || !r.sub_dir || (fanout && !r.decl_dir) || r.sessions == 0 ||
+	if (!r.url || (!r.peer_ws && (!r.sub_dir || (fanout && !r.decl_dir))) || r.sessions == 0 ||
 	    r.sessions > MAX_SESSIONS || r.updates > MAX_UPDATES || r.rate < 0 ||
 	    r.timeout_ms <= 0) {
 		usage(stderr);
@@ -558,7 +657,7 @@ int main(int argc, char **argv)
 	}
 	if (!fanout)
 		r.updates = 0;
-	r.subscribe = fanout;
+	r.subscribe = fanout && !r.peer_ws;
 	if (sodium_init() < 0)
 		return 1;
 	return run_bench(&r, fanout);
