@@ -206,6 +206,7 @@ static void on_message(struct run *r, struct sess *s, const uint8_t *data, size_
 	switch (env->body_case) {
 	case VEILLE__V1__ENVELOPE__BODY_CHALLENGE:
 		if (s->state != S_HELLO || env->challenge->nonce.len != PROOF_NONCE ||
+		    env->challenge->server_id.len != PROOF_ID ||
 		    proof_auth(r->sk, env->challenge->nonce.data, env->challenge->server_id.data,
 			       r->id.device_id, sig) != 0) {
 			s->state = S_FAILED;
