@@ -356,6 +356,61 @@ static void test_declaration_goes_stale(void **state)
 	conn_close(rose);
 }
 
+/*
+ * A subscriber that stops reading: the raw session R asks for snapshot after snapshot (tens of
+ * thousands of SubscribePlaces, ~250-byte answers) and reads none of them beyond what its
+ * library buffers (libveille stops reading past 256 queued messages). veilled's output queue
+ * for it is bounded (256 frames): once it is full the session is closed, instead of memory
+ * growing. Meanwhile a well-behaved subscriber gets a declaration's delta at once, and the
+ * server goes on serving.
+ */
+static void test_slow_subscriber_dropped_others_served(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *slow = session_as(f, &f->m), *good = session_as(f, &f->m),
+		    *rose = session_as(f, &f->r);
+	const int hs[1] = { CAT(HOMME_SEUL) };
+	const uint32_t three[1] = { 3 };
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT, *r;
+	Veille__V1__SubscribePlaces sp = VEILLE__V1__SUBSCRIBE_PLACES__INIT;
+	int rc = 0, sent = 0;
+
+	r = subscribe(f, good, NULL, 0);
+	wire_free(r);
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_SUBSCRIBE_PLACES;
+	env.subscribe_places = &sp;
+	/* Bounded: far more than the server's queue and both kernels' buffers hold. */
+	while (sent < 400000 && (rc = hx_raw_send(slow, &env)) == 0) {
+		env.request_id = ++sent;
+		if (sent % 1000 == 0 && (rc = conn_flush(slow, 2000)) != 0 && rc != VEILLE_ETIMEOUT)
+			break;
+	}
+	assert_true(rc == VEILLE_ECLOSED || rc == VEILLE_ECONN);
+	print_message("slow subscriber closed after %d requests (close code %d)\n", sent,
+		      conn_close_code(slow));
+	{
+		/* For that reason, and no other. */
+		uint8_t *log = NULL;
+		size_t len = 0;
+
+		assert_int_equal(hx_read_file(f->e->log, &log, &len), 0);
+		assert_non_null(strstr((char *)log, "output queue full"));
+		free(log);
+	}
+
+	r = declare(f, rose, 1, hs, three);
+	assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_DECLARE_RESULT);
+	wire_free(r);
+	r = hx_raw_recv(good, HX_TIMEOUT_MS);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_PLACES_DELTA);
+	assert_int_equal(vacant(r->places_delta->centre, CAT(HOMME_SEUL)), 3);
+	wire_free(r);
+	conn_close(slow);
+	conn_close(good);
+	conn_close(rose);
+}
+
 /* Waits (bounded) until the file at path holds needle; returns its text (caller frees). */
 static char *wait_for_text(const char *path, const char *needle, int timeout_ms)
 {
@@ -435,6 +490,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_declaration_goes_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_watch_and_declare, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped_others_served, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
