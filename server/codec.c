@@ -118,6 +118,49 @@ static int check_person(const Veille__V1__Person *p, struct codec_error *err)
 	return 0;
 }
 
+static int check_orientation(const Veille__V1__Mutation *m, struct codec_error *err)
+{
+	if (m->record_case == VEILLE__V1__MUTATION__RECORD_REQUEST) {
+		const Veille__V1__Request *q = m->request;
+
+		if (check_str(q->person_id, CODEC_MAX_ID, "person_id too long", err) ||
+		    check_str(q->requester_id, CODEC_MAX_ID, "requester_id too long", err) ||
+		    check_str(q->author_id, CODEC_MAX_ID, "author_id too long", err) ||
+		    check_str(q->languages, 256, "languages over 256 bytes", err) ||
+		    check_str(q->note, CODEC_MAX_NOTE, "note over 4096 bytes", err) ||
+		    check_str(q->territory, CODEC_MAX_TERRITORY, "territory too long", err))
+			return -1;
+		if (q->n_categories > CODEC_MAX_CATEGORIES)
+			FAIL(LIMIT_EXCEEDED, "more than 7 categories");
+	} else if (m->record_case == VEILLE__V1__MUTATION__RECORD_PROPOSAL) {
+		const Veille__V1__Proposal *p = m->proposal;
+
+		if (check_str(p->request_id, CODEC_MAX_ID, "request_id too long", err) ||
+		    check_str(p->centre_id, CODEC_MAX_ID, "centre_id too long", err) ||
+		    check_str(p->siao_id, CODEC_MAX_ID, "siao_id too long", err) ||
+		    check_str(p->author_id, CODEC_MAX_ID, "author_id too long", err) ||
+		    check_str(p->request_team_id, CODEC_MAX_ID, "request_team_id too long", err))
+			return -1;
+	} else if (m->record_case == VEILLE__V1__MUTATION__RECORD_DECISION) {
+		const Veille__V1__Decision *d = m->decision;
+
+		if (check_str(d->proposal_id, CODEC_MAX_ID, "proposal_id too long", err) ||
+		    check_str(d->motive_text, CODEC_MAX_NOTE, "motive_text over 4096 bytes", err) ||
+		    check_str(d->person_id, CODEC_MAX_ID, "person_id too long", err) ||
+		    check_str(d->extension_motive, CODEC_MAX_NOTE,
+			      "extension_motive over 4096 bytes", err) ||
+		    check_str(d->centre_id, CODEC_MAX_ID, "centre_id too long", err) ||
+		    check_str(d->author_id, CODEC_MAX_ID, "author_id too long", err) ||
+		    check_str(d->request_id, CODEC_MAX_ID, "request_id too long", err) ||
+		    check_str(d->siao_id, CODEC_MAX_ID, "siao_id too long", err) ||
+		    check_str(d->request_team_id, CODEC_MAX_ID, "request_team_id too long", err))
+			return -1;
+		if (d->n_reminders > CODEC_MAX_LIST)
+			FAIL(LIMIT_EXCEEDED, "more than 16 reminders");
+	}
+	return 0;
+}
+
 static int check_push(const Veille__V1__PushRequest *p, struct codec_error *err)
 {
 	if (p->n_mutations == 0)
@@ -134,6 +177,8 @@ static int check_push(const Veille__V1__PushRequest *p, struct codec_error *err)
 			return -1;
 		if (m->record_case == VEILLE__V1__MUTATION__RECORD_PERSON &&
 		    check_person(m->person, err))
+			return -1;
+		if (check_orientation(m, err))
 			return -1;
 		if (m->device_id.len > 16)
 			FAIL(LIMIT_EXCEEDED, "device_id over 16 bytes");

@@ -3,8 +3,12 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "directory.h"
+#include "effects.h"
 #include "frame.h"
 #include "log.h"
+#include "orient.h"
+#include "places.h"
 #include "records.h"
 #include "server.h"
 #include "session.h"
@@ -22,17 +26,32 @@
 #define COMMIT_MAX_OPS 100000
 #define RETRY_MS 200
 
+/* What the writer applies: pushes, declarations of vacancies, and the once-a-second sweep
+ * (staleness of declarations, orientation holds). All of them go through the one writer, so
+ * every change of the places has its sequence number in commit order, and deltas go out in
+ * that order. */
+enum item_kind { ITEM_PUSH, ITEM_DECLARE, ITEM_SWEEP };
+
 struct commit_item {
 	struct commit_item *next;
-	struct session *s; /* NULL once the session is gone */
+	enum item_kind kind;
+	struct session *s; /* NULL once the session is gone (and for a sweep) */
 	uint64_t request_id;
-	struct codec_msg msg;
+	struct codec_msg msg; /* ITEM_PUSH */
 	uint8_t device_id[16];
 	char professional_id[65];
 	char structure_id[65];
+	char territory[CODEC_MAX_TERRITORY + 1]; /* of structure_id, read by the writer */
+	int role;
 	struct records_result *results;
 	int revoked;
-	int wrote; /* some op made a new version: the structure's sessions get a poke */
+	struct effects fx; /* feeds and places this item changed: pokes and deltas */
+	/* ITEM_DECLARE: the counts (copied) and the outcome */
+	Veille__V1__CategoryCount counts[CODEC_MAX_CATEGORIES], *count_ptrs[CODEC_MAX_CATEGORIES];
+	size_t n_counts;
+	struct places_declared declared;
+	/* ITEM_SWEEP: declarations that went stale in (from, to], holds ended by to */
+	uint64_t from_ms, to_ms;
 };
 
 /*
@@ -54,36 +73,98 @@ struct commit_writer {
 	int stop;
 };
 
-void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg)
+/* A new item for session s (NULL: veilled's own), or NULL after answering UNAVAILABLE. */
+static struct commit_item *item_new(struct server *srv, enum item_kind kind, struct session *s,
+				    uint64_t request_id, size_t ops)
 {
-	size_t n = msg->env->push->n_mutations;
-	uint64_t rid = msg->env->request_id;
 	struct commit_item *it;
 
-	if (srv->commits.ops + n > COMMIT_MAX_OPS) {
-		session_error(s, rid, VEILLE_ERR(UNAVAILABLE), "server busy: push again", RETRY_MS);
-		return;
+	if (srv->commits.ops + ops > COMMIT_MAX_OPS) {
+		if (s)
+			session_error(s, request_id, VEILLE_ERR(UNAVAILABLE),
+				      "server busy: send again", RETRY_MS);
+		return NULL;
 	}
 	it = calloc(1, sizeof(*it));
-	if (it)
-		it->results = calloc(n, sizeof(*it->results));
-	if (!it || !it->results) {
+	if (it && ops)
+		it->results = calloc(ops, sizeof(*it->results));
+	if (!it || (ops && !it->results)) {
 		free(it);
-		session_error(s, rid, VEILLE_ERR(UNAVAILABLE), "out of memory: push again", RETRY_MS);
-		return;
+		if (s)
+			session_error(s, request_id, VEILLE_ERR(UNAVAILABLE),
+				      "out of memory: send again", RETRY_MS);
+		return NULL;
 	}
+	it->kind = kind;
 	it->s = s;
-	it->request_id = rid;
-	it->msg = *msg;
-	memset(msg, 0, sizeof(*msg));
-	memcpy(it->device_id, s->device_id, sizeof(it->device_id));
-	memcpy(it->professional_id, s->professional_id, sizeof(it->professional_id));
-	memcpy(it->structure_id, s->structure_id, sizeof(it->structure_id));
+	it->request_id = request_id;
+	if (s) {
+		memcpy(it->device_id, s->device_id, sizeof(it->device_id));
+		memcpy(it->professional_id, s->professional_id, sizeof(it->professional_id));
+		memcpy(it->structure_id, s->structure_id, sizeof(it->structure_id));
+		it->role = s->role;
+	}
+	return it;
+}
+
+static void item_queue(struct server *srv, struct commit_item *it, size_t ops)
+{
 	if (!srv->commits.head)
 		srv->commits.tail = &srv->commits.head;
 	*srv->commits.tail = it;
 	srv->commits.tail = &it->next;
-	srv->commits.ops += n;
+	srv->commits.ops += ops;
+}
+
+void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg)
+{
+	size_t n = msg->env->push->n_mutations;
+	struct commit_item *it = item_new(srv, ITEM_PUSH, s, msg->env->request_id, n);
+
+	if (!it)
+		return;
+	it->msg = *msg;
+	memset(msg, 0, sizeof(*msg));
+	item_queue(srv, it, n);
+}
+
+void commit_enqueue_declare(struct server *srv, struct session *s, uint64_t request_id,
+			    const Veille__V1__DeclareVacancies *req)
+{
+	struct commit_item *it;
+
+	if (req->n_vacancies > CODEC_MAX_CATEGORIES) {
+		session_error(s, request_id, VEILLE_ERR(LIMIT_EXCEEDED),
+			      "more than one count per category", 0);
+		return;
+	}
+	if (!(it = item_new(srv, ITEM_DECLARE, s, request_id, 1)))
+		return;
+	for (size_t i = 0; i < req->n_vacancies; i++) {
+		it->counts[i] = *req->vacancies[i];
+		it->counts[i].base.unknown_fields = NULL;
+		it->counts[i].base.n_unknown_fields = 0;
+		it->count_ptrs[i] = &it->counts[i];
+	}
+	it->n_counts = req->n_vacancies;
+	item_queue(srv, it, 1);
+}
+
+int commit_enqueue_sweep(struct server *srv, uint64_t from_ms, uint64_t to_ms)
+{
+	struct commit_item *it;
+
+	for (it = srv->commits.head; it; it = it->next)
+		if (it->kind == ITEM_SWEEP) { /* one is waiting: it goes further */
+			it->to_ms = to_ms;
+			return 0;
+		}
+	if (!(it = item_new(srv, ITEM_SWEEP, NULL, 0, 1)))
+		return -1;
+	it->from_ms = from_ms;
+	it->to_ms = to_ms;
+	item_queue(srv, it, 1);
+	return 0;
 }
 
 void commit_forget_session(struct server *srv, struct session *s)
@@ -102,41 +183,97 @@ void commit_forget_session(struct server *srv, struct session *s)
 static void item_free(struct commit_item *it)
 {
 	codec_msg_free(&it->msg);
+	effects_free(&it->fx);
 	free(it->results);
 	free(it);
 }
+
+/* The territory of the item's structure (the previous item's if it is the same structure). */
+static int item_territory(struct store_txn *t, struct commit_item *it,
+			  const struct commit_item *prev)
+{
+	Veille__Store__V1__Structure *st;
+	int rc;
+
+	if (prev && strcmp(prev->structure_id, it->structure_id) == 0) {
+		memcpy(it->territory, prev->territory, sizeof(it->territory));
+		return STORE_OK;
+	}
+	it->territory[0] = 0;
+	rc = directory_structure_get(t, it->structure_id, &st);
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	snprintf(it->territory, sizeof(it->territory), "%s", st->territory);
+	codec_stored_free(&st->base);
+	return STORE_OK;
+}
+
+static int apply_push(struct store_txn *t, struct server *srv, struct commit_item *it,
+		      uint64_t now)
+{
+	const Veille__V1__PushRequest *req = it->msg.env->push;
+	uint8_t aud[RECORDS_AUDIENCE_BYTES];
+	struct records_actor a = {it->device_id, it->professional_id, it->structure_id, aud,
+				  it->role, it->territory, srv->cfg.hold_ms, &it->fx};
+	int rc;
+
+	records_audience(t, it->structure_id, aud);
+	rc = auth_device_active(t, it->device_id);
+	if (rc < 0)
+		return -rc;
+	it->revoked = rc == 0;
+	for (size_t i = 0; !it->revoked && i < req->n_mutations; i++) {
+		rc = records_apply(t, &a, req->mutations[i], now, &it->results[i]);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+struct flush {
+	struct server *srv;
+	struct commit_item *batch;
+};
 
 /* A whole batch in one transaction; runs on the writer thread, and must stay repeatable (a full
  * map makes the loop grow it and hand the same batch again). */
 static int flush_txn(struct store_txn *t, void *arg)
 {
-	struct commit_item *batch = arg;
+	struct flush *fl = arg;
+	const struct commit_item *prev = NULL;
 	uint64_t now = clock_now_ms();
-	int rc;
+	int rc = STORE_OK;
 
-	for (struct commit_item *it = batch; it; it = it->next) {
-		const Veille__V1__PushRequest *req = it->msg.env->push;
-		uint8_t aud[RECORDS_AUDIENCE_BYTES];
-		struct records_actor a = {it->device_id, it->professional_id, it->structure_id, aud};
-
-		records_audience(t, it->structure_id, aud);
-		rc = auth_device_active(t, it->device_id);
-		if (rc < 0)
-			return -rc;
-		it->revoked = rc == 0;
-		it->wrote = 0;
-		for (size_t i = 0; !it->revoked && i < req->n_mutations; i++) {
-			rc = records_apply(t, &a, req->mutations[i], now, &it->results[i]);
-			if (rc != STORE_OK)
-				return rc;
-			if (it->results[i].status == VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED)
-				it->wrote = 1;
+	for (struct commit_item *it = fl->batch; it && rc == STORE_OK; prev = it, it = it->next) {
+		effects_reset(&it->fx);
+		if (it->kind != ITEM_SWEEP && (rc = item_territory(t, it, prev)) != STORE_OK)
+			break;
+		switch (it->kind) {
+		case ITEM_PUSH:
+			rc = apply_push(t, fl->srv, it, now);
+			break;
+		case ITEM_DECLARE:
+			rc = auth_device_active(t, it->device_id);
+			it->revoked = rc == 0;
+			rc = rc < 0 ? -rc
+			     : it->revoked
+				     ? STORE_OK
+				     : places_declare(t, it->structure_id, it->count_ptrs,
+						      it->n_counts, now, &it->fx, &it->declared);
+			break;
+		case ITEM_SWEEP:
+			rc = places_sweep(t, it->from_ms, it->to_ms, &it->fx);
+			if (rc == STORE_OK)
+				rc = orient_sweep(t, it->to_ms, &it->fx);
+			break;
 		}
 	}
-	return STORE_OK;
+	return rc;
 }
 
-static void answer(struct commit_item *it)
+static void answer_push(struct commit_item *it)
 {
 	const Veille__V1__PushRequest *req = it->msg.env->push;
 	size_t n = req->n_mutations;
@@ -170,13 +307,15 @@ out:
 	free(ptrs);
 }
 
-/* Whether session s should hear of this flush: another session wrote to its structure. */
+/* Whether session s should hear of this flush: another session (or veilled's sweep) wrote to
+ * a feed of its structure. */
 static int concerned(const struct session *s, const struct commit_item *head)
 {
 	if (s->state != SESSION_AUTHENTICATED)
 		return 0;
 	for (const struct commit_item *it = head; it; it = it->next)
-		if (it->wrote && it->s != s && strcmp(it->structure_id, s->structure_id) == 0)
+		if (it->s != s && (it->fx.n_structures || it->fx.failed) &&
+		    effects_touches(&it->fx, s->structure_id))
 			return 1;
 	return 0;
 }
@@ -219,7 +358,11 @@ static void *writer_main(void *arg)
 			break; /* stopping, nothing in hand */
 		batch = w->batch;
 		pthread_mutex_unlock(&w->mu);
-		rc = store_write_nogrow(w->srv->store, flush_txn, batch);
+		{
+			struct flush fl = {w->srv, batch};
+
+			rc = store_write_nogrow(w->srv->store, flush_txn, &fl);
+		}
 		pthread_mutex_lock(&w->mu);
 		w->rc = rc;
 		w->done = 1;
@@ -270,19 +413,24 @@ static void settle(struct server *srv, struct commit_item *batch, size_t ops, in
 		log_error("commit: group of %zu ops failed, nothing applied: %s", ops,
 			  store_strerror(rc));
 	for (struct commit_item *it = batch; it; it = it->next) {
-		wrote |= it->wrote;
+		wrote |= it->fx.n_structures > 0 || it->fx.failed;
 		if (!it->s)
 			continue;
 		if (rc != STORE_OK)
 			session_error(it->s, it->request_id, VEILLE_ERR(INTERNAL),
-				      "storage failure: nothing of this push was applied", 0);
+				      "storage failure: nothing of this request was applied", 0);
 		else if (it->revoked)
 			session_fail(it->s, it->request_id, VEILLE_ERR(DEVICE_REVOKED),
 				     "device or professional revoked", 0,
 				     LWS_CLOSE_STATUS_POLICY_VIOLATION);
+		else if (it->kind == ITEM_DECLARE)
+			places_answer_declare(it->s, it->request_id, &it->declared);
 		else
-			answer(it);
+			answer_push(it);
 	}
+	/* Then the places deltas, in commit order, which is their sequence order. */
+	for (struct commit_item *it = batch; rc == STORE_OK && it; it = it->next)
+		places_send_deltas(srv, &it->fx);
 	if (rc == STORE_OK && wrote && records_last_seq(srv->store, &seq) == STORE_OK)
 		poke(srv, batch, seq);
 	for (struct commit_item *it = batch; it; it = next) {

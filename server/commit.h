@@ -9,6 +9,10 @@
  * throughput is bounded by the sealing and LMDB work, not by one fsync per op, and the loop
  * keeps reading and decoding the next pushes while the disk syncs the last ones.
  *
+ * Declarations of vacancies and veilled's own once-a-second sweep go through the same queue
+ * and writer (commit_enqueue_declare, commit_enqueue_sweep): one write path, so the places
+ * sequence numbers are taken in commit order and the deltas go out in that order.
+ *
  * Threads: the writer only runs store_write_nogrow over the batch it was handed; everything
  * else (the queue, sessions, answers, map growth) stays on the loop thread. */
 #ifndef VEILLE_COMMIT_H
@@ -22,6 +26,16 @@ struct session;
 /* Queues a decoded push of session s, taking ownership of msg (zeroed on return). If the queue
  * is full the push is refused with UNAVAILABLE (the client retries). */
 void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg);
+
+/* Queues a declaration of vacancies of session s (its counts are copied): applied by the
+ * writer, answered once committed, and its delta sent in order with every other change. */
+void commit_enqueue_declare(struct server *srv, struct session *s, uint64_t request_id,
+			    const Veille__V1__DeclareVacancies *req);
+
+/* Queues veilled's sweep of declarations that went stale in (from_ms, to_ms] and of the
+ * orientation holds and extensions due by to_ms (places_sweep, orient_sweep); if one is
+ * already queued, it goes up to to_ms. Returns 0, or -1 if it could not be queued. */
+int commit_enqueue_sweep(struct server *srv, uint64_t from_ms, uint64_t to_ms);
 
 /* Starts the writer thread (after transport_start: the writer wakes the loop when it is done).
  * Errors: -1 (logged). */

@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"  --auth-window SECONDS   rate-limit window (default 60)\n"
 		"  --challenge-ttl MS      validity of an auth challenge (default 10000)\n"
 		"  --map-size MIB          initial LMDB map size (default 1024; grows when full)\n"
+		"  --hold-seconds N        how long an orientation proposal holds its place\n"
+		"                          (default 7200: 2 hours)\n"
 		"  --log-level LEVEL       error, warning, info (default) or debug\n");
 }
 
@@ -88,6 +90,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 		{"auth-window", required_argument, NULL, 'W'},
 		{"challenge-ttl", required_argument, NULL, 'c'},
 		{"map-size", required_argument, NULL, 'm'},
+		{"hold-seconds", required_argument, NULL, 'H'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -105,6 +108,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	cfg->auth_window_ms = 60000;
 	cfg->challenge_ttl_ms = 10000;
 	cfg->map_size = (size_t)1 << 30;
+	cfg->hold_ms = 7200 * 1000;
 	cfg->log_level = LOG_INFO;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -145,6 +149,11 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (parse_num(optarg, 1, 1u << 20, &v))
 				goto bad;
 			cfg->map_size = (size_t)v << 20;
+			break;
+		case 'H':
+			if (parse_num(optarg, 1, 7 * 86400, &v))
+				goto bad;
+			cfg->hold_ms = v * 1000;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))

@@ -18,6 +18,7 @@ struct config {
 	uint64_t auth_window_ms;
 	uint64_t challenge_ttl_ms;
 	size_t map_size;        /* initial LMDB map size, bytes */
+	uint64_t hold_ms;       /* how long an orientation proposal holds its place */
 	int log_level;
 };
 

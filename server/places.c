@@ -4,11 +4,14 @@
 #include "auth.h"
 #include "clock.h"
 #include "codec.h"
+#include "commit.h"
 #include "directory.h"
+#include "effects.h"
 #include "frame.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
+#include "stats.h"
 #include "store.h"
 #include "transport.h"
 
@@ -17,10 +20,6 @@
 #include <string.h>
 
 #define KEY_MAX (CODEC_MAX_TERRITORY + 1 + CODEC_MAX_ID)
-
-/* Outcomes of a declaration that are the caller's fault, returned from inside the
- * transaction (above every STORE_* code) to abort it. */
-enum { REFUSED = 1000 };
 
 int places_kind_has_places(int kind)
 {
@@ -74,12 +73,18 @@ static int put_msg_plain(struct store_txn *t, enum store_db db, const void *key,
 	return rc;
 }
 
+/* Stores a centre without what views compute (period, stale, free). */
 static int put_centre(struct store_txn *t, const Veille__V1__CentrePlaces *c)
 {
+	Veille__V1__CentrePlaces v = *c;
 	uint8_t key[KEY_MAX];
 	size_t klen = centre_key(key, c->territory, c->structure_id);
 
-	return put_msg_plain(t, STORE_DB_PLACES, key, klen, &c->base);
+	v.period_ms = 0;
+	v.stale = 0;
+	v.n_free = 0;
+	v.free = NULL;
+	return put_msg_plain(t, STORE_DB_PLACES, key, klen, &v.base);
 }
 
 /* The territory's settings; defaults if none were ever stored. Free with codec_stored_free. */
@@ -106,18 +111,68 @@ static uint64_t period_of(const Veille__Store__V1__Territory *tr)
 	return tr->period_ms ? tr->period_ms : PLACES_DEFAULT_PERIOD_MS;
 }
 
-static void fill_staleness(Veille__V1__CentrePlaces *c, uint64_t period_ms, uint64_t now_ms)
-{
-	c->period_ms = period_ms;
-	c->stale = c->declared_at_ms == 0 || now_ms > c->declared_at_ms + period_ms;
-}
-
 static uint32_t count_of(Veille__V1__CategoryCount *const *counts, size_t n, int category)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((int)counts[i]->category == category)
 			return counts[i]->count;
 	return 0;
+}
+
+/* Adds delta to a category's count in a list of an unpacked message (the list and a new entry
+ * are malloc'd, as protobuf-c's free expects); a count never goes below 0. */
+static int adjust(Veille__V1__CategoryCount ***list, size_t *n, int category, int delta)
+{
+	Veille__V1__CategoryCount *c, **v;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((int)(*list)[i]->category == category) {
+			c = (*list)[i];
+			c->count = delta < 0 && (uint32_t)-delta > c->count ? 0 : c->count + delta;
+			return STORE_OK;
+		}
+	if (delta <= 0)
+		return STORE_OK;
+	c = malloc(sizeof(*c));
+	v = c ? realloc(*list, (*n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(c);
+		return STORE_ENOMEM;
+	}
+	veille__v1__category_count__init(c);
+	c->category = category;
+	c->count = (uint32_t)delta;
+	v[(*n)++] = c;
+	*list = v;
+	return STORE_OK;
+}
+
+/* Empties a list of an unpacked message. */
+static void clear_counts(Veille__V1__CategoryCount ***list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		codec_stored_free(&(*list)[i]->base);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+/* What every view of a centre shows besides what is stored: the periodicity, whether the
+ * declaration is stale, and the free places (vacancies - held, at least 0) per category. */
+static int fill_view(Veille__V1__CentrePlaces *c, uint64_t period_ms, uint64_t now_ms)
+{
+	c->period_ms = period_ms;
+	c->stale = c->declared_at_ms == 0 || now_ms > c->declared_at_ms + period_ms;
+	clear_counts(&c->free, &c->n_free);
+	for (size_t i = 0; i < c->n_capacity; i++) {
+		int cat = (int)c->capacity[i]->category;
+		uint32_t vac = count_of(c->vacancies, c->n_vacancies, cat);
+		uint32_t held = count_of(c->held, c->n_held, cat);
+
+		if (vac > held && adjust(&c->free, &c->n_free, cat, (int)(vac - held)) != STORE_OK)
+			return STORE_ENOMEM;
+	}
+	return STORE_OK;
 }
 
 /* ---- administration (veillectl) ---- */
@@ -158,6 +213,8 @@ int places_set_capacity(struct store_txn *t, const char *structure_id,
 			nv++;
 		}
 		c.declared_at_ms = old->declared_at_ms;
+		c.n_held = old->n_held; /* proposals awaiting a decision still hold their places */
+		c.held = old->held;
 	}
 	c.n_vacancies = nv;
 	c.vacancies = vp;
@@ -199,7 +256,10 @@ static int each_one(const void *key, size_t klen, const void *val, size_t vlen, 
 						     vlen);
 	if (!c)
 		return -STORE_EIO;
-	fill_staleness(c, e->period_ms, e->now_ms);
+	if (fill_view(c, e->period_ms, e->now_ms) != STORE_OK) {
+		codec_stored_free(&c->base);
+		return -STORE_ENOMEM;
+	}
 	return e->fn(c, e->arg); /* fn owns c */
 }
 
@@ -224,90 +284,131 @@ int places_each(struct store_txn *t, const char *territory, uint64_t now_ms, pla
 	return rc < 0 ? -rc : rc;
 }
 
-/* ---- declaration ---- */
+/* ---- changes: declarations, holds, staleness ---- */
 
-struct declare {
-	struct session *s;
-	const Veille__V1__DeclareVacancies *req;
-	uint64_t now_ms;
-	/* out */
-	Veille__V1__CentrePlaces *centre; /* the new state (owned) */
-	uint64_t seq;
-	int code;
-	const char *why;
-};
-
-static int refuse(struct declare *d, int code, const char *why)
+/* Gives the centre (as now stored) the territory's next sequence number and notes the delta
+ * to send once committed. tr is the territory's settings, stored here with its new number. */
+static int announce(struct store_txn *t, Veille__Store__V1__Territory *tr, const char *territory,
+		    const char *structure_id, uint64_t now_ms, struct effects *fx, uint64_t *seq)
 {
-	d->code = code;
-	d->why = why;
-	return REFUSED;
+	Veille__V1__CentrePlaces *c;
+	int rc;
+
+	tr->places_seq++;
+	rc = put_msg_plain(t, STORE_DB_TERRITORIES, territory, strlen(territory), &tr->base);
+	if (seq)
+		*seq = tr->places_seq;
+	if (rc != STORE_OK || !fx)
+		return rc;
+	if ((rc = get_centre(t, territory, structure_id, &c)) != STORE_OK)
+		return rc;
+	if (fill_view(c, period_of(tr), now_ms) != STORE_OK) {
+		codec_stored_free(&c->base);
+		return STORE_ENOMEM;
+	}
+	effects_delta(fx, tr->places_seq, c);
+	return STORE_OK;
 }
 
-static int declare_txn(struct store_txn *t, void *arg)
+int places_declare(struct store_txn *t, const char *structure_id,
+		   Veille__V1__CategoryCount *const *vacancies, size_t n, uint64_t now_ms,
+		   struct effects *fx, struct places_declared *out)
 {
-	struct declare *d = arg;
-	const Veille__V1__DeclareVacancies *req = d->req;
 	Veille__Store__V1__Structure *st = NULL;
 	Veille__Store__V1__Territory *tr = NULL;
 	Veille__V1__CentrePlaces *c = NULL;
 	Veille__V1__CategoryCount **old;
 	size_t old_n;
-	int rc = directory_structure_get(t, d->s->structure_id, &st);
+	int rc = directory_structure_get(t, structure_id, &st);
 
-	if (d->centre) { /* a second run (map grown): start afresh */
-		codec_stored_free(&d->centre->base);
-		d->centre = NULL;
-	}
+	memset(out, 0, sizeof(*out));
 	if (rc != STORE_OK)
 		return rc;
 	if (!places_kind_has_places(st->kind)) {
-		rc = refuse(d, VEILLE_ERR(FORBIDDEN), "only a centre (CHRS, CHU, CPH) has places");
+		out->code = VEILLE_ERR(FORBIDDEN);
+		out->why = "only a centre (CHRS, CHU, CPH) has places";
 		goto out;
 	}
 	rc = get_centre(t, st->territory, st->id, &c);
 	if (rc == STORE_ENOTFOUND) {
-		rc = refuse(d, VEILLE_ERR(INVALID_ARGUMENT),
-			    "this centre has no capacity yet (veillectl centre capacity)");
+		rc = STORE_OK;
+		out->code = VEILLE_ERR(INVALID_ARGUMENT);
+		out->why = "this centre has no capacity yet (veillectl centre capacity)";
 		goto out;
 	}
 	if (rc != STORE_OK)
 		goto out;
-	for (size_t i = 0; i < req->n_vacancies; i++)
-		if (req->vacancies[i]->count >
-		    count_of(c->capacity, c->n_capacity, (int)req->vacancies[i]->category)) {
-			rc = refuse(d, VEILLE_ERR(INVALID_ARGUMENT),
-				    "more vacant places than the category's capacity");
+	for (size_t i = 0; i < n; i++)
+		if (vacancies[i]->count >
+		    count_of(c->capacity, c->n_capacity, (int)vacancies[i]->category)) {
+			out->code = VEILLE_ERR(INVALID_ARGUMENT);
+			out->why = "more vacant places than the category's capacity";
 			goto out;
 		}
 	if ((rc = get_territory(t, st->territory, &tr)) != STORE_OK)
 		goto out;
-	/* The new state: the declared counts replace the old ones (the request's are borrowed
-	 * only while it is packed: put_centre copies them). */
+	/* The declared counts replace the old ones (borrowed only while packed). Places held
+	 * by proposals are among the vacant ones: free = vacancies - held. */
 	old_n = c->n_vacancies;
 	old = c->vacancies;
-	c->n_vacancies = req->n_vacancies;
-	c->vacancies = req->vacancies;
-	c->declared_at_ms = d->now_ms;
-	tr->places_seq++;
+	c->n_vacancies = n;
+	c->vacancies = (Veille__V1__CategoryCount **)vacancies;
+	c->declared_at_ms = now_ms;
 	rc = put_centre(t, c);
-	c->n_vacancies = old_n; /* c frees its own, never the request's */
+	c->n_vacancies = old_n; /* c frees its own, never the caller's */
 	c->vacancies = old;
 	if (rc == STORE_OK)
-		rc = put_msg_plain(t, STORE_DB_TERRITORIES, st->territory, strlen(st->territory),
-				   &tr->base);
-	if (rc == STORE_OK) {
-		d->seq = tr->places_seq;
-		rc = get_centre(t, st->territory, st->id, &d->centre); /* as stored */
-		if (rc == STORE_OK)
-			fill_staleness(d->centre, period_of(tr), d->now_ms);
-	}
+		rc = announce(t, tr, st->territory, st->id, now_ms, fx, &out->seq);
+	if (rc == STORE_OK)
+		rc = stats_add(t, st->territory, now_ms, "places_declared", NULL, 1);
+	out->declared_at_ms = now_ms;
 out:
 	if (c)
 		codec_stored_free(&c->base);
 	if (tr)
 		codec_stored_free(&tr->base);
 	codec_stored_free(&st->base);
+	return rc;
+}
+
+int places_free(struct store_txn *t, const char *territory, const char *centre_id, int category,
+		uint32_t *free_places)
+{
+	Veille__V1__CentrePlaces *c;
+	int rc = get_centre(t, territory, centre_id, &c);
+	uint32_t vac, held;
+
+	*free_places = 0;
+	if (rc != STORE_OK)
+		return rc;
+	if (count_of(c->capacity, c->n_capacity, category) == 0) {
+		codec_stored_free(&c->base);
+		return PLACES_NO_CATEGORY;
+	}
+	vac = count_of(c->vacancies, c->n_vacancies, category);
+	held = count_of(c->held, c->n_held, category);
+	*free_places = vac > held ? vac - held : 0;
+	codec_stored_free(&c->base);
+	return STORE_OK;
+}
+
+int places_change(struct store_txn *t, const char *territory, const char *centre_id,
+		  int category, int held_delta, int vacancy_delta, uint64_t now_ms,
+		  struct effects *fx)
+{
+	Veille__Store__V1__Territory *tr = NULL;
+	Veille__V1__CentrePlaces *c;
+	int rc = get_centre(t, territory, centre_id, &c);
+
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = adjust(&c->held, &c->n_held, category, held_delta)) == STORE_OK &&
+	    (rc = adjust(&c->vacancies, &c->n_vacancies, category, vacancy_delta)) == STORE_OK &&
+	    (rc = put_centre(t, c)) == STORE_OK && (rc = get_territory(t, territory, &tr)) == STORE_OK)
+		rc = announce(t, tr, territory, centre_id, now_ms, fx, NULL);
+	if (tr)
+		codec_stored_free(&tr->base);
+	codec_stored_free(&c->base);
 	return rc;
 }
 
@@ -346,11 +447,16 @@ static void fan_out(struct server *srv, uint64_t seq, Veille__V1__CentrePlaces *
 	frame_unref(f);
 }
 
+void places_send_deltas(struct server *srv, const struct effects *fx)
+{
+	uint64_t now = clock_now_ms();
+
+	for (size_t i = 0; i < fx->n_deltas; i++)
+		fan_out(srv, fx->deltas[i].seq, fx->deltas[i].centre, now);
+}
+
 void places_on_declare(struct session *s, const Veille__V1__Envelope *env)
 {
-	struct declare d = { s, env->declare_vacancies, clock_now_ms(), NULL, 0, 0, NULL };
-	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
-	Veille__V1__DeclareResult res = VEILLE__V1__DECLARE_RESULT__INIT;
 	struct store_txn *t;
 	int rc;
 
@@ -367,42 +473,44 @@ void places_on_declare(struct session *s, const Veille__V1__Envelope *env)
 		if (gone)
 			return;
 	}
-	if (rc == STORE_OK)
-		rc = store_write(s->srv->store, declare_txn, &d);
-	if (rc == REFUSED) {
-		session_error(s, env->request_id, d.code, d.why, 0);
-		return;
-	}
 	if (rc != STORE_OK) {
 		log_error("places: declaration failed: %s", store_strerror(rc));
 		session_error(s, env->request_id, VEILLE_ERR(INTERNAL),
 			      "storage failure: nothing was declared", 0);
-		if (d.centre)
-			codec_stored_free(&d.centre->base);
 		return;
 	}
-	res.seq = d.seq;
-	res.declared_at_ms = d.now_ms;
-	out.request_id = env->request_id;
+	/* Applied by the commit writer, in order with every other write (commit.c). */
+	commit_enqueue_declare(s->srv, s, env->request_id, env->declare_vacancies);
+}
+
+void places_answer_declare(struct session *s, uint64_t request_id,
+			   const struct places_declared *d)
+{
+	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__DeclareResult res = VEILLE__V1__DECLARE_RESULT__INIT;
+
+	if (d->code) {
+		session_error(s, request_id, d->code, d->why, 0);
+		return;
+	}
+	res.seq = d->seq;
+	res.declared_at_ms = d->declared_at_ms;
+	out.request_id = request_id;
 	out.body_case = VEILLE__V1__ENVELOPE__BODY_DECLARE_RESULT;
 	out.declare_result = &res;
 	session_reply(s, &out);
-	fan_out(s->srv, d.seq, d.centre, d.now_ms);
-	codec_stored_free(&d.centre->base);
 }
 
 /* ---- staleness ---- */
 
 #define TICK_MS 1000
-#define MAX_TICK_TERRITORIES 64 /* territories looked at per tick; the rest wait for the next */
-#define MAX_TICK_CENTRES 256    /* announced per territory per tick; the rest the next tick */
+#define MAX_SWEEP_TERRITORIES 128 /* territories looked at per sweep; more wait for the next */
+#define MAX_SWEEP_CENTRES 256     /* announced per territory per sweep; the rest the next one */
 
 struct went_stale {
 	uint64_t from_ms, to_ms;  /* declarations whose period ended in (from, to] */
-	Veille__V1__CentrePlaces *c[MAX_TICK_CENTRES];
-	uint64_t seq[MAX_TICK_CENTRES];
+	char id[MAX_SWEEP_CENTRES][CODEC_MAX_ID + 1];
 	size_t n;
-	const char *territory;
 };
 
 static int pick_stale(Veille__V1__CentrePlaces *c, void *arg)
@@ -410,42 +518,65 @@ static int pick_stale(Veille__V1__CentrePlaces *c, void *arg)
 	struct went_stale *w = arg;
 	uint64_t ends = c->declared_at_ms + c->period_ms;
 
-	if (c->declared_at_ms == 0 || ends <= w->from_ms || ends > w->to_ms ||
-	    w->n == MAX_TICK_CENTRES) {
-		codec_stored_free(&c->base);
-		return 0;
-	}
-	w->c[w->n++] = c;
+	if (c->declared_at_ms != 0 && ends > w->from_ms && ends <= w->to_ms &&
+	    w->n < MAX_SWEEP_CENTRES)
+		snprintf(w->id[w->n++], sizeof(w->id[0]), "%s", c->structure_id);
+	codec_stored_free(&c->base);
 	return 0;
 }
 
-/* Finds the centres that went stale, and gives each a new sequence number of the territory. */
-static int stale_txn(struct store_txn *t, void *arg)
+struct territories {
+	char code[MAX_SWEEP_TERRITORIES][CODEC_MAX_TERRITORY + 1];
+	size_t n;
+};
+
+static int territory_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
-	struct went_stale *w = arg;
-	Veille__Store__V1__Territory *tr;
+	struct territories *ts = arg;
+
+	(void)val;
+	(void)vlen;
+	if (klen > CODEC_MAX_TERRITORY || ts->n == MAX_SWEEP_TERRITORIES)
+		return ts->n == MAX_SWEEP_TERRITORIES;
+	memcpy(ts->code[ts->n], key, klen);
+	ts->code[ts->n++][klen] = 0;
+	return 0;
+}
+
+int places_sweep(struct store_txn *t, uint64_t from_ms, uint64_t to_ms, struct effects *fx)
+{
+	struct territories ts = {.n = 0};
+	struct went_stale *w = malloc(sizeof(*w));
 	int rc;
 
-	for (size_t i = 0; i < w->n; i++)
-		codec_stored_free(&w->c[i]->base);
-	w->n = 0;
-	rc = places_each(t, w->territory, w->to_ms, pick_stale, w);
-	if (rc != STORE_OK || w->n == 0)
-		return rc;
-	if ((rc = get_territory(t, w->territory, &tr)) != STORE_OK)
-		return rc;
-	for (size_t i = 0; i < w->n; i++)
-		w->seq[i] = ++tr->places_seq;
-	rc = put_msg_plain(t, STORE_DB_TERRITORIES, w->territory, strlen(w->territory),
-			   &tr->base);
-	codec_stored_free(&tr->base);
+	if (!w)
+		return STORE_ENOMEM;
+	rc = store_scan(t, STORE_DB_TERRITORIES, NULL, 0, NULL, 0, territory_one, &ts);
+	rc = rc < 0 ? -rc : STORE_OK;
+	for (size_t k = 0; rc == STORE_OK && k < ts.n; k++) {
+		Veille__Store__V1__Territory *tr = NULL;
+
+		w->from_ms = from_ms;
+		w->to_ms = to_ms;
+		w->n = 0;
+		rc = places_each(t, ts.code[k], to_ms, pick_stale, w);
+		if (rc != STORE_OK || w->n == 0)
+			continue;
+		if ((rc = get_territory(t, ts.code[k], &tr)) != STORE_OK)
+			break;
+		for (size_t i = 0; rc == STORE_OK && i < w->n; i++) {
+			rc = announce(t, tr, ts.code[k], w->id[i], to_ms, fx, NULL);
+			if (rc == STORE_OK)
+				rc = stats_add(t, ts.code[k], to_ms, "places_stale", NULL, 1);
+		}
+		codec_stored_free(&tr->base);
+	}
+	free(w);
 	return rc;
 }
 
 void places_tick(struct server *srv)
 {
-	const char *seen[MAX_TICK_TERRITORIES];
-	size_t n_seen = 0;
 	uint64_t mono = clock_mono_ms(), now = clock_now_ms();
 
 	if (mono < srv->places.next_tick_ms)
@@ -455,40 +586,10 @@ void places_tick(struct server *srv)
 		srv->places.swept_ms = now; /* first look, or the clock went back: from now on */
 		return;
 	}
-	for (struct session *s = srv->sessions; s && n_seen < MAX_TICK_TERRITORIES; s = s->next) {
-		struct went_stale w = { srv->places.swept_ms, now, {NULL}, {0}, 0, NULL };
-		size_t k;
-		int rc;
-
-		if (s->state != SESSION_AUTHENTICATED || !s->places.active)
-			continue;
-		for (k = 0; k < n_seen && strcmp(seen[k], s->places.territory); k++)
-			;
-		if (k < n_seen)
-			continue;
-		seen[n_seen++] = s->places.territory;
-		w.territory = s->places.territory;
-		/* A read first: most ticks find nothing, and need not wait for the store's writer. */
-		{
-			struct store_txn *t;
-
-			rc = store_begin(srv->store, 0, &t);
-			if (rc == STORE_OK) {
-				rc = places_each(t, w.territory, now, pick_stale, &w);
-				store_abort(t);
-			}
-		}
-		if (rc == STORE_OK && w.n > 0)
-			rc = store_write(srv->store, stale_txn, &w);
-		if (rc != STORE_OK)
-			log_error("places: staleness sweep failed: %s", store_strerror(rc));
-		for (size_t i = 0; i < w.n; i++) {
-			if (rc == STORE_OK)
-				fan_out(srv, w.seq[i], w.c[i], now);
-			codec_stored_free(&w.c[i]->base);
-		}
-	}
-	srv->places.swept_ms = now;
+	/* Staleness and the orientation holds (orient.c) are swept by the commit writer, in
+	 * order with every other write. */
+	if (commit_enqueue_sweep(srv, srv->places.swept_ms, now) == 0)
+		srv->places.swept_ms = now;
 }
 
 /* ---- subscription ---- */

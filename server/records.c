@@ -1,7 +1,10 @@
 /* records: see records.h. */
 #include "records.h"
 
+#include "effects.h"
 #include "keyring.h"
+#include "orient.h"
+#include "stats.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 
 #define HEAD_BYTES (8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES + 8) /* ver|person|aud|seq */
 #define REF_BYTES (STORE_ID_BYTES + 8)
+#define FEED_BYTES (REF_BYTES + 8) /* record id | version | seq of the version */
 #define OP_BYTES (REF_BYTES + 2)
 #define FUTURE_SLACK_MS (24ull * 3600 * 1000) /* device clocks drift; a day is plausible */
 
@@ -31,7 +35,7 @@ void records_audience(struct store_txn *t, const char *structure_id,
 			    RECORDS_AUDIENCE_BYTES);
 }
 
-static int reject(struct records_result *res, int code, const char *reason)
+int records_reject(struct records_result *res, int code, const char *reason)
 {
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED;
 	res->code = code;
@@ -193,29 +197,45 @@ static size_t merge_person(const Veille__V1__Person *current, const Veille__V1__
 
 /* ---- writing ---- */
 
+static int feed_put(struct store_txn *t, const uint8_t audience[RECORDS_AUDIENCE_BYTES],
+		    uint64_t feed_seq, const uint8_t rid[STORE_ID_BYTES], uint64_t version,
+		    uint64_t seq)
+{
+	uint8_t fkey[RECORDS_AUDIENCE_BYTES + 8], ref[FEED_BYTES];
+
+	memcpy(fkey, audience, RECORDS_AUDIENCE_BYTES);
+	store_be64_put(fkey + RECORDS_AUDIENCE_BYTES, feed_seq);
+	memcpy(ref, rid, STORE_ID_BYTES);
+	store_be64_put(ref + STORE_ID_BYTES, version);
+	store_be64_put(ref + REF_BYTES, seq);
+	return store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), ref, sizeof(ref), 0);
+}
+
 /* Writes a new version (common fields of rv set here) and the head and feed entries. Versions
  * are keyed by their sequence number, which only grows: each is appended at the right edge of
  * the records tree, so a commit rewrites few pages whatever the record ids are. */
-static int write_version(struct store_txn *t, const struct records_actor *a,
-			 const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
-			 const uint8_t pid[STORE_ID_BYTES], uint64_t version, uint64_t now_ms,
-			 Veille__Store__V1__RecordVersion *rv)
+int records_write(struct store_txn *t, const struct records_actor *a, const char *record_id,
+		  const Veille__V1__Mutation *m, const uint8_t pid[STORE_ID_BYTES],
+		  uint64_t version, uint64_t now_ms, Veille__Store__V1__RecordVersion *rv,
+		  const char *const *also, size_t n)
 {
-	uint8_t key[8], head[HEAD_BYTES], fkey[RECORDS_AUDIENCE_BYTES + 8], ref[REF_BYTES];
+	uint8_t key[8], head[HEAD_BYTES], rid[STORE_ID_BYTES], aud[RECORDS_AUDIENCE_BYTES];
 	uint8_t *buf = NULL;
 	size_t len;
 	uint64_t seq;
 	int rc;
 
+	if (records_parse_id(record_id, rid) != 0)
+		return STORE_EIO;
 	rc = store_next_counter(t, "seq", &seq);
 	if (rc != STORE_OK)
 		return rc;
-	rv->record_id = m->record_id;
+	rv->record_id = (char *)record_id;
 	rv->version = version;
 	rv->seq = seq;
 	rv->op_device_id.data = (uint8_t *)a->device_id;
 	rv->op_device_id.len = 16;
-	rv->op_counter = m->op_counter;
+	rv->op_counter = m ? m->op_counter : 0;
 	rv->stored_at_ms = now_ms;
 	if (codec_pack(&rv->base, &buf, &len) != 0)
 		return STORE_ENOMEM;
@@ -230,14 +250,42 @@ static int write_version(struct store_txn *t, const struct records_actor *a,
 	memcpy(head + 8, pid, STORE_ID_BYTES);
 	memcpy(head + 8 + STORE_ID_BYTES, a->audience, RECORDS_AUDIENCE_BYTES);
 	store_be64_put(head + 8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES, seq);
-	memcpy(fkey, a->audience, RECORDS_AUDIENCE_BYTES);
-	store_be64_put(fkey + RECORDS_AUDIENCE_BYTES, seq);
-	memcpy(ref, rid, STORE_ID_BYTES);
-	store_be64_put(ref + STORE_ID_BYTES, version);
 	if ((rc = store_put_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, head, sizeof(head), 0)) ||
-	    (rc = store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), ref, sizeof(ref), 0)))
+	    (rc = feed_put(t, a->audience, seq, rid, version, seq)))
 		return rc;
+	effects_feed(a->fx, a->structure_id);
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		if (!also[i][0] || strcmp(also[i], a->structure_id) == 0)
+			continue;
+		for (k = 0; k < i && strcmp(also[k], also[i]) != 0; k++)
+			;
+		if (k < i)
+			continue;
+		records_audience(t, also[i], aud);
+		if ((rc = feed_put(t, aud, seq, rid, version, seq)) != STORE_OK)
+			return rc;
+		effects_feed(a->fx, also[i]);
+	}
 	return STORE_OK;
+}
+
+int records_share(struct store_txn *t, const struct records_actor *a,
+		  const uint8_t rid[STORE_ID_BYTES], uint64_t version, uint64_t seq,
+		  const char *structure_id)
+{
+	uint8_t aud[RECORDS_AUDIENCE_BYTES];
+	uint64_t feed_seq;
+	int rc = store_next_counter(t, "seq", &feed_seq);
+
+	if (rc != STORE_OK)
+		return rc;
+	records_audience(t, structure_id, aud);
+	rc = feed_put(t, aud, feed_seq, rid, version, seq);
+	if (rc == STORE_OK)
+		effects_feed(a->fx, structure_id);
+	return rc;
 }
 
 /* Remembers an op's outcome, so that a resent op gets the same answer, and raises the device's
@@ -261,29 +309,25 @@ static int record_op(struct store_txn *t, const struct records_actor *a,
 	return rc;
 }
 
-/* The head of a record: current version (0 if none), person id, sequence number of the
- * current version, and whether the actor's structure owns it. Errors: storage errors. */
-static int load_head(struct store_txn *t, const struct records_actor *a,
-		     const uint8_t rid[STORE_ID_BYTES], uint64_t *version, uint8_t pid[STORE_ID_BYTES],
-		     uint64_t *seq, int *owned)
+int records_head(struct store_txn *t, const struct records_actor *a,
+		 const uint8_t rid[STORE_ID_BYTES], struct records_head *out)
 {
 	const uint8_t *h;
 	const void *val;
 	size_t vlen;
 	int rc = store_get_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, &val, &vlen);
 
-	*version = 0;
-	*seq = 0;
-	*owned = 1;
+	memset(out, 0, sizeof(*out));
+	out->owned = 1;
 	if (rc == STORE_ENOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK || vlen != HEAD_BYTES)
 		return rc == STORE_OK ? STORE_EFORGED : rc;
 	h = val;
-	*version = store_be64_get(h);
-	memcpy(pid, h + 8, STORE_ID_BYTES);
-	*owned = memcmp(h + 8 + STORE_ID_BYTES, a->audience, RECORDS_AUDIENCE_BYTES) == 0;
-	*seq = store_be64_get(h + 8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES);
+	out->version = store_be64_get(h);
+	memcpy(out->person_id, h + 8, STORE_ID_BYTES);
+	out->owned = memcmp(h + 8 + STORE_ID_BYTES, a->audience, RECORDS_AUDIENCE_BYTES) == 0;
+	out->seq = store_be64_get(h + 8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES);
 	return STORE_OK;
 }
 
@@ -293,22 +337,24 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 {
 	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
 	Veille__V1__Encounter enc = *m->encounter;
-	uint8_t pid[STORE_ID_BYTES], head_pid[STORE_ID_BYTES];
-	uint64_t current, seq;
+	uint8_t pid[STORE_ID_BYTES];
+	struct records_head h;
+	uint64_t current;
 	const char *why;
-	int rc, code, owned;
+	int rc, code;
 
 	why = check_encounter(m->encounter, a, now_ms, &code);
 	if (why)
-		return reject(res, code, why);
+		return records_reject(res, code, why);
 	records_parse_id(m->encounter->person_id, pid);
-	rc = load_head(t, a, rid, &current, head_pid, &seq, &owned);
+	rc = records_head(t, a, rid, &h);
 	if (rc != STORE_OK)
 		return rc;
-	if (!owned)
-		return reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
-	if (current && memcmp(head_pid, pid, STORE_ID_BYTES) != 0)
-		return reject(res, VEILLE_ERR(INVALID_ARGUMENT), "a correction cannot change person_id");
+	current = h.version;
+	if (!h.owned)
+		return records_reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
+	if (current && memcmp(h.person_id, pid, STORE_ID_BYTES) != 0)
+		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), "a correction cannot change person_id");
 	if (m->base_version != current) {
 		res->status = VEILLE__V1__OP_STATUS__OP_STATUS_CONFLICT;
 		res->version = current;
@@ -318,9 +364,11 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	enc.author_id = (char *)a->professional_id;
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
 	rv.encounter = &enc;
-	rc = write_version(t, a, m, rid, pid, current + 1, now_ms, &rv);
+	rc = records_write(t, a, m->record_id, m, pid, current + 1, now_ms, &rv, NULL, 0);
 	if (rc == STORE_ESHREDDED)
-		return reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
+		return records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
+	if (rc == STORE_OK && current == 0 && a->territory && a->territory[0])
+		rc = stats_add(t, a->territory, now_ms, "encounters", a->structure_id, 1);
 	if (rc != STORE_OK)
 		return rc;
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
@@ -328,26 +376,35 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	return STORE_OK;
 }
 
-/* Reads the merged profile of the version stored at seq (caller frees *out). */
-static int load_person(struct store_txn *t, uint64_t seq, Veille__Store__V1__RecordVersion **out)
+int records_load(struct store_txn *t, uint64_t seq, Veille__Store__V1__RecordVersion **out)
 {
 	uint8_t key[8];
 	struct store_buf b = {0};
 	int rc;
 
+	*out = NULL;
 	store_be64_put(key, seq);
 	rc = store_get(t, STORE_DB_RECORDS, key, sizeof(key), &b);
 	if (rc == STORE_OK) {
 		*out = (Veille__Store__V1__RecordVersion *)codec_unpack(
 			&veille__store__v1__record_version__descriptor, b.data, b.len);
-		if (!*out || (*out)->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON)
+		if (!*out)
 			rc = STORE_EFORGED;
-		if (rc != STORE_OK && *out) {
-			codec_stored_free(&(*out)->base);
-			*out = NULL;
-		}
 	}
 	store_buf_free(&b);
+	return rc;
+}
+
+/* Reads the merged profile of the version stored at seq (caller frees *out). */
+static int load_person(struct store_txn *t, uint64_t seq, Veille__Store__V1__RecordVersion **out)
+{
+	int rc = records_load(t, seq, out);
+
+	if (rc == STORE_OK && (*out)->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON) {
+		codec_stored_free(&(*out)->base);
+		*out = NULL;
+		rc = STORE_EFORGED;
+	}
 	return rc;
 }
 
@@ -359,23 +416,24 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__RecordVersion *cur = NULL;
 	Veille__V1__Person merged = VEILLE__V1__PERSON__INIT;
 	Veille__V1__PersonFieldValue *fields[CODEC_MAX_LIST];
-	uint8_t head_pid[STORE_ID_BYTES];
-	uint64_t current, seq;
+	struct records_head h;
+	uint64_t current;
 	const char *why;
 	size_t won;
-	int rc, code, owned;
+	int rc, code;
 
 	why = check_person(m->person, a, now_ms, &code);
 	if (why)
-		return reject(res, code, why);
-	rc = load_head(t, a, rid, &current, head_pid, &seq, &owned);
+		return records_reject(res, code, why);
+	rc = records_head(t, a, rid, &h);
 	if (rc != STORE_OK)
 		return rc;
-	if (!owned)
-		return reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
-	if (current && (rc = load_person(t, seq, &cur)) != STORE_OK)
+	current = h.version;
+	if (!h.owned)
+		return records_reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
+	if (current && (rc = load_person(t, h.seq, &cur)) != STORE_OK)
 		return rc == STORE_ESHREDDED
-			       ? reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased")
+			       ? records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased")
 			       : rc;
 	won = merge_person(cur ? cur->person : NULL, m->person, fields, &merged.n_fields);
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
@@ -386,9 +444,9 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	merged.team_id = cur ? cur->person->team_id : (char *)a->structure_id;
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
 	rv.person = &merged;
-	rc = write_version(t, a, m, rid, rid, current + 1, now_ms, &rv);
+	rc = records_write(t, a, m->record_id, m, rid, current + 1, now_ms, &rv, NULL, 0);
 	if (rc == STORE_ESHREDDED)
-		rc = reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
+		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
 	else if (rc == STORE_OK)
 		res->version = current + 1;
 out:
@@ -431,25 +489,29 @@ int records_apply(struct store_txn *t, const struct records_actor *actor,
 	if (rc != STORE_ENOTFOUND)
 		return rc == STORE_OK ? STORE_EFORGED : rc;
 	if (m->op_counter == 0)
-		return reject(res, VEILLE_ERR(INVALID_ARGUMENT), "op_counter must start at 1");
+		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), "op_counter must start at 1");
 	rc = store_get_plain(t, STORE_DB_DEVICE_OPS, a->device_id, 16, &val, &vlen);
 	if (rc == STORE_OK && vlen == 8 && store_be64_get(val) >= m->op_counter)
-		return reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
 			      "op_counter went backwards (device state lost: enrol again)");
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 		return rc;
 
 	if (m->device_id.len && (m->device_id.len != 16 || memcmp(m->device_id.data, a->device_id, 16)))
-		rc = reject(res, VEILLE_ERR(FORBIDDEN), "device_id is not the pushing device");
+		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "device_id is not the pushing device");
 	else if (records_parse_id(m->record_id, rid) != 0)
-		rc = reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+		rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
 			    "record_id must be 32 lowercase hex characters");
 	else if (m->record_case == VEILLE__V1__MUTATION__RECORD_ENCOUNTER)
 		rc = apply_encounter(t, a, m, rid, now_ms, res);
 	else if (m->record_case == VEILLE__V1__MUTATION__RECORD_PERSON)
 		rc = apply_person(t, a, m, rid, now_ms, res);
+	else if (m->record_case == VEILLE__V1__MUTATION__RECORD_REQUEST ||
+		 m->record_case == VEILLE__V1__MUTATION__RECORD_PROPOSAL ||
+		 m->record_case == VEILLE__V1__MUTATION__RECORD_DECISION)
+		rc = orient_apply(t, a, m, rid, now_ms, res);
 	else
-		rc = reject(res, VEILLE_ERR(INVALID_ARGUMENT), "unknown record kind");
+		rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), "unknown record kind");
 	if (rc != STORE_OK)
 		return rc;
 	return record_op(t, a, m, rid, res);
@@ -489,16 +551,18 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 	ProtobufCMessage *msg;
 	int rc;
 
-	(void)val;
-	if (klen != RECORDS_AUDIENCE_BYTES + 8 || vlen != REF_BYTES)
+	if (klen != RECORDS_AUDIENCE_BYTES + 8 || (vlen != REF_BYTES && vlen != FEED_BYTES))
 		return -STORE_EFORGED;
 	if (c->count >= c->limit || c->spent >= c->budget) {
 		c->more = 1;
 		return 1;
 	}
 	c->last = store_be64_get((const uint8_t *)key + RECORDS_AUDIENCE_BYTES);
-	rc = store_get(c->t, STORE_DB_RECORDS, (const uint8_t *)key + RECORDS_AUDIENCE_BYTES, 8,
-		       &c->buf);
+	/* Entries of stores made before versions could be shared hold no seq: it is the key's. */
+	rc = store_get(c->t, STORE_DB_RECORDS,
+		       vlen == FEED_BYTES ? (const uint8_t *)val + REF_BYTES
+					  : (const uint8_t *)key + RECORDS_AUDIENCE_BYTES,
+		       8, &c->buf);
 	if (rc != STORE_OK)
 		return rc == STORE_ESHREDDED ? 0 : -rc;
 	c->spent += c->buf.len;
@@ -506,6 +570,7 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 	if (!msg)
 		return -STORE_EFORGED;
 	c->count++;
+	((Veille__Store__V1__RecordVersion *)msg)->seq = c->last;
 	rc = c->fn((Veille__Store__V1__RecordVersion *)msg, c->arg);
 	return rc ? -STORE_EIO : 0;
 }

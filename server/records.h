@@ -3,7 +3,11 @@
  * Every applied op writes, in the caller's one write transaction:
  *   RECORDS  seq                  -> RecordVersion, sealed with the person's data key
  *   HEADS    record id            -> current version | person id | audience | seq
- *   FEED     audience | seq       -> record id | version
+ *   FEED     audience | seq       -> record id | version | seq of the version in RECORDS
+ *            (one entry per audience that may see the version: the author's structure, and
+ *            for orientation records the other structures of the orientation, orient.h; a
+ *            version shared later with a new audience gets a fresh seq there, so it arrives
+ *            at that audience's next pull whatever its cursor)
  *   OPS      device id | counter  -> record id | version | status | code  (the op's outcome:
  *            a resent op gets the same answer, DUPLICATE for one that was applied)
  *   DEVICE_OPS device id          -> highest counter answered (counters must increase)
@@ -23,12 +27,19 @@
 
 #define RECORDS_AUDIENCE_BYTES 16
 
-/* Who is writing: from the authenticated session. Borrowed. */
+struct effects;
+
+/* Who is writing: from the authenticated session (or veilled itself, for the versions its
+ * sweep writes: device all zero, op counter 0). Borrowed. */
 struct records_actor {
 	const uint8_t *device_id; /* 16 bytes */
 	const char *professional_id;
 	const char *structure_id;
 	const uint8_t *audience;  /* records_audience(structure_id), or NULL to compute it */
+	int role;                 /* Veille__V1__Role */
+	const char *territory;    /* the structure's territory ("" if unknown) */
+	uint64_t hold_ms;         /* how long a proposal holds its place (0: the default) */
+	struct effects *fx;       /* where feeds and places changed are noted; may be NULL */
 };
 
 /* Outcome of one op, for the OpResult. reason is static text. */
@@ -53,13 +64,47 @@ void records_audience(struct store_txn *t, const char *structure_id,
 typedef int (*records_pull_fn)(Veille__Store__V1__RecordVersion *rv, void *arg);
 
 /* Calls fn for each change of the audience after cursor, in feed order, stopping after limit
- * changes or once byte_budget bytes of records were passed. fn takes ownership of rv and
- * returns 0 to go on. *next_cursor is the seq of the last change passed (cursor if none);
+ * changes or once byte_budget bytes of records were passed. fn takes ownership of rv (whose
+ * seq is the feed entry's: the cursor position) and returns 0 to go on. *next_cursor is the seq of the last change passed (cursor if none);
  * *has_more says whether changes remain. Errors: storage errors (a record that fails to open
  * is an error, except STORE_ESHREDDED: an erased person's records are skipped). */
 int records_pull(struct store_txn *t, const uint8_t audience[RECORDS_AUDIENCE_BYTES],
 		 uint64_t cursor, uint32_t limit, size_t byte_budget, records_pull_fn fn,
 		 void *arg, uint64_t *next_cursor, int *has_more);
+
+/* ---- for orient.c: the building blocks of an op on orientation records ---- */
+
+/* The head of a record: its current version (0: no such record), person id, the seq of the
+ * current version and whether the actor's structure wrote it. Errors: storage errors. */
+struct records_head {
+	uint64_t version, seq;
+	uint8_t person_id[STORE_ID_BYTES];
+	int owned;
+};
+int records_head(struct store_txn *t, const struct records_actor *a,
+		 const uint8_t rid[STORE_ID_BYTES], struct records_head *out);
+
+/* Reads the version stored at seq (caller frees *out with codec_stored_free).
+ * Errors: storage errors, STORE_ESHREDDED (the person was erased). */
+int records_load(struct store_txn *t, uint64_t seq, Veille__Store__V1__RecordVersion **out);
+
+/* Writes a new version of record rid about person pid (rv's record set by the caller, the
+ * common fields here), its head, and a feed entry for the author's structure and for each of
+ * the n structures of `also` (duplicates and empty ids skipped). m may be NULL for a version
+ * written by veilled (op counter 0). Errors: storage errors, STORE_ESHREDDED. */
+int records_write(struct store_txn *t, const struct records_actor *a, const char *record_id,
+		  const Veille__V1__Mutation *m, const uint8_t pid[STORE_ID_BYTES],
+		  uint64_t version, uint64_t now_ms, Veille__Store__V1__RecordVersion *rv,
+		  const char *const *also, size_t n);
+
+/* Shares the current version of rid (stored at seq) with structure_id's feed under a fresh
+ * seq: it comes at that structure's next pull. Errors: storage errors. */
+int records_share(struct store_txn *t, const struct records_actor *a,
+		  const uint8_t rid[STORE_ID_BYTES], uint64_t version, uint64_t seq,
+		  const char *structure_id);
+
+/* Sets res to REJECTED with code and reason (static text); returns STORE_OK. */
+int records_reject(struct records_result *res, int code, const char *reason);
 
 /* The newest sequence number committed (0 if none), in its own read transaction.
  * Errors: storage errors. */

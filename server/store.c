@@ -37,6 +37,8 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_DEVICE_OPS] = "device_ops",
 	[STORE_DB_PLACES] = "places",
 	[STORE_DB_TERRITORIES] = "territories",
+	[STORE_DB_ORIENT] = "orient",
+	[STORE_DB_STATS] = "stats",
 };
 
 struct store {

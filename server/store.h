@@ -40,6 +40,8 @@ enum store_db {
 	STORE_DB_DEVICE_OPS,    /* plain: device id (16) -> highest op counter applied (8) */
 	STORE_DB_PLACES,        /* plain: territory | 0 | structure id -> v1.CentrePlaces */
 	STORE_DB_TERRITORIES,   /* plain: territory code -> store.v1.Territory */
+	STORE_DB_ORIENT,        /* plain: orientation state, ids and statuses only (orient.h) */
+	STORE_DB_STATS,         /* plain: activity counters, aggregates only (stats.h) */
 	STORE_DB__COUNT
 };
 

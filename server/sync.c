@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "orient.h"
 #include "policy.h"
 #include "records.h"
 #include "server.h"
@@ -19,31 +20,47 @@
 
 struct pull_page {
 	const struct session *s;
+	struct store_txn *t;
 	Veille__Store__V1__RecordVersion **rv;
+	enum policy_view *view;
 	size_t n, cap;
 };
 
 static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 {
 	struct pull_page *pg = arg;
+	int relation = POLICY_REL_NONE;
+	enum policy_view view;
 
-	/* The feed audience already selects the caller's structure; the policy decides again
-	 * on the record itself, so no other code path can widen what leaves the server. */
-	if (!policy_may_see(pg->s->structure_id, pg->s->role, rv)) {
+	/* The feed audience already selects what was shared with the caller's structure; the
+	 * policy decides again on the record itself and the orientation's state now, so no
+	 * other code path can widen what leaves the server. */
+	if (rv->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST &&
+	    orient_request_relation(pg->t, rv->record_id, pg->s->structure_id, &relation) !=
+		    STORE_OK) {
+		codec_stored_free(&rv->base);
+		return -1;
+	}
+	view = policy_view(pg->s->structure_id, pg->s->role, relation, rv);
+	if (view == POLICY_NONE) {
 		codec_stored_free(&rv->base);
 		return 0;
 	}
 	if (pg->n == pg->cap) {
 		size_t cap = pg->cap ? pg->cap * 2 : 64;
 		void *p = realloc(pg->rv, cap * sizeof(*pg->rv));
+		void *v = p ? realloc(pg->view, cap * sizeof(*pg->view)) : NULL;
 
-		if (!p) {
+		if (p)
+			pg->rv = p;
+		if (!v) {
 			codec_stored_free(&rv->base);
 			return -1;
 		}
-		pg->rv = p;
+		pg->view = v;
 		pg->cap = cap;
 	}
+	pg->view[pg->n] = view;
 	pg->rv[pg->n++] = rv;
 	return 0;
 }
@@ -53,10 +70,11 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, uint32_t limit,
 		     uint64_t *next)
 {
-	struct pull_page pg = {s, NULL, 0, 0};
+	struct pull_page pg = {s, NULL, NULL, NULL, 0, 0};
 	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
 	Veille__V1__PullResult res = VEILLE__V1__PULL_RESULT__INIT;
 	Veille__V1__Change *changes = NULL, **ptrs = NULL;
+	Veille__V1__Request *views = NULL;
 	uint8_t audience[RECORDS_AUDIENCE_BYTES];
 	struct store_txn *t = NULL;
 	int more = 0, rc, status = -1;
@@ -66,6 +84,7 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	if (rc == STORE_OK && auth_still_active(s, request_id, t) != 0)
 		goto out;
 	if (rc == STORE_OK) {
+		pg.t = t;
 		records_audience(t, s->structure_id, audience);
 		rc = records_pull(t, audience, cursor, limit, PULL_BYTE_BUDGET, collect, &pg, next,
 				  &more);
@@ -79,7 +98,8 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	}
 	changes = calloc(pg.n ? pg.n : 1, sizeof(*changes));
 	ptrs = calloc(pg.n ? pg.n : 1, sizeof(*ptrs));
-	if (!changes || !ptrs) {
+	views = calloc(pg.n ? pg.n : 1, sizeof(*views));
+	if (!changes || !ptrs || !views) {
 		session_error(s, request_id, VEILLE_ERR(UNAVAILABLE), "out of memory", 1000);
 		goto out;
 	}
@@ -88,12 +108,28 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 		changes[i].seq = pg.rv[i]->seq;
 		changes[i].record_id = pg.rv[i]->record_id;
 		changes[i].version = pg.rv[i]->version;
-		if (pg.rv[i]->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON) {
+		switch (pg.rv[i]->record_case) {
+		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON:
 			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_PERSON;
 			changes[i].person = pg.rv[i]->person;
-		} else {
+			break;
+		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST:
+			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_REQUEST;
+			changes[i].request = (Veille__V1__Request *)policy_request(
+				pg.view[i], pg.rv[i]->request, &views[i]);
+			break;
+		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL:
+			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_PROPOSAL;
+			changes[i].proposal = pg.rv[i]->proposal;
+			break;
+		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION:
+			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_DECISION;
+			changes[i].decision = pg.rv[i]->decision;
+			break;
+		default:
 			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_ENCOUNTER;
 			changes[i].encounter = pg.rv[i]->encounter;
+			break;
 		}
 		ptrs[i] = &changes[i];
 	}
@@ -111,6 +147,8 @@ out:
 	for (size_t i = 0; i < pg.n; i++)
 		codec_stored_free(&pg.rv[i]->base);
 	free(pg.rv);
+	free(pg.view);
+	free(views);
 	free(changes);
 	free(ptrs);
 	return status;

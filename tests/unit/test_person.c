@@ -22,9 +22,9 @@ static const uint8_t DEV_A[16] = {0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1
 static const uint8_t DEV_B[16] = {0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const uint8_t DEV_C[16] = {0xcc, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 /* A and B: two phones of the same maraude; C: a phone of another structure. */
-static const struct records_actor ACTOR_A = {DEV_A, "camille", "maraude-13", NULL};
-static const struct records_actor ACTOR_B = {DEV_B, "yanis", "maraude-13", NULL};
-static const struct records_actor ACTOR_C = {DEV_C, "alex", "accueil-1", NULL};
+static const struct records_actor ACTOR_A = {DEV_A, "camille", "maraude-13", NULL, VEILLE__V1__ROLE__ROLE_MARAUDEUR, "", 0, NULL};
+static const struct records_actor ACTOR_B = {DEV_B, "yanis", "maraude-13", NULL, VEILLE__V1__ROLE__ROLE_MARAUDEUR, "", 0, NULL};
+static const struct records_actor ACTOR_C = {DEV_C, "alex", "accueil-1", NULL, VEILLE__V1__ROLE__ROLE_MARAUDEUR, "", 0, NULL};
 
 #define PERSON_P "0123456789abcdef0123456789abcdef"
 

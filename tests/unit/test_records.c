@@ -22,8 +22,8 @@
 
 static const uint8_t DEV_A[16] = {0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const uint8_t DEV_B[16] = {0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-static const struct records_actor ACTOR_A = {DEV_A, "camille", "maraude-13", NULL};
-static const struct records_actor ACTOR_B = {DEV_B, "alex", "accueil-1", NULL};
+static const struct records_actor ACTOR_A = {DEV_A, "camille", "maraude-13", NULL, VEILLE__V1__ROLE__ROLE_MARAUDEUR, "", 0, NULL};
+static const struct records_actor ACTOR_B = {DEV_B, "alex", "accueil-1", NULL, VEILLE__V1__ROLE__ROLE_MARAUDEUR, "", 0, NULL};
 
 #define REC_1 "11111111111111111111111111111111"
 #define REC_2 "22222222222222222222222222222222"
