@@ -142,7 +142,8 @@ static int set_access(Veille__Store__V1__OrientRequest *r, const char *centre_id
 	v = malloc((r->n_centres + 1) * sizeof(*v));
 	if (!v)
 		return STORE_ENOMEM;
-	memcpy(v, r->centres, r->n_centres * sizeof(*v));
+	if (r->n_centres)
+		memcpy(v, r->centres, r->n_centres * sizeof(*v));
 	veille__store__v1__orient_centre__init(entry);
 	entry->centre_id = (char *)centre_id;
 	entry->access = access;
@@ -925,7 +926,7 @@ static int expire_hold(struct store_txn *t, uint64_t at, const uint8_t id[STORE_
 {
 	Veille__Store__V1__OrientProposal *ps = NULL;
 	Veille__Store__V1__OrientRequest *st = NULL;
-	Veille__Store__V1__RecordVersion *cur = NULL;
+	Veille__Store__V1__RecordVersion *cur = NULL, nrv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
 	Veille__Store__V1__OrientCentre entry, **grown = NULL;
 	Veille__V1__Proposal p;
 	char hex[ID_HEX];
@@ -975,16 +976,13 @@ static int expire_hold(struct store_txn *t, uint64_t at, const uint8_t id[STORE_
 	p = *cur->proposal;
 	p.status = VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED;
 	hex_of(id, hex);
-	cur->proposal = &p;
+	nrv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL;
+	nrv.proposal = &p;
 	also[0] = p.request_team_id;
 	also[1] = p.centre_id;
-	rc = write_as_server(t, fx, p.siao_id, ps->territory, hex, &h, now_ms, cur, also, 2);
-	cur->proposal = NULL;
-	free_msg(cur);
-	cur = NULL;
+	rc = write_as_server(t, fx, p.siao_id, ps->territory, hex, &h, now_ms, &nrv, also, 2);
 	if (rc == STORE_ESHREDDED)
 		rc = STORE_OK;
-	(void)p;
 out:
 	free(grown);
 	free_msg(cur);
@@ -996,8 +994,8 @@ out:
 static int deem_extension(struct store_txn *t, uint64_t at, const uint8_t id[STORE_ID_BYTES],
 			  uint64_t now_ms, struct effects *fx)
 {
-	Veille__Store__V1__RecordVersion *cur = NULL;
-	Veille__V1__Decision d, *own;
+	Veille__Store__V1__RecordVersion *cur = NULL, nrv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
+	Veille__V1__Decision d;
 	uint8_t noaud[RECORDS_AUDIENCE_BYTES] = {0};
 	struct records_actor any = {zero_device, "", "", noaud, 0, "", 0, NULL};
 	struct records_head h;
@@ -1016,15 +1014,14 @@ static int deem_extension(struct store_txn *t, uint64_t at, const uint8_t id[STO
 	if (!cur->decision || !cur->decision->extension_requested ||
 	    cur->decision->extension_deemed_accepted)
 		goto out;
-	own = cur->decision;
-	d = *own;
+	d = *cur->decision;
 	d.extension_deemed_accepted = 1;
-	cur->decision = &d;
+	nrv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION;
+	nrv.decision = &d;
 	hex_of(id, hex);
 	also[0] = d.siao_id;
 	also[1] = d.request_team_id;
-	rc = write_as_server(t, fx, d.centre_id, "", hex, &h, now_ms, cur, also, 2);
-	cur->decision = own;
+	rc = write_as_server(t, fx, d.centre_id, "", hex, &h, now_ms, &nrv, also, 2);
 	if (rc == STORE_ESHREDDED)
 		rc = STORE_OK;
 out:

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pairing.h"
 #include "places.h"
+#include "stats.h"
 #include "store.h"
 
 #include <errno.h>
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 		"  territory period --territory DEP --hours H | --seconds S   (vacancy declaration\n"
 		"                                                   periodicity; default 24 h)\n"
 		"  places list --territory DEP\n"
+		"  stats --territory DEP --from YYYY-MM-DD --to YYYY-MM-DD   (activity indicators,\n"
+		"                                                   CSV, aggregates only)\n"
 		"KIND: siao equipe_mobile accueil_de_jour sao chrs chu cph prefecture\n"
 		"ROLE: maraudeur accueillant ecoutant_115 coordinateur_siao responsable_centre\n"
 		"      travailleur_social professionnel_sante superviseur administrateur\n"
@@ -129,7 +132,7 @@ static int cmd_init(struct ctl *c)
 
 /* Options shared by the add/pair commands. */
 struct args {
-	const char *id, *name, *kind, *territory, *structure, *role;
+	const char *id, *name, *kind, *territory, *structure, *role, *from, *to;
 	unsigned long ttl_s;
 	unsigned long period_s;
 };
@@ -146,6 +149,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"pairing-ttl", required_argument, NULL, 'T'},
 		{"hours", required_argument, NULL, 'H'},
 		{"seconds", required_argument, NULL, 'S'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -162,6 +167,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 't': a->territory = optarg; break;
 		case 's': a->structure = optarg; break;
 		case 'r': a->role = optarg; break;
+		case 'F': a->from = optarg; break;
+		case 'U': a->to = optarg; break;
 		case 'T':
 			a->ttl_s = strtoul(optarg, &end, 10);
 			if (*end || a->ttl_s == 0 || a->ttl_s > 30 * 86400) {
@@ -512,7 +519,16 @@ static int cmd_territory_period(struct ctl *c, struct args *a)
 	return 0;
 }
 
-/* One line per centre and category: structure, category, capacity, vacant, declared, stale. */
+static uint32_t count_in(Veille__V1__CategoryCount *const *v, size_t n, int cat)
+{
+	for (size_t k = 0; k < n; k++)
+		if ((int)v[k]->category == cat)
+			return v[k]->count;
+	return 0;
+}
+
+/* One line per centre and category: structure, category, capacity, vacant, held by
+ * proposals, free, declared, stale. */
 static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
 {
 	char when[32] = "never";
@@ -522,13 +538,12 @@ static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
 		iso(cp->declared_at_ms, when);
 	for (size_t i = 0; i < cp->n_capacity; i++) {
 		int cat = (int)cp->capacity[i]->category;
-		uint32_t vacant = 0;
 
-		for (size_t k = 0; k < cp->n_vacancies; k++)
-			if ((int)cp->vacancies[k]->category == cat)
-				vacant = cp->vacancies[k]->count;
-		printf("%s\t%s\t%u\t%u\t%s\t%s\n", cp->structure_id, directory_category_name(cat),
-		       cp->capacity[i]->count, vacant, when, cp->stale ? "stale" : "fresh");
+		printf("%s\t%s\t%u\t%u\t%u\t%u\t%s\t%s\n", cp->structure_id,
+		       directory_category_name(cat), cp->capacity[i]->count,
+		       count_in(cp->vacancies, cp->n_vacancies, cat),
+		       count_in(cp->held, cp->n_held, cat), count_in(cp->free, cp->n_free, cat),
+		       when, cp->stale ? "stale" : "fresh");
 	}
 	codec_stored_free(&cp->base);
 	return 0;
@@ -548,10 +563,52 @@ static int cmd_places_list(struct ctl *c, struct args *a)
 	rc = store_begin(c->st, 0, &t);
 	if (rc != STORE_OK)
 		return fail("places list", rc);
-	printf("# structure\tcategory\tcapacity\tvacant\tdeclared\tstate\n");
+	printf("# structure\tcategory\tcapacity\tvacant\theld\tfree\tdeclared\tstate\n");
 	rc = places_each(t, a->territory, clock_now_ms(), print_centre, NULL);
 	store_abort(t);
 	return rc == STORE_OK ? 0 : fail("places list", rc);
+}
+
+/* "YYYY-MM-DD" */
+static int day_valid(const char *d)
+{
+	if (!d || strlen(d) != 10 || d[4] != '-' || d[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static int print_stat(const char *day, const char *indicator, const char *detail,
+		      uint64_t count, void *arg)
+{
+	printf("%s,%s,%s,%s,%llu\n", day, (const char *)arg, indicator, detail,
+	       (unsigned long long)count);
+	return 0;
+}
+
+/* The préfet's activity indicators (docs/orientations.md), from the counters only. */
+static int cmd_stats(struct ctl *c, struct args *a)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (!a->territory || !territory_valid(a->territory) || !day_valid(a->from) ||
+	    !day_valid(a->to) || strcmp(a->from, a->to) > 0) {
+		fprintf(stderr, "veillectl: stats needs --territory DEP --from YYYY-MM-DD "
+				"--to YYYY-MM-DD (from <= to)\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	rc = store_begin(c->st, 0, &t);
+	if (rc != STORE_OK)
+		return fail("stats", rc);
+	printf("date,territory,indicator,detail,count\n");
+	rc = stats_each(t, a->territory, a->from, a->to, print_stat, (void *)a->territory);
+	store_abort(t);
+	return rc == STORE_OK ? 0 : fail("stats", rc);
 }
 
 static int run(struct ctl *c, int argc, char **argv)
@@ -573,6 +630,13 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_device_revoke(c, argv[2]);
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "revoke") && argc == 3)
 		return cmd_professional_revoke(c, argv[2]);
+	if (!strcmp(cmd, "stats")) {
+		if (parse_args(argc, argv, &a) != 0 || optind != argc) {
+			usage(stderr);
+			return 2;
+		}
+		return cmd_stats(c, &a);
+	}
 	if (argc >= 2 && parse_args(argc - 1, argv + 1, &a) != 0) {
 		usage(stderr);
 		return 2;

@@ -49,8 +49,15 @@ static const char *unfit(const Veille__V1__Mutation *m)
 		return m->encounter ? NULL : "encounter is NULL";
 	case VEILLE__V1__MUTATION__RECORD_PERSON:
 		return person_check_edit(m->person);
+	case VEILLE__V1__MUTATION__RECORD_REQUEST:
+		return m->request ? NULL : "request is NULL";
+	case VEILLE__V1__MUTATION__RECORD_PROPOSAL:
+		return m->proposal ? NULL : "proposal is NULL";
+	case VEILLE__V1__MUTATION__RECORD_DECISION:
+		return m->decision ? NULL : "decision is NULL";
 	default:
-		return "a mutation must hold an encounter or a person";
+		return "a mutation must hold an encounter, a person, a request, a proposal or "
+		       "a decision";
 	}
 }
 

@@ -255,12 +255,16 @@ static int fold_pending(const uint8_t *key, size_t klen, const uint8_t *val, siz
 		merge(g->rid, g->acc, g->acc ? g->acc->seq : 0, g->acc ? g->acc->version : 0,
 		      op->person, &m);
 		rc = own(&m.ch, &next);
-	} else if (op->record_case == VEILLE__V1__MUTATION__RECORD_ENCOUNTER && op->encounter) {
+	} else if (op->record_case != VEILLE__V1__MUTATION__RECORD__NOT_SET) {
+		/* Events (encounters, orientation records): the queued version replaces the
+		 * last one seen, as the server will make it. Mutation and Change have the same
+		 * record cases (field numbers) and each keeps its record in a union of pointers:
+		 * copying the one pointer copies whichever record it is. */
 		Veille__V1__Change ch = VEILLE__V1__CHANGE__INIT;
 
 		ch.record_id = (char *)g->rid;
 		ch.version = op->base_version + 1;
-		ch.record_case = VEILLE__V1__CHANGE__RECORD_ENCOUNTER;
+		ch.record_case = (Veille__V1__Change__RecordCase)op->record_case;
 		ch.encounter = op->encounter;
 		rc = own(&ch, &next);
 	}
