@@ -16,6 +16,12 @@
  * Figures go to stdout as key=value lines (latency p50/p99/max over every delivery,
  * deliveries/s, this process's CPU share, the server's RSS per session).
  *
+ * The loop: libwebsockets' default loop poll()s every socket at each wakeup, which at 5,000
+ * sessions made this process the limit of the saturated runs. So the context runs on a libev
+ * loop of ours (epoll; lws drives it through Debian's libwebsockets-evlib-ev plugin, loaded at
+ * context creation), which we turn once per service() call; `--loop poll` keeps lws' own loop
+ * for comparison.
+ *
  * Everything is bounded: N and U are capped, every phase has a deadline (--timeout-ms), and
  * the run ends when every expected delta arrived or the deadline passed (then it fails).
  */
@@ -32,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <sodium.h>
 
@@ -84,6 +91,9 @@ struct run {
 	atomic_uint declared;
 	atomic_int declarer_failed;
 	struct lws_context *ctx;
+	struct ev_loop *loop;        /* NULL: lws' own poll() loop (--loop poll) */
+	ev_timer tick;               /* bounds each wait of the loop, for the deadlines */
+	int use_poll;
 	char host[256], path[256];
 	int port;
 };
@@ -397,6 +407,23 @@ static void publish(lws_sorted_usec_list_t *sul)
 			 next > 0 ? (lws_usec_t)(next * 1e6) : 1);
 }
 
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+/* One turn of the loop: waits for events (at most TICK_S on the libev loop) and handles them. */
+#define TICK_S 0.05
+static void service(struct run *r)
+{
+	if (r->loop)
+		ev_run(r->loop, EVRUN_ONCE);
+	else
+		lws_service(r->ctx, 0);
+}
+
 /* Opens the sessions, a few hundred at a time, and services until all are ready (or failed)
  * or the deadline passes. */
 static int open_sessions(struct run *r, double deadline)
@@ -410,7 +437,7 @@ static int open_sessions(struct run *r, double deadline)
 		}
 		if (r->ready + r->failed >= r->sessions)
 			break;
-		lws_service(r->ctx, 0);
+		service(r);
 	}
 	return r->ready == r->sessions ? 0 : -1;
 }
@@ -495,8 +522,23 @@ static int run_bench(struct run *r, int fanout)
 	info.user = r;
 	info.gid = -1;
 	info.uid = -1;
-	info.fd_limit_per_thread = r->sessions + 64;
+	/* No fd_limit_per_thread: with it lws 4.1 finds a socket's wsi by a linear search of its
+	 * table (wsi_from_fd), a third of this process at 5,000 sessions; without it the table is
+	 * indexed by fd, sized by the file limit raised above. */
+	if (!r->use_poll) {
+		r->loop = ev_loop_new(EVBACKEND_EPOLL);
+		if (!r->loop) {
+			warnx("cannot create an epoll loop");
+			return 1;
+		}
+		ev_timer_init(&r->tick, on_tick, TICK_S, TICK_S);
+		ev_timer_start(r->loop, &r->tick);
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		info.foreign_loops = (void **)&r->loop;
+	}
 	r->ctx = lws_create_context(&info);
+	if (!r->ctx && r->loop)
+		warnx("cannot create the lws context on libev (is libwebsockets-evlib-ev installed?)");
 	r->s = calloc(r->sessions, sizeof *r->s);
 	r->sent_at = calloc(r->updates ? r->updates : 1, sizeof *r->sent_at);
 	r->lat = calloc((size_t)r->sessions * (r->updates ? r->updates : 1), sizeof *r->lat);
@@ -515,7 +557,7 @@ static int run_bench(struct run *r, int fanout)
 	if (!fanout) {
 		usleep(500 * 1000); /* let the server settle its buffers */
 		for (int i = 0; i < 20; i++)
-			lws_service(r->ctx, -1);
+			service(r);
 		rss1 = rss_kib(r->server_pid);
 		if (rss0 >= 0 && rss1 >= 0) {
 			printf("server_rss_before_kib=%ld\nserver_rss_after_kib=%ld\n", rss0, rss1);
@@ -533,7 +575,7 @@ static int run_bench(struct run *r, int fanout)
 			goto out;
 		connect_one(r, r->pub);
 		for (double until = now_s() + 10; r->pub->state == S_CONNECTING && now_s() < until;)
-			lws_service(r->ctx, 0);
+			service(r);
 		if (r->pub->state != S_READY) {
 			warnx("the publisher could not connect");
 			goto out;
@@ -551,7 +593,7 @@ static int run_bench(struct run *r, int fanout)
 	deadline = t0 + r->timeout_ms / 1000.0 + (r->rate > 0 ? r->updates / r->rate : 0);
 	while (r->n_lat < expected && now_s() < deadline && !atomic_load(&r->declarer_failed) &&
 	       r->failed == 0)
-		lws_service(r->ctx, 0);
+		service(r);
 	t1 = now_s();
 	c1 = cpu_s();
 	if (!r->peer_ws)
@@ -571,6 +613,11 @@ static int run_bench(struct run *r, int fanout)
 out:
 	if (r->ctx)
 		lws_context_destroy(r->ctx);
+	if (r->loop) {
+		ev_timer_stop(r->loop, &r->tick);
+		ev_run(r->loop, EVRUN_NOWAIT); /* lets lws close its watchers */
+		ev_loop_destroy(r->loop);
+	}
 	if (r->s)
 		for (unsigned i = 0; i < r->sessions; i++)
 			free(r->s[i].rx);
@@ -595,6 +642,7 @@ static void usage(FILE *f)
 		"  --rate R         declarations per second (fanout; default 5; 0: saturate)\n"
 		"  --server-pid P   read veilled's RSS from /proc\n"
 		"  --timeout-ms MS  bound of each phase (default 120000)\n"
+		"  --loop ev|poll   event loop: libev on epoll (default), or lws' own poll()\n"
 		"  --peer ws        the peer instead: URL is a broadcast WebSocket server (no\n"
 		"                   auth, no subprotocol); one more session publishes %d-byte\n"
 		"                   messages at the rate (0: 1 ms apart) that it relays to all\n",
@@ -613,6 +661,7 @@ int main(int argc, char **argv)
 		{ "server-pid", required_argument, NULL, 'p' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "peer", required_argument, NULL, 'P' },
+		{ "loop", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -645,6 +694,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			r.peer_ws = 1;
+			break;
+		case 'L':
+			if (strcmp(optarg, "ev") != 0 && strcmp(optarg, "poll") != 0) {
+				usage(stderr);
+				return 2;
+			}
+			r.use_poll = !strcmp(optarg, "poll");
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
