@@ -695,10 +695,28 @@ static uint64_t stat_of(const char *csv, const char *indicator, const char *deta
 	return 0;
 }
 
+/* Runs veillectl stats for the days around today into out. */
+static void stats_around_today(struct fixture *f, struct hx_out *out, char today[16])
+{
+	time_t now = time(NULL) + 86400, y = now - 3 * 86400;
+	char from[16];
+	struct tm tm;
+
+	/* The server's day is the Paris date: a range around the UTC date covers it. */
+	gmtime_r(&now, &tm);
+	strftime(today, 16, "%Y-%m-%d", &tm);
+	gmtime_r(&y, &tm);
+	strftime(from, sizeof from, "%Y-%m-%d", &tm);
+	assert_int_equal(hx_ctl(f->e, out, "stats", "--territory", "75", "--from", from, "--to",
+				today, (char *)NULL),
+			 0);
+}
+
 /*
  * A scripted day: 3 requests, 2 proposals, 1 admission, 1 refusal (motive securite), 2
- * encounters by the maraude, 2 declarations. `veillectl stats` prints those counts, an
- * unmet-requests count of 2, and none of the scenario's ids, names or texts.
+ * encounters by the maraude, 2 declarations, the last of which goes stale (period 2 s).
+ * `veillectl stats` prints those counts, an unmet-requests count of 2, and none of the
+ * scenario's ids, names or texts.
  */
 static void test_stats_csv(void **state)
 {
@@ -709,9 +727,11 @@ static void test_stats_csv(void **state)
 	struct veille_op_result er[2];
 	struct hx_out out;
 	char today[16];
-	time_t now = time(NULL);
-	struct tm tm;
+	uint64_t end;
 
+	assert_int_equal(hx_ctl(f->e, NULL, "territory", "period", "--territory", "75",
+				"--seconds", "2", (char *)NULL),
+			 0);
 	declare(&f->r, CAT(HOMME_SEUL), 2);
 	declare(&f->r, CAT(HOMME_SEUL), 2);
 	for (int i = 0; i < 3; i++)
@@ -728,21 +748,16 @@ static void test_stats_csv(void **state)
 	assert_int_equal(veille_push(f->m.c, em, 2, er), 0);
 	assert_int_equal(er[0].status, ST(APPLIED));
 
-	/* Paris date (the server's day); a run at midnight might straddle two: asking a range
-	 * around today covers it. */
-	now += 86400;
-	gmtime_r(&now, &tm);
-	strftime(today, sizeof today, "%Y-%m-%d", &tm);
-	{
-		char from[16];
-		time_t y = now - 2 * 86400;
-
-		gmtime_r(&y, &tm);
-		strftime(from, sizeof from, "%Y-%m-%d", &tm);
-		assert_int_equal(hx_ctl(f->e, &out, "stats", "--territory", "75", "--from", from,
-					"--to", today, (char *)NULL),
-				 0);
+	/* The last declaration goes stale after its 2 s period: veilled's sweep counts it. */
+	end = hx_mono_ms() + HX_TIMEOUT_MS;
+	for (;;) {
+		stats_around_today(f, &out, today);
+		if (stat_of(out.out, "places_stale", "") >= 1 || hx_mono_ms() > end)
+			break;
+		hx_out_free(&out);
+		hx_sleep_ms(200);
 	}
+	assert_int_equal(stat_of(out.out, "places_stale", ""), 1);
 	assert_true(!strncmp(out.out, "date,territory,indicator,detail,count\n", 38));
 	assert_int_equal(stat_of(out.out, "requests", ""), 3);
 	assert_int_equal(stat_of(out.out, "proposals", ""), 2);
