@@ -54,11 +54,19 @@ static void usage(FILE *f)
 	      "  sync [--follow [--max-seconds N]] [--limit N]\n"
 	      "  places declare CATEGORY=N...     (responsable de centre: vacant places now)\n"
 	      "  places watch [--category C]... [--max-seconds N]\n"
+	      "  request add --person ID --adults N [--children N] [--reduced-mobility]\n"
+	      "              [--animal] [--languages T] [--urgency U] [--category C]...\n"
+	      "              [--note T] [--sync | --no-sync]   (demande d'hébergement)\n"
+	      "  propose --request ID --centre ID --category C [--sync | --no-sync]\n"
+	      "  decide (--proposal ID (--admit [--from T] --until T\n"
+	      "                         | --refuse MOTIVE --motive-text TEXT)\n"
+	      "         | --emergency --person ID --category C [--from T] --until T)\n"
+	      "         [--sync | --no-sync]\n"
 	      "  pull [--from CURSOR] [--limit N]\n"
 	      "  status\n"
 	      "  problems [--clear]\n"
 	      "\n"
-	      "encounter add and person set queue their ops in the device's outbox (durable,\n"
+	      "encounter add, person set, request add, propose and decide queue their ops in the device's outbox (durable,\n"
 	      "offline), then push them at once and print each result (applied record_id=...\n"
 	      "version=N). If the server cannot be reached, the ops stay queued (queued\n"
 	      "record_id=... op=N) and the command still exits 0: `veille sync` sends them later.\n"
@@ -380,6 +388,9 @@ static const struct command {
 	{ "sync", cmd_sync },
 	{ "pull", cmd_pull },
 	{ "places", cmd_places },
+	{ "request", cmd_request },
+	{ "propose", cmd_propose },
+	{ "decide", cmd_decide },
 	{ "status", cmd_status },
 	{ "problems", cmd_problems },
 };

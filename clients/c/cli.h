@@ -122,7 +122,14 @@ int cli_sender_finish(struct cli_sender *s);
  * status. */
 int cli_print_problems(struct veille_client *c, size_t max);
 
+/* Parses milliseconds since the epoch, or ISO 8601 "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM]"
+ * (a time without an offset is local time). 0 or -1. */
+int cli_parse_time(const char *s, int64_t *ms);
+
 int cmd_encounter(struct cli *cli, int argc, char **argv);
+int cmd_request(struct cli *cli, int argc, char **argv);
+int cmd_propose(struct cli *cli, int argc, char **argv);
+int cmd_decide(struct cli *cli, int argc, char **argv);
 int cmd_person(struct cli *cli, int argc, char **argv);
 int cmd_pull(struct cli *cli, int argc, char **argv);
 int cmd_places(struct cli *cli, int argc, char **argv);

@@ -55,11 +55,8 @@ static int digits(const char **p, int n, int *out)
 	return 0;
 }
 
-/*
- * Parses milliseconds since the epoch, or ISO 8601 "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM]"
- * (a time without an offset is local time).
- */
-static int parse_time(const char *s, int64_t *ms)
+/* cli.h */
+int cli_parse_time(const char *s, int64_t *ms)
 {
 	const char *p = s;
 	struct tm tm = { 0 };
@@ -162,7 +159,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct encounter_a
 		case 'g': a->geohash = optarg; break;
 		case 't': a->note = optarg; break;
 		case 'a':
-			if (parse_time(optarg, &a->at_ms) != 0)
+			if (cli_parse_time(optarg, &a->at_ms) != 0)
 				return cli_usage_error("--at: expected milliseconds or ISO 8601 "
 						       "(2024-01-31T21:30:00Z), got '%s'", optarg);
 			have_at = 1;

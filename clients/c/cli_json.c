@@ -108,6 +108,82 @@ static void print_person(const Veille__V1__Person *p)
 	print_fields(p);
 }
 
+/* ,"name":"lower_case_value" */
+static void json_enum(const char *key, const ProtobufCEnumDescriptor *d, int value)
+{
+	char name[64];
+
+	printf(",\"%s\":", key);
+	cli_json_string(names_lower(d, value, name, sizeof name));
+}
+
+static void json_str(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	cli_json_string(value);
+}
+
+static void print_request(const Veille__V1__Request *q)
+{
+	printf(",\"kind\":\"request\"");
+	json_str("person_id", q->person_id);
+	json_str("requester_id", q->requester_id);
+	json_str("author_id", q->author_id);
+	printf(",\"household_adults\":%u,\"household_children\":%u", q->household_adults,
+	       q->household_children);
+	printf(",\"reduced_mobility\":%s,\"animal\":%s", q->reduced_mobility ? "true" : "false",
+	       q->animal ? "true" : "false");
+	json_str("languages", q->languages);
+	json_enum("urgency", &veille__v1__urgency__descriptor, q->urgency);
+	json_names("categories", &veille__v1__place_category__descriptor,
+		   (const int *)q->categories, q->n_categories);
+	json_str("note", q->note);
+	json_str("territory", q->territory);
+	printf(",\"withdrawn\":%s,\"requested_at_ms\":%llu", q->withdrawn ? "true" : "false",
+	       (unsigned long long)q->requested_at_ms);
+}
+
+static void print_proposal(const Veille__V1__Proposal *p)
+{
+	printf(",\"kind\":\"proposal\"");
+	json_str("request_id", p->request_id);
+	json_str("centre_id", p->centre_id);
+	json_enum("category", &veille__v1__place_category__descriptor, p->category);
+	json_str("siao_id", p->siao_id);
+	json_str("author_id", p->author_id);
+	printf(",\"hold_until_ms\":%llu", (unsigned long long)p->hold_until_ms);
+	json_enum("status", &veille__v1__proposal_status__descriptor, p->status);
+}
+
+static void print_decision(const Veille__V1__Decision *d)
+{
+	char name[64];
+
+	printf(",\"kind\":\"decision\"");
+	json_enum("decision", &veille__v1__decision_kind__descriptor, d->kind);
+	json_str("proposal_id", d->proposal_id);
+	json_str("request_id", d->request_id);
+	json_str("centre_id", d->centre_id);
+	json_enum("category", &veille__v1__place_category__descriptor, d->category);
+	if (d->motive)
+		json_enum("motive", &veille__v1__refusal_motive__descriptor, d->motive);
+	json_str("motive_text", d->motive_text);
+	printf(",\"start_ms\":%llu,\"end_ms\":%llu,\"decided_at_ms\":%llu",
+	       (unsigned long long)d->start_ms, (unsigned long long)d->end_ms,
+	       (unsigned long long)d->decided_at_ms);
+	printf(",\"extension_requested\":%s,\"extension_deemed_accepted\":%s",
+	       d->extension_requested ? "true" : "false",
+	       d->extension_deemed_accepted ? "true" : "false");
+	printf(",\"reminders\":[");
+	for (size_t i = 0; i < d->n_reminders; i++) {
+		printf("%s{\"kind\":", i ? "," : "");
+		cli_json_string(names_lower(&veille__v1__reminder_kind__descriptor,
+					    (int)d->reminders[i]->kind, name, sizeof name));
+		printf(",\"due_ms\":%llu}", (unsigned long long)d->reminders[i]->due_ms);
+	}
+	putchar(']');
+}
+
 int cli_print_change(const Veille__V1__Change *ch)
 {
 	printf("{\"seq\":%llu,\"record_id\":", (unsigned long long)ch->seq);
@@ -117,6 +193,12 @@ int cli_print_change(const Veille__V1__Change *ch)
 		print_encounter(ch->encounter);
 	else if (ch->record_case == VEILLE__V1__CHANGE__RECORD_PERSON)
 		print_person(ch->person);
+	else if (ch->record_case == VEILLE__V1__CHANGE__RECORD_REQUEST)
+		print_request(ch->request);
+	else if (ch->record_case == VEILLE__V1__CHANGE__RECORD_PROPOSAL)
+		print_proposal(ch->proposal);
+	else if (ch->record_case == VEILLE__V1__CHANGE__RECORD_DECISION)
+		print_decision(ch->decision);
 	else
 		printf(",\"kind\":\"unknown\""); /* a record kind newer than this client */
 	printf("}\n");

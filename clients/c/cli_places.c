@@ -45,6 +45,10 @@ static void print_centre(const char *type, uint64_t seq, const Veille__V1__Centr
 	print_counts(c->capacity, c->n_capacity);
 	printf(",\"vacancies\":");
 	print_counts(c->vacancies, c->n_vacancies);
+	printf(",\"held\":");
+	print_counts(c->held, c->n_held);
+	printf(",\"free\":");
+	print_counts(c->free, c->n_free);
 	printf(",\"declared_at_ms\":%llu,\"period_ms\":%llu,\"stale\":%s}\n",
 	       (unsigned long long)c->declared_at_ms, (unsigned long long)c->period_ms,
 	       c->stale ? "true" : "false");

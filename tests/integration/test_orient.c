@@ -792,6 +792,68 @@ static void test_stats_csv(void **state)
 			     0);
 }
 
+/* The record id of the "applied record_id=..." line of out into id; 0 or -1. */
+static int applied_id(const char *out, char id[33])
+{
+	const char *p = strstr(out, "applied record_id=");
+
+	if (!p || strlen(p) < 18 + 32)
+		return -1;
+	memcpy(id, p + 18, 32);
+	id[32] = 0;
+	return 0;
+}
+
+/*
+ * The CLI end to end, each step its own `veille` process: Marc's `request add`, Sophie's
+ * `propose`, Rose's `decide --refuse securite` without a text (refused: exit 2, the reason
+ * printed), then `decide --admit --until` a year from now; Marc's `pull` prints the admission
+ * as JSON with its reminders (a bilan at six months, the extension deadline).
+ */
+static void test_cli_workflow(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_out out;
+	char person[33], req[33], prop[33], until[16];
+	time_t in_a_year = time(NULL) + 365 * 86400;
+	struct tm tm;
+
+	gmtime_r(&in_a_year, &tm);
+	strftime(until, sizeof until, "%Y-%m-%d", &tm);
+	declare(&f->r, CAT(HOMME_SEUL), 1);
+	assert_int_equal(veille_new_record_id(person), 0);
+	assert_int_equal(hx_veille(&out, 0, 30000, f->m.dir, "request", "add", "--person", person,
+				   "--adults", "1", "--animal", "--urgency", "tonight", "--category",
+				   "homme_seul", "--note", NOTE, (char *)NULL),
+			 0);
+	assert_int_equal(applied_id(out.out, req), 0);
+	hx_out_free(&out);
+	assert_int_equal(hx_veille(&out, 0, 30000, f->s.dir, "propose", "--request", req,
+				   "--centre", CHRS_A, "--category", "homme_seul", (char *)NULL),
+			 0);
+	assert_int_equal(applied_id(out.out, prop), 0);
+	hx_out_free(&out);
+	/* Bad input: a refusal with a motive from the list but no text. */
+	assert_int_equal(hx_veille(&out, 2, 30000, f->r.dir, "decide", "--proposal", prop,
+				   "--refuse", "securite", (char *)NULL),
+			 2);
+	assert_non_null(strstr(out.out, "rejected record_id="));
+	assert_non_null(strstr(out.out, "code=INVALID_ARGUMENT"));
+	hx_out_free(&out);
+	assert_int_equal(hx_veille(&out, 0, 30000, f->r.dir, "decide", "--proposal", prop,
+				   "--admit", "--until", until, (char *)NULL),
+			 0);
+	assert_non_null(strstr(out.out, "applied record_id="));
+	hx_out_free(&out);
+	assert_int_equal(hx_veille(&out, 0, 30000, f->m.dir, "pull", "--from", "0", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "\"kind\":\"request\""));
+	assert_non_null(strstr(out.out, "\"kind\":\"proposal\""));
+	assert_non_null(strstr(out.out, "\"decision\":\"admission\""));
+	assert_non_null(strstr(out.out, "{\"kind\":\"bilan\",\"due_ms\":"));
+	assert_non_null(strstr(out.out, "{\"kind\":\"extension_deadline\",\"due_ms\":"));
+	hx_out_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +865,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_admission_and_emergency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_workflow, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
