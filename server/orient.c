@@ -456,7 +456,7 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 	struct records_head h, rh;
 	uint32_t free_places = 0;
 	uint64_t hold = a->hold_ms ? a->hold_ms : ORIENT_DEFAULT_HOLD_MS;
-	int rc, access;
+	int rc;
 
 	if (a->role != VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO)
 		return records_reject(res, VEILLE_ERR(FORBIDDEN),
@@ -491,10 +491,7 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 				    "the request already has a proposal awaiting a decision");
 		goto out;
 	}
-	access = centre_access(st, p.centre_id);
-	if (access == VEILLE__STORE__V1__CENTRE_ACCESS__CENTRE_ACCESS_ENDED) {
-		/* Proposing again to a centre that refused is allowed: a new decision. */
-	}
+	/* Proposing again to a centre that refused earlier is allowed: a new decision. */
 	rc = places_free(t, st->territory, p.centre_id, p.category, &free_places);
 	if (rc != STORE_OK) {
 		rc = place_refused(res, rc);

@@ -275,15 +275,6 @@ static const struct seen *find(const struct pulled *p, const char *id)
 	return best;
 }
 
-static size_t count_kind(const struct pulled *p, int kind)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		n += p->v[i].kind == kind;
-	return n;
-}
-
 /* ---- places, live ---- */
 
 static void declare(struct hx_device *d, int cat, uint32_t count)
@@ -672,7 +663,6 @@ static void test_admission_and_emergency(void **state)
 	assert_int_equal(s->decision_kind, EMERGENCY);
 	pull_all(&f->m, &p);
 	assert_null(find(&p, em.id)); /* not the maraude's business */
-	(void)count_kind;
 	conn_close(live);
 }
 
