@@ -298,7 +298,7 @@ static int place_refused(struct records_result *res, int rc)
 		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
 				      "not a centre with places in the request's territory");
 	case PLACES_NO_CATEGORY:
-		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+		return records_reject(res, VEILLE_ERR(NO_PLACE),
 				      "the centre has no place of this category");
 	default:
 		return rc;
@@ -317,12 +317,9 @@ static int may_request(int role)
 
 static const char *check_request(const Veille__V1__Request *q)
 {
-	uint8_t pid[STORE_ID_BYTES];
-
-	if (records_parse_id(q->person_id, pid) != 0)
-		return "person_id must be 32 lowercase hex characters";
 	if (q->household_adults < 1 || q->household_adults > MAX_HOUSEHOLD)
-		return "household_adults must be 1 to 20";
+		return "household_adults must be 1 to 20 (0: taken from the person's profile, "
+		       "which has none)";
 	if (q->household_children > MAX_HOUSEHOLD)
 		return "household_children must be 0 to 20";
 	if (!protobuf_c_enum_descriptor_get_value(&veille__v1__urgency__descriptor, q->urgency))
@@ -335,11 +332,59 @@ static const char *check_request(const Veille__V1__Request *q)
 	return NULL;
 }
 
+/* A request that carries no household (household_adults 0) takes the person's DECISION fields
+ * from their profile, as the requester's structure holds it (none if it holds none: the
+ * request is then refused for want of a household). *profile keeps the strings borrowed. */
+static int from_profile(struct store_txn *t, const struct records_actor *a,
+			const uint8_t pid[STORE_ID_BYTES], Veille__V1__Request *q,
+			Veille__Store__V1__RecordVersion **profile)
+{
+	struct records_head h;
+	int rc = records_head(t, a, pid, &h);
+
+	if (rc != STORE_OK || !h.version || !h.owned)
+		return rc;
+	rc = records_load(t, h.seq, profile);
+	if (rc == STORE_ESHREDDED)
+		return STORE_OK; /* refused later, when the request is sealed for them */
+	if (rc != STORE_OK || !(*profile)->person)
+		return rc;
+	for (size_t i = 0; i < (*profile)->person->n_fields; i++) {
+		const Veille__V1__PersonFieldValue *f = (*profile)->person->fields[i];
+
+		if (f->cleared)
+			continue;
+		switch (f->field) {
+		case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_ADULTS:
+			q->household_adults = f->number > 0 && f->number <= MAX_HOUSEHOLD
+						      ? (uint32_t)f->number : 0;
+			break;
+		case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_CHILDREN:
+			q->household_children = f->number > 0 && f->number <= MAX_HOUSEHOLD
+							? (uint32_t)f->number : 0;
+			break;
+		case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_REDUCED_MOBILITY:
+			q->reduced_mobility = f->flag;
+			break;
+		case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL:
+			q->animal = f->flag;
+			break;
+		case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_LANGUAGES:
+			q->languages = f->text;
+			break;
+		default:
+			break;
+		}
+	}
+	return STORE_OK;
+}
+
 static int apply_request(struct store_txn *t, const struct records_actor *a,
 			 const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
 			 uint64_t now_ms, struct records_result *res)
 {
 	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT, *prev = NULL;
+	Veille__Store__V1__RecordVersion *profile = NULL;
 	Veille__Store__V1__OrientRequest *st = NULL, fresh = VEILLE__STORE__V1__ORIENT_REQUEST__INIT;
 	Veille__V1__Request q = *m->request;
 	const char *also[1 + CODEC_MAX_LIST * 4];
@@ -348,36 +393,52 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	struct records_head h;
 	size_t n_also = 0;
 	const char *why;
-	int rc;
+	int rc = STORE_OK;
 
 	if (!may_request(a->role))
 		return records_reject(res, VEILLE_ERR(FORBIDDEN),
 				      "only maraudeurs, accueillants, écoutants 115, SIAO "
 				      "coordinators and social workers make requests");
-	if ((why = check_request(&q)) != NULL)
-		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), why);
-	records_parse_id(q.person_id, pid);
-	if ((rc = records_head(t, a, rid, &h)) != STORE_OK)
+	if (records_parse_id(q.person_id, pid) != 0)
+		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+				      "person_id must be 32 lowercase hex characters");
+	if (q.household_adults == 0 && (rc = from_profile(t, a, pid, &q, &profile)) != STORE_OK)
 		return rc;
-	if (!h.owned)
-		return records_reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
+	if ((why = check_request(&q)) != NULL) {
+		free_msg(profile);
+		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), why);
+	}
+	if ((rc = records_head(t, a, rid, &h)) != STORE_OK) {
+		free_msg(profile);
+		return rc;
+	}
+	if (!h.owned) {
+		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
+		goto out;
+	}
 	if (m->base_version != h.version) {
 		res->status = VEILLE__V1__OP_STATUS__OP_STATUS_CONFLICT;
 		res->version = h.version;
-		return STORE_OK;
+		goto out;
 	}
 	if (h.version == 0) {
-		if (q.withdrawn)
-			return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
-					      "a new request cannot be withdrawn");
-		if (!a->territory || !a->territory[0])
-			return records_reject(res, VEILLE_ERR(FORBIDDEN),
-					      "the author's structure has no territory");
+		if (q.withdrawn) {
+			rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+					    "a new request cannot be withdrawn");
+			goto out;
+		}
+		if (!a->territory || !a->territory[0]) {
+			rc = records_reject(res, VEILLE_ERR(FORBIDDEN),
+					    "the author's structure has no territory");
+			goto out;
+		}
 		if ((rc = find_siao(t, a->territory, siao)) != STORE_OK)
-			return rc;
-		if (!siao[0])
-			return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
-					      "no SIAO is registered for this territory");
+			goto out;
+		if (!siao[0]) {
+			rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+					    "no SIAO is registered for this territory");
+			goto out;
+		}
 		stats_day(now_ms, day);
 		fresh.territory = (char *)a->territory;
 		fresh.requester_id = (char *)a->structure_id;
@@ -388,11 +449,15 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 		st = &fresh;
 		q.requested_at_ms = now_ms;
 	} else {
-		if (memcmp(h.person_id, pid, STORE_ID_BYTES) != 0)
-			return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
-					      "a correction cannot change person_id");
-		if ((rc = get_request(t, rid, &st)) != STORE_OK)
-			return rc == STORE_ENOTFOUND ? STORE_EFORGED : rc;
+		if (memcmp(h.person_id, pid, STORE_ID_BYTES) != 0) {
+			rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+					    "a correction cannot change person_id");
+			goto out;
+		}
+		if ((rc = get_request(t, rid, &st)) != STORE_OK) {
+			rc = rc == STORE_ENOTFOUND ? STORE_EFORGED : rc;
+			goto out;
+		}
 		if (st->closed) {
 			rc = records_reject(res, VEILLE_ERR(CLOSED), "the request is closed");
 			goto out;
@@ -437,6 +502,7 @@ out:
 	if (st != &fresh)
 		free_msg(st);
 	free_msg(prev);
+	free_msg(profile);
 	return rc;
 }
 
@@ -486,12 +552,8 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 		rc = records_reject(res, VEILLE_ERR(CLOSED), "the request is closed");
 		goto out;
 	}
-	if (st->active_proposal.len) {
-		rc = records_reject(res, VEILLE_ERR(CLOSED),
-				    "the request already has a proposal awaiting a decision");
-		goto out;
-	}
-	/* Proposing again to a centre that refused earlier is allowed: a new decision. */
+	/* The place first: of two proposals for the last place, the second is NO_PLACE, even
+	 * when both are for the same request. */
 	rc = places_free(t, st->territory, p.centre_id, p.category, &free_places);
 	if (rc != STORE_OK) {
 		rc = place_refused(res, rc);
@@ -503,6 +565,12 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 				    "is no longer free");
 		goto out;
 	}
+	if (st->active_proposal.len) {
+		rc = records_reject(res, VEILLE_ERR(CLOSED),
+				    "the request already has a proposal awaiting a decision");
+		goto out;
+	}
+	/* Proposing again to a centre that refused earlier is allowed: a new decision. */
 	if ((rc = records_head(t, a, req_id, &rh)) != STORE_OK)
 		goto out;
 	/* Every check is made: from here on the op is applied (or the transaction fails). */

@@ -54,7 +54,7 @@ static void usage(FILE *f)
 	      "  sync [--follow [--max-seconds N]] [--limit N]\n"
 	      "  places declare CATEGORY=N...     (responsable de centre: vacant places now)\n"
 	      "  places watch [--category C]... [--max-seconds N]\n"
-	      "  request add --person ID --adults N [--children N] [--reduced-mobility]\n"
+	      "  request add --person ID [--adults N] [--children N] [--reduced-mobility]\n"
 	      "              [--animal] [--languages T] [--urgency U] [--category C]...\n"
 	      "              [--note T] [--sync | --no-sync]   (demande d'hébergement)\n"
 	      "  propose --request ID --centre ID --category C [--sync | --no-sync]\n"

@@ -1,6 +1,8 @@
 /*
  * cli_orient: the orientation workflow from the command line (docs/orientations.md):
- *   veille request add --person ID --adults N [...]      a demande d'hébergement
+ *   veille request add --person ID [--adults N ...]     a demande d'hébergement (without
+ *                                                        --adults: the household of the
+ *                                                        person's profile)
  *   veille propose --request ID --centre ID --category C  the SIAO's proposal (holds a place)
  *   veille decide --proposal ID --admit --until TIME      the centre's admission
  *   veille decide --proposal ID --refuse MOTIVE --motive-text TEXT
@@ -116,8 +118,8 @@ static int request_add(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error("request add: unexpected argument '%s'", argv[optind]);
-	if (!q.person_id[0] || !q.household_adults)
-		return cli_usage_error("request add: give --person ID and --adults N");
+	if (!q.person_id[0])
+		return cli_usage_error("request add: give --person ID");
 	q.categories = cats;
 	m.record_case = VEILLE__V1__MUTATION__RECORD_REQUEST;
 	m.request = &q;

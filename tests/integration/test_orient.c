@@ -378,7 +378,7 @@ static void test_request_proposal_refusal(void **state)
 
 	/* Bad input: a maraudeur proposing; a proposal for a category the centre has not. */
 	rejected(&f->m, proposal(&pr, rq.id, CHRS_A, CAT(HOMME_SEUL)), ERR(FORBIDDEN));
-	rejected(&f->s, proposal(&pr, rq.id, CHRS_A, CAT(PMR)), ERR(INVALID_ARGUMENT));
+	rejected(&f->s, proposal(&pr, rq.id, CHRS_A, CAT(PMR)), ERR(NO_PLACE));
 	rejected(&f->s, proposal(&pr, rq.id, MARAUDE, CAT(HOMME_SEUL)), ERR(INVALID_ARGUMENT));
 
 	applied(&f->s, proposal(&pr, rq.id, CHRS_A, CAT(HOMME_SEUL)));
@@ -795,7 +795,8 @@ static int applied_id(const char *out, char id[33])
 }
 
 /*
- * The CLI end to end, each step its own `veille` process: Marc's `request add`, Sophie's
+ * The CLI end to end, each step its own `veille` process: Marc's `person set` then `request add`
+ * without a household (copied from the profile by the server), Sophie's
  * `propose`, Rose's `decide --refuse securite` without a text (refused: exit 2, the reason
  * printed), then `decide --admit --until` a year from now; Marc's `pull` prints the admission
  * as JSON with its reminders (a bilan at six months, the extension deadline).
@@ -812,9 +813,15 @@ static void test_cli_workflow(void **state)
 	strftime(until, sizeof until, "%Y-%m-%d", &tm);
 	declare(&f->r, CAT(HOMME_SEUL), 1);
 	assert_int_equal(veille_new_record_id(person), 0);
+	/* The household comes from the person's profile (no --adults). */
+	assert_int_equal(hx_veille(&out, 0, 30000, f->m.dir, "person", "set", "--person", person,
+				   "--adults", "1", "--animal", "yes", "--languages", "dari",
+				   (char *)NULL),
+			 0);
+	hx_out_free(&out);
 	assert_int_equal(hx_veille(&out, 0, 30000, f->m.dir, "request", "add", "--person", person,
-				   "--adults", "1", "--animal", "--urgency", "tonight", "--category",
-				   "homme_seul", "--note", NOTE, (char *)NULL),
+				   "--urgency", "tonight", "--category", "homme_seul", "--note", NOTE,
+				   (char *)NULL),
 			 0);
 	assert_int_equal(applied_id(out.out, req), 0);
 	hx_out_free(&out);
@@ -837,6 +844,9 @@ static void test_cli_workflow(void **state)
 	hx_out_free(&out);
 	assert_int_equal(hx_veille(&out, 0, 30000, f->m.dir, "pull", "--from", "0", (char *)NULL), 0);
 	assert_non_null(strstr(out.out, "\"kind\":\"request\""));
+	assert_non_null(strstr(out.out, "\"household_adults\":1,"));
+	assert_non_null(strstr(out.out, "\"animal\":true"));
+	assert_non_null(strstr(out.out, "\"languages\":\"dari\""));
 	assert_non_null(strstr(out.out, "\"kind\":\"proposal\""));
 	assert_non_null(strstr(out.out, "\"decision\":\"admission\""));
 	assert_non_null(strstr(out.out, "{\"kind\":\"bilan\",\"due_ms\":"));
