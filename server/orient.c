@@ -454,10 +454,14 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 					    "a correction cannot change person_id");
 			goto out;
 		}
-		if ((rc = get_request(t, rid, &st)) != STORE_OK) {
-			rc = rc == STORE_ENOTFOUND ? STORE_EFORGED : rc;
+		if ((rc = get_request(t, rid, &st)) == STORE_ENOTFOUND) {
+			/* Bad input: a record of another kind under this id. */
+			rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+					    "record_id names a record of another kind");
 			goto out;
 		}
+		if (rc != STORE_OK)
+			goto out;
 		if (st->closed) {
 			rc = records_reject(res, VEILLE_ERR(CLOSED), "the request is closed");
 			goto out;

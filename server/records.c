@@ -14,6 +14,7 @@
 #define REF_BYTES (STORE_ID_BYTES + 8)
 #define FEED_BYTES (REF_BYTES + 8) /* record id | version | seq of the version */
 #define OP_BYTES (REF_BYTES + 2)
+#define RECORDS_EKIND 200 /* load_person: the record is of another kind (bad input) */
 #define FUTURE_SLACK_MS (24ull * 3600 * 1000) /* device clocks drift; a day is plausible */
 
 int records_parse_id(const char *hex, uint8_t out[STORE_ID_BYTES])
@@ -360,6 +361,21 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 		res->version = current;
 		return STORE_OK;
 	}
+	if (current) { /* a correction: of an encounter, not of a record of another kind */
+		Veille__Store__V1__RecordVersion *cur;
+		int kind;
+
+		if ((rc = records_load(t, h.seq, &cur)) == STORE_ESHREDDED)
+			return records_reject(res, VEILLE_ERR(FORBIDDEN),
+					      "the person's data was erased");
+		if (rc != STORE_OK)
+			return rc;
+		kind = cur->record_case;
+		codec_stored_free(&cur->base);
+		if (kind != VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER)
+			return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+					      "record_id names a record of another kind");
+	}
 	enc.team_id = (char *)a->structure_id;
 	enc.author_id = (char *)a->professional_id;
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
@@ -403,7 +419,7 @@ static int load_person(struct store_txn *t, uint64_t seq, Veille__Store__V1__Rec
 	if (rc == STORE_OK && (*out)->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON) {
 		codec_stored_free(&(*out)->base);
 		*out = NULL;
-		rc = STORE_EFORGED;
+		rc = RECORDS_EKIND;
 	}
 	return rc;
 }
@@ -434,7 +450,9 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	if (current && (rc = load_person(t, h.seq, &cur)) != STORE_OK)
 		return rc == STORE_ESHREDDED
 			       ? records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased")
-			       : rc;
+		       : rc == RECORDS_EKIND ? records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+							      "record_id names a record of another kind")
+					     : rc;
 	won = merge_person(cur ? cur->person : NULL, m->person, fields, &merged.n_fields);
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
 	res->version = current;

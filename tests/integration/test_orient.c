@@ -782,6 +782,43 @@ static void test_stats_csv(void **state)
 			     0);
 }
 
+/*
+ * Bad input: ops whose record_id names a record of another kind (a request "correcting" an
+ * encounter, an encounter "correcting" a request) are REJECTED INVALID_ARGUMENT, and the op
+ * pushed with them in the same batch is applied: the group is not failed.
+ */
+static void test_record_kinds_do_not_mix(void **state)
+{
+	struct fixture *f = *state;
+	struct op rq, wrong;
+	struct hx_mut enc, bad_enc, good;
+	Veille__V1__Mutation *muts[3];
+	struct veille_op_result res[3];
+
+	applied(&f->m, request(&rq));
+	assert_int_equal(hx_mut_init(&enc, NULL, "rencontre"), 0);
+	applied(&f->m, &enc.m);
+	request(&wrong);
+	snprintf(wrong.id, sizeof wrong.id, "%s", enc.record_id); /* the encounter's id */
+	wrong.m.base_version = 1;
+	assert_int_equal(hx_mut_init(&bad_enc, rq.person, "correction"), 0);
+	snprintf(bad_enc.record_id, sizeof bad_enc.record_id, "%s", rq.id); /* the request's */
+	bad_enc.m.base_version = 1;
+	assert_int_equal(hx_mut_init(&good, NULL, "autre rencontre"), 0);
+	muts[0] = &wrong.m;
+	muts[1] = &bad_enc.m;
+	muts[2] = &good.m;
+	assert_int_equal(veille_push(f->m.c, muts, 3, res), 0);
+	assert_int_equal(res[0].status, ST(REJECTED));
+	assert_int_equal(res[0].code, ERR(INVALID_ARGUMENT));
+	assert_int_equal(res[1].status, ST(REJECTED));
+	assert_int_equal(res[1].code, ERR(INVALID_ARGUMENT));
+	assert_int_equal(res[2].status, ST(APPLIED));
+	hx_mut_free(&enc);
+	hx_mut_free(&bad_enc);
+	hx_mut_free(&good);
+}
+
 /* The record id of the "applied record_id=..." line of out into id; 0 or -1. */
 static int applied_id(const char *out, char id[33])
 {
@@ -866,6 +903,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admission_and_emergency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_workflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_kinds_do_not_mix, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
