@@ -1,9 +1,18 @@
 /* transport: see transport.h.
  *
  * Structures follow libwebsockets' minimal examples: per-connection state (struct tconn) is
- * lws's per-session user data; writes happen only in SERVER_WRITEABLE, one lws_write each, from
- * a fixed ring of shared frames. Memory per idle connection is the tconn plus lws's own; the
- * reassembly buffer exists only while a message is arriving (or stays small). */
+ * lws's per-session user data; frames go out one lws_write each, from a bounded ring of shared
+ * frames. Memory per idle connection is the tconn plus lws's own; the reassembly buffer exists
+ * only while a message is arriving (or stays small).
+ *
+ * A frame sent to a connection whose ring is empty and whose socket took all of the previous
+ * one is written at once (transport_send), not in a later WRITEABLE callback: a places delta to
+ * 5,000 subscribers is then 5,000 sends in one loop, where going through WRITEABLE cost each
+ * delivery a poll-set change, its share of a poll() scan over every socket and a callback. If
+ * the kernel does not take the whole frame, lws keeps the rest and asks for POLLOUT itself
+ * (lws_partial_buffered); later frames wait in the ring, written from WRITEABLE as before, so
+ * order holds and a reader that stops reading still meets the ring's bound. Such a frame
+ * counts as drained (session_on_drained, which paces paged pulls) after the current pass. */
 #include "transport.h"
 
 #include "config.h"
@@ -33,6 +42,9 @@ struct tconn {
 	int close_code; /* nonzero: close once the queue is written */
 	int too_big;    /* discarding the rest of an over-cap message, then close 1009 */
 	size_t discarded;
+	struct tconn *drain_next, *drain_prev; /* on tp->drained: written at once this pass */
+	int drain_listed;
+	int in_rx; /* in session_on_message: its answers go through the ring (see write_now) */
 	char close_reason[32];
 };
 
@@ -48,16 +60,81 @@ struct transport {
 	struct lws_http_mount mount;
 	struct lws_protocols protocols[3];
 	lws_retry_bo_t retry;
+	struct tconn *drained; /* connections whose frame was written at once (transport_send) */
 };
 
 /* ---- queue ---- */
 
+static void drain_unlist(struct tconn *c)
+{
+	if (!c->drain_listed)
+		return;
+	if (c->drain_prev)
+		c->drain_prev->drain_next = c->drain_next;
+	else
+		c->tp->drained = c->drain_next;
+	if (c->drain_next)
+		c->drain_next->drain_prev = c->drain_prev;
+	c->drain_next = c->drain_prev = NULL;
+	c->drain_listed = 0;
+}
+
+/* Writes f now if nothing is waiting before it. Returns 1 if written (or handed to lws'
+ * partial-send buffer), 0 if it must be queued, -1 if the connection failed (then it is
+ * closed asynchronously: this may run outside any callback of the connection).
+ *
+ * Answers to the connection's own requests are not written at once: while lws holds a
+ * partial send it stops reading that socket, so a peer that sends requests and reads no
+ * answer would be parked there instead of filling its ring and being closed for it. */
+static int write_now(struct tconn *c, struct frame *f)
+{
+	if (c->in_rx || c->q_len || lws_partial_buffered(c->wsi))
+		return 0;
+	if (lws_write(c->wsi, f->data, f->len, LWS_WRITE_BINARY) < (int)f->len) {
+		c->close_code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return -1;
+	}
+	if (!c->drain_listed) {
+		c->drain_listed = 1;
+		c->drain_prev = NULL;
+		c->drain_next = c->tp->drained;
+		if (c->drain_next)
+			c->drain_next->drain_prev = c;
+		c->tp->drained = c;
+	}
+	return 1;
+}
+
+/* Tells the sessions whose frames were written at once that their output drained. A session
+ * may send again from there (the next page of a pull): it is listed anew, for the next pass. */
+static void notify_drained(struct transport *tp)
+{
+	struct tconn *c = tp->drained;
+
+	tp->drained = NULL;
+	for (struct tconn *n; c; c = n) {
+		n = c->drain_next;
+		c->drain_next = c->drain_prev = NULL;
+		c->drain_listed = 0;
+		if (c->q_len || c->close_code)
+			continue; /* on_writable reports it */
+		if (lws_partial_buffered(c->wsi))
+			lws_callback_on_writable(c->wsi); /* on_writable, once lws has flushed */
+		else
+			session_on_drained(c->session);
+	}
+}
+
 int transport_send(struct tconn *c, struct frame *f)
 {
 	unsigned cap = c->tp->cfg->queue_frames;
+	int rc;
 
 	if (c->close_code)
 		return -1;
+	if ((rc = write_now(c, f)) != 0)
+		return rc > 0 ? 0 : -1;
 	if (!c->q) {
 		c->q = calloc(cap, sizeof(*c->q));
 		if (!c->q) {
@@ -123,6 +200,8 @@ static int on_writable(struct tconn *c)
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
+	/* Asked by notify_drained: lws has flushed the rest of a frame written at once. */
+	session_on_drained(c->session);
 	return 0;
 }
 
@@ -196,7 +275,9 @@ static int on_receive(struct tconn *c, const uint8_t *in, size_t len)
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
 	if (lws_is_final_fragment(c->wsi) && remaining == 0) {
+		c->in_rx = 1;
 		session_on_message(c->session, c->rx, c->rx_len);
+		c->in_rx = 0;
 		rx_reset(c);
 	}
 	return 0;
@@ -237,6 +318,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (!c || !c->wsi)
 			return 0; /* refused before ESTABLISHED: nothing of ours to free */
 		tp->conns--;
+		drain_unlist(c);
 		session_free(c->session);
 		c->session = NULL;
 		drop_queue(c);
@@ -346,7 +428,10 @@ void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *ar
 	while (!tp->stop) {
 		if (lws_service(tp->ctx, 0) < 0)
 			break;
+		notify_drained(tp);
 		after_pass(arg);
+		if (tp->drained)
+			lws_cancel_service(tp->ctx); /* the next pass reports them without waiting */
 	}
 	lws_sul_cancel(&tp->tick);
 }
