@@ -21,6 +21,7 @@
 #include "server.h"
 #include "session.h"
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ struct tconn {
 
 struct transport {
 	struct lws_context *ctx;
+	struct ev_loop *loop; /* the event loop lws runs on; NULL: lws' own poll() loop */
 	struct lws_vhost *vh;
 	struct server *srv;
 	const struct config *cfg;
@@ -398,7 +400,27 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 	/* The service buffer is per event-loop thread (one here), not per connection: a large
 	 * one lets a pass read whole pushes from every ready socket, so they commit together. */
 	info.pt_serv_buf_size = 1u << 20;
-	tp->ctx = lws_create_context(&info);
+	/* The loop: lws' own is poll() over every socket, each pass: at 5,000 sessions a fifth
+	 * of a places fan-out went into the kernel's scan of them. So lws runs on a libev loop of
+	 * ours, on epoll, through Debian's libwebsockets-evlib-ev plugin (lws loads it when the
+	 * context is created); without the plugin, its own loop as before. */
+	tp->loop = ev_loop_new(EVBACKEND_EPOLL);
+	if (tp->loop) {
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		info.foreign_loops = (void **)&tp->loop;
+		tp->ctx = lws_create_context(&info);
+		if (!tp->ctx) {
+			log_warn("transport: no libev event loop for lws (is libwebsockets-evlib-ev "
+				 "installed?): using poll()");
+			ev_loop_destroy(tp->loop);
+			tp->loop = NULL;
+		}
+	}
+	if (!tp->loop) {
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+		info.foreign_loops = NULL;
+		tp->ctx = lws_create_context(&info);
+	}
 	if (!tp->ctx) {
 		log_error("transport: cannot listen on %s:%d", cfg->host, cfg->port);
 		free(tp);
@@ -422,11 +444,20 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	lws_cancel_service(tp->ctx);
 }
 
+/* One pass: waits for events (or the next lws timer) and handles every ready one. */
+static int service(struct transport *tp)
+{
+	if (!tp->loop)
+		return lws_service(tp->ctx, 0);
+	ev_run(tp->loop, EVRUN_ONCE);
+	return 0;
+}
+
 void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg)
 {
 	lws_sul_schedule(tp->ctx, 0, &tp->tick, on_tick, TICK_MS * LWS_US_PER_MS);
 	while (!tp->stop) {
-		if (lws_service(tp->ctx, 0) < 0)
+		if (service(tp) < 0)
 			break;
 		notify_drained(tp);
 		after_pass(arg);
@@ -436,7 +467,7 @@ void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *ar
 	lws_sul_cancel(&tp->tick);
 }
 
-/* Ends lws' poll() wait, transport_drain checks the clock. lws runs ripe timers before it
+/* Ends the loop's wait, transport_drain checks the clock. lws runs ripe timers before it
  * computes its wait from the next one, so a timer ripening just then would not end the wait:
  * cancelling the service does, whenever it runs. */
 static void on_wakeup(lws_sorted_usec_list_t *sul)
@@ -458,7 +489,7 @@ void transport_drain(struct transport *tp, int timeout_ms)
 			break;
 		/* lws_service sleeps until its next timer, whatever its argument: set one. */
 		lws_sul_schedule(tp->ctx, 0, &tp->wakeup, on_wakeup, left * LWS_US_PER_MS);
-		if (lws_service(tp->ctx, 0) < 0)
+		if (service(tp) < 0)
 			break;
 	}
 	lws_sul_cancel(&tp->wakeup);
@@ -480,5 +511,7 @@ void transport_free(struct transport *tp)
 	if (!tp)
 		return;
 	lws_context_destroy(tp->ctx);
+	if (tp->loop)
+		ev_loop_destroy(tp->loop);
 	free(tp);
 }

@@ -18,8 +18,9 @@ struct tconn;
 /* Creates the context and listens. Errors: -1 (logged). */
 int transport_start(struct transport **out, struct server *srv, const struct config *cfg);
 
-/* Runs the event loop until transport_stop, calling after_pass(arg) after each pass (each
- * return of lws_service, once every ready socket was read), and at least once a second. */
+/* Runs the event loop until transport_stop, calling after_pass(arg) after each pass (once
+ * every ready socket was read), and at least once a second. The loop is libev on epoll when
+ * Debian's libwebsockets-evlib-ev plugin is there, else lws' own poll() loop. */
 void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *arg);
 
 /* Serves until every connection has closed or timeout_ms passed (after transport_close on
