@@ -89,6 +89,61 @@ static long rss_kib(long pid)
 	return v;
 }
 
+/* The server's CPU time (user + system, all threads) in seconds, from /proc; -1 if unknown. */
+static double proc_cpu_s(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if (pid <= 0 || !(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Loopback packets the kernel dropped (per-CPU backlog full: /proc/net/softnet_stat, second
+ * column) and TCP segments retransmitted (/proc/net/snmp): either explains a latency tail. */
+static void net_counters(unsigned long long *dropped, unsigned long long *retrans)
+{
+	char line[512];
+	unsigned v, d;
+	FILE *f;
+	int hdr = 1;
+
+	*dropped = *retrans = 0;
+	if ((f = fopen("/proc/net/softnet_stat", "r"))) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%x %x", &v, &d) == 2)
+				*dropped += d;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/net/snmp", "r"))) {
+		while (fgets(line, sizeof line, f)) {
+			unsigned long long x[13];
+
+			if (strncmp(line, "Tcp: ", 5) != 0)
+				continue;
+			if (hdr) {
+				hdr = 0;
+				continue;
+			}
+			if (sscanf(line + 5, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+				   &x[0], &x[1], &x[2], &x[3], &x[4], &x[5], &x[6], &x[7], &x[8],
+				   &x[9], &x[10], &x[11]) == 12)
+				*retrans = x[11];
+		}
+		fclose(f);
+	}
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -347,7 +402,8 @@ int main(int argc, char **argv)
 	};
 	struct rlimit rl;
 	unsigned published = 0;
-	double t0, c0, t1, c1, deadline;
+	double t0, c0, t1, c1, sc0, sc1, deadline;
+	unsigned long long drop0, drop1, rtx0, rtx1;
 	long rss0;
 	int o;
 	uint8_t pkt[16 + sizeof TOPIC + MSG_BYTES];
@@ -421,6 +477,8 @@ int main(int argc, char **argv)
 	put_str(pkt + hl, TOPIC);
 	memset(pkt + hl + 2 + strlen(TOPIC), 'x', MSG_BYTES);
 	c0 = cpu_s();
+	sc0 = proc_cpu_s(R.server_pid);
+	net_counters(&drop0, &rtx0);
 	t0 = now_s();
 	deadline = t0 + R.timeout_ms / 1000.0 + (R.rate > 0 ? R.updates / R.rate : 0);
 	while (R.n_lat < (size_t)R.sessions * R.updates && now_s() < deadline && !R.failed) {
@@ -448,6 +506,8 @@ int main(int argc, char **argv)
 	}
 	t1 = now_s();
 	c1 = cpu_s();
+	sc1 = proc_cpu_s(R.server_pid);
+	net_counters(&drop1, &rtx1);
 	if (R.failed) {
 		fprintf(stderr, "mqtt-load: %u connections failed\n", R.failed);
 		return 1;
@@ -460,5 +520,8 @@ int main(int argc, char **argv)
 	printf("latency_p50_ms=%.1f\nlatency_p99_ms=%.1f\nlatency_max_ms=%.1f\n", pct(50), pct(99),
 	       R.n_lat ? R.lat[R.n_lat - 1] : 0.0);
 	printf("load_client_cpu_pct=%.0f\n", (c1 - c0) / (t1 - t0) * 100.0);
+	if (sc0 >= 0 && sc1 >= 0)
+		printf("server_cpu_pct=%.0f\n", (sc1 - sc0) / (t1 - t0) * 100.0);
+	printf("loopback_drops=%llu\ntcp_retransmits=%llu\n", drop1 - drop0, rtx1 - rtx0);
 	return 0;
 }
