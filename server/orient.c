@@ -1,6 +1,7 @@
 /* orient: see orient.h. */
 #include "orient.h"
 
+#include "calendar.h"
 #include "directory.h"
 #include "effects.h"
 #include "places.h"
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define KEY_R 'R'
 #define KEY_P 'P'
@@ -226,27 +226,6 @@ static int blank(const char *s)
 	return 1;
 }
 
-/* ms + months calendar months (UTC), the day kept or clamped to the month's last. */
-static uint64_t add_months(uint64_t ms, int months)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	int y, m, last;
-
-	gmtime_r(&s, &tm);
-	m = tm.tm_mon + months;
-	y = tm.tm_year + 1900 + (m >= 0 ? m / 12 : (m - 11) / 12);
-	m = ((m % 12) + 12) % 12;
-	last = mdays[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m;
-	if (tm.tm_mday > last)
-		tm.tm_mday = last;
-	s = timegm(&tm);
-	return (uint64_t)s * 1000 + ms % 1000;
-}
-
 /* The reminders of an admission from start to end: a bilan every six months, the last day to
  * ask for an extension (a month before the end), the end; and, once an extension was asked,
  * the day it is deemed accepted without answer. In date order. */
@@ -254,10 +233,10 @@ static size_t reminders(const Veille__V1__Decision *d, Veille__V1__Reminder *r,
 			Veille__V1__Reminder **p)
 {
 	size_t n = 0;
-	uint64_t deadline = add_months(d->end_ms, -1);
+	uint64_t deadline = calendar_add_months(d->end_ms, -1);
 
 	for (int k = 1; n < MAX_REMINDERS - 3; k++) {
-		uint64_t due = add_months(d->start_ms, 6 * k);
+		uint64_t due = calendar_add_months(d->start_ms, 6 * k);
 
 		if (due >= d->end_ms)
 			break;
@@ -273,7 +252,7 @@ static size_t reminders(const Veille__V1__Decision *d, Veille__V1__Reminder *r,
 	if (d->extension_requested_at_ms) {
 		veille__v1__reminder__init(&r[n]);
 		r[n].kind = VEILLE__V1__REMINDER_KIND__REMINDER_KIND_EXTENSION_DEEMED;
-		r[n++].due_ms = add_months(d->extension_requested_at_ms, 1);
+		r[n++].due_ms = calendar_add_months(d->extension_requested_at_ms, 1);
 	}
 	veille__v1__reminder__init(&r[n]);
 	r[n].kind = VEILLE__V1__REMINDER_KIND__REMINDER_KIND_END;
@@ -388,7 +367,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__OrientRequest *st = NULL, fresh = VEILLE__STORE__V1__ORIENT_REQUEST__INIT;
 	Veille__V1__Request q = *m->request;
 	const char *also[1 + CODEC_MAX_LIST * 4];
-	char siao[CODEC_MAX_ID + 1], day[STATS_DAY_BYTES];
+	char siao[CODEC_MAX_ID + 1], day[CALENDAR_DAY_BYTES];
 	uint8_t pid[STORE_ID_BYTES];
 	struct records_head h;
 	size_t n_also = 0;
@@ -439,7 +418,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 					    "no SIAO is registered for this territory");
 			goto out;
 		}
-		stats_day(now_ms, day);
+		calendar_paris_day(now_ms, day);
 		fresh.territory = (char *)a->territory;
 		fresh.requester_id = (char *)a->structure_id;
 		fresh.siao_id = siao;
@@ -677,7 +656,7 @@ static int apply_extension(struct store_txn *t, const struct records_actor *a,
 		rc = records_reject(res, VEILLE_ERR(CLOSED), "an extension was already requested");
 		goto out;
 	}
-	if (now_ms > add_months(cur->decision->end_ms, -1)) {
+	if (now_ms > calendar_add_months(cur->decision->end_ms, -1)) {
 		rc = records_reject(res, VEILLE_ERR(CLOSED),
 				    "too late: an extension is asked at the latest one month "
 				    "before the end of the stay");
@@ -700,7 +679,7 @@ static int apply_extension(struct store_txn *t, const struct records_actor *a,
 		goto out;
 	}
 	if (rc != STORE_OK ||
-	    (rc = put_index(t, KEY_X, add_months(now_ms, 1), rid)) != STORE_OK)
+	    (rc = put_index(t, KEY_X, calendar_add_months(now_ms, 1), rid)) != STORE_OK)
 		goto out;
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
 	res->version = h->version + 1;
@@ -779,7 +758,7 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__OrientCentre entry, **grown = NULL;
 	Veille__V1__Reminder r[MAX_REMINDERS], *rp[MAX_REMINDERS];
 	Veille__V1__Decision d = *m->decision;
-	char req_hex[ID_HEX], motive[48], today[STATS_DAY_BYTES];
+	char req_hex[ID_HEX], motive[48], today[CALENDAR_DAY_BYTES];
 	const char *also[2], *why;
 	uint8_t prop_id[STORE_ID_BYTES];
 	struct records_head h;
@@ -869,7 +848,7 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 			   : VEILLE__STORE__V1__HOLD_STATUS__HOLD_STATUS_REFUSED;
 	st->active_proposal.len = 0;
 	st->closed = st->closed || admit;
-	stats_day(now_ms, today);
+	calendar_paris_day(now_ms, today);
 	motive_name(d.motive, motive);
 	if ((rc = places_change(t, ps->territory, ps->centre_id, ps->category, -1, admit ? -1 : 0,
 				now_ms, a->fx)) != STORE_OK ||

@@ -1,54 +1,15 @@
 /* stats: see stats.h. */
 #include "stats.h"
 
+#include "calendar.h"
 #include "codec.h"
 #include "store.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define NAME_MAX_BYTES 32
-#define KEY_MAX (CODEC_MAX_TERRITORY + 1 + STATS_DAY_BYTES + NAME_MAX_BYTES + 1 + CODEC_MAX_ID)
-
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* Unix seconds of 01:00 UTC on the last Sunday of month m (31 days: March, October). */
-static int64_t last_sunday_1h(int64_t y, unsigned m)
-{
-	int64_t day = days_from_civil(y, m, 31);
-	int64_t wd = (day + 4) % 7; /* 1970-01-01 was a Thursday: 0 = Sunday */
-
-	if (wd < 0)
-		wd += 7;
-	return (day - wd) * 86400 + 3600;
-}
-
-void stats_day(uint64_t ms, char out[STATS_DAY_BYTES])
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	int64_t y;
-
-	gmtime_r(&s, &tm);
-	y = tm.tm_year + 1900;
-	s += (int64_t)s >= last_sunday_1h(y, 3) && (int64_t)s < last_sunday_1h(y, 10) ? 7200 : 3600;
-	gmtime_r(&s, &tm);
-	snprintf(out, STATS_DAY_BYTES, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
-		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
-}
+#define KEY_MAX (CODEC_MAX_TERRITORY + 1 + CALENDAR_DAY_BYTES + NAME_MAX_BYTES + 1 + CODEC_MAX_ID)
 
 /* Appends s and a 0 separator; returns the new length. */
 static size_t put_part(uint8_t *key, size_t at, const char *s, size_t max)
@@ -70,7 +31,7 @@ int stats_add_day(struct store_txn *t, const char *territory, const char *day,
 	int rc;
 
 	klen = put_part(key, 0, territory, CODEC_MAX_TERRITORY);
-	klen = put_part(key, klen, day, STATS_DAY_BYTES - 1);
+	klen = put_part(key, klen, day, CALENDAR_DAY_BYTES - 1);
 	klen = put_part(key, klen, indicator, NAME_MAX_BYTES);
 	klen = put_part(key, klen, detail ? detail : "", CODEC_MAX_ID) - 1;
 	rc = store_get_plain(t, STORE_DB_STATS, key, klen, &old, &vlen);
@@ -89,9 +50,9 @@ int stats_add_day(struct store_txn *t, const char *territory, const char *day,
 int stats_add(struct store_txn *t, const char *territory, uint64_t now_ms, const char *indicator,
 	      const char *detail, int64_t delta)
 {
-	char day[STATS_DAY_BYTES];
+	char day[CALENDAR_DAY_BYTES];
 
-	stats_day(now_ms, day);
+	calendar_paris_day(now_ms, day);
 	return stats_add_day(t, territory, day, indicator, detail, delta);
 }
 
@@ -127,14 +88,14 @@ static int each_one(const void *key, size_t klen, const void *val, size_t vlen, 
 int stats_each(struct store_txn *t, const char *territory, const char *from, const char *to,
 	       stats_fn fn, void *arg)
 {
-	uint8_t prefix[CODEC_MAX_TERRITORY + 1], start[CODEC_MAX_TERRITORY + 1 + STATS_DAY_BYTES];
+	uint8_t prefix[CODEC_MAX_TERRITORY + 1], start[CODEC_MAX_TERRITORY + 1 + CALENDAR_DAY_BYTES];
 	struct each_ctx c = {0, to, fn, arg};
 	size_t slen;
 	int rc;
 
 	c.plen = put_part(prefix, 0, territory, CODEC_MAX_TERRITORY);
 	memcpy(start, prefix, c.plen);
-	slen = put_part(start, c.plen, from, STATS_DAY_BYTES - 1) - 1;
+	slen = put_part(start, c.plen, from, CALENDAR_DAY_BYTES - 1) - 1;
 	rc = store_scan(t, STORE_DB_STATS, prefix, c.plen, start, slen, each_one, &c);
 	return rc < 0 ? -rc : rc;
 }

@@ -1,7 +1,7 @@
 /* stats: the préfet's activity indicators (R345-9 6°, 7°), as counters.
  *
  * STORE_DB_STATS (plain): territory | 0 | day | 0 | indicator | 0 | detail -> count (be64).
- * The day is the calendar date in Europe/Paris ("2026-11-30"); detail is a refusal motive's
+ * The day is the calendar date in Europe/Paris ("2026-11-30", calendar.h); detail is a refusal motive's
  * name, a team's structure id, or empty. A counter is raised in the same transaction as the
  * event it counts, so it never disagrees with the records. Nothing identifying is ever a key
  * or a value here: no person id, no record id, no free text; veillectl stats prints from this
@@ -13,12 +13,6 @@
 #include <stdint.h>
 
 struct store_txn;
-
-#define STATS_DAY_BYTES 11 /* "YYYY-MM-DD" and its NUL */
-
-/* The Europe/Paris calendar date of a Unix time in ms (UTC+1, UTC+2 from the last Sunday of
- * March 01:00 UTC to the last Sunday of October 01:00 UTC). */
-void stats_day(uint64_t ms, char out[STATS_DAY_BYTES]);
 
 /* Adds delta (may be negative; a counter never goes below 0) to a counter of the day of
  * now_ms. detail may be NULL. Errors: storage errors. */

@@ -1,5 +1,5 @@
-/* test_stats: the préfet's days are Europe/Paris dates (stats_day), whatever the machine's
- * time zone. */
+/* test_calendar: the préfet's days are Europe/Paris dates whatever the machine's time zone;
+ * the months of a stay are calendar months. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "stats.h"
+#include "calendar.h"
 
 /* Unix ms of a UTC time. */
 static uint64_t utc(int y, int mo, int d, int h, int mi)
@@ -26,9 +26,9 @@ static uint64_t utc(int y, int mo, int d, int h, int mi)
 
 static void day_is(uint64_t ms, const char *want)
 {
-	char day[STATS_DAY_BYTES];
+	char day[CALENDAR_DAY_BYTES];
 
-	stats_day(ms, day);
+	calendar_paris_day(ms, day);
 	assert_string_equal(day, want);
 }
 
@@ -57,12 +57,29 @@ static void test_changes_of_time(void **state)
 	day_is(utc(2026, 10, 25, 22, 30), "2026-10-25"); /* winter: 23:30 */
 }
 
+static void test_calendar_months(void **state)
+{
+	(void)state;
+	/* Six months from a start, the day kept. */
+	assert_int_equal(calendar_add_months(utc(2026, 11, 30, 10, 0), 6), utc(2027, 5, 30, 10, 0));
+	/* The day clamped to the month's last: 31 January + 1 month, in a leap year or not. */
+	assert_int_equal(calendar_add_months(utc(2027, 1, 31, 0, 0), 1), utc(2027, 2, 28, 0, 0));
+	assert_int_equal(calendar_add_months(utc(2028, 1, 31, 0, 0), 1), utc(2028, 2, 29, 0, 0));
+	/* A month before the end (the extension deadline), across a year. */
+	assert_int_equal(calendar_add_months(utc(2027, 1, 15, 12, 0), -1), utc(2026, 12, 15, 12, 0));
+	assert_int_equal(calendar_add_months(utc(2027, 3, 31, 12, 0), -1), utc(2027, 2, 28, 12, 0));
+	/* Milliseconds are kept. */
+	assert_int_equal(calendar_add_months(utc(2026, 6, 1, 0, 0) + 123, 12),
+			 utc(2027, 6, 1, 0, 0) + 123);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_winter_is_utc_plus_one),
 		cmocka_unit_test(test_summer_is_utc_plus_two),
 		cmocka_unit_test(test_changes_of_time),
+		cmocka_unit_test(test_calendar_months),
 	};
 
 	setenv("TZ", "America/New_York", 1); /* the machine's zone must not matter */
