@@ -17,10 +17,11 @@
  * deliveries/s, this process's CPU share, the server's RSS per session).
  *
  * The loop: libwebsockets' default loop poll()s every socket at each wakeup, which at 5,000
- * sessions made this process the limit of the saturated runs. So the context runs on a libev
- * loop of ours (epoll; lws drives it through Debian's libwebsockets-evlib-ev plugin, loaded at
+ * sessions made this process the limit of the saturated runs. So the context runs on a libuv
+ * loop of ours (epoll; lws drives it through Debian's libwebsockets-evlib-uv plugin, loaded at
  * context creation), which we turn once per service() call; `--loop poll` keeps lws' own loop
- * for comparison.
+ * for comparison. (lws 4.1's libev plugin was tried first: with it some sessions fell further
+ * and further behind against the Node ws peer, ~1.5 s by the end of a run.)
  *
  * Everything is bounded: N and U are capped, every phase has a deadline (--timeout-ms), and
  * the run ends when every expected delta arrived or the deadline passed (then it fails).
@@ -38,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ev.h>
+#include <uv.h>
 #include <libwebsockets.h>
 #include <sodium.h>
 
@@ -91,8 +92,8 @@ struct run {
 	atomic_uint declared;
 	atomic_int declarer_failed;
 	struct lws_context *ctx;
-	struct ev_loop *loop;        /* NULL: lws' own poll() loop (--loop poll) */
-	ev_timer tick;               /* bounds each wait of the loop, for the deadlines */
+	uv_loop_t uv;                /* the loop, unless use_poll (lws' own poll() loop) */
+	uv_timer_t tick;             /* bounds each wait of the loop, for the deadlines */
 	int use_poll;
 	char host[256], path[256];
 	int port;
@@ -462,21 +463,19 @@ static void publish(lws_sorted_usec_list_t *sul)
 			 next > 0 ? (lws_usec_t)(next * 1e6) : 1);
 }
 
-static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+/* One turn of the loop: waits for events (at most TICK_S on the libuv loop) and handles them. */
+#define TICK_S 0.05
+static void on_tick(uv_timer_t *t)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
+	(void)t;
 }
 
-/* One turn of the loop: waits for events (at most TICK_S on the libev loop) and handles them. */
-#define TICK_S 0.05
 static void service(struct run *r)
 {
-	if (r->loop)
-		ev_run(r->loop, EVRUN_ONCE);
-	else
+	if (r->use_poll)
 		lws_service(r->ctx, 0);
+	else
+		uv_run(&r->uv, UV_RUN_ONCE);
 }
 
 /* Opens the sessions, a few hundred at a time, and services until all are ready (or failed)
@@ -582,19 +581,21 @@ static int run_bench(struct run *r, int fanout)
 	 * table (wsi_from_fd), a third of this process at 5,000 sessions; without it the table is
 	 * indexed by fd, sized by the file limit raised above. */
 	if (!r->use_poll) {
-		r->loop = ev_loop_new(EVBACKEND_EPOLL);
-		if (!r->loop) {
-			warnx("cannot create an epoll loop");
+		static void *loops[1];
+
+		if (uv_loop_init(&r->uv) != 0) {
+			warnx("cannot create a libuv loop");
 			return 1;
 		}
-		ev_timer_init(&r->tick, on_tick, TICK_S, TICK_S);
-		ev_timer_start(r->loop, &r->tick);
-		info.options |= LWS_SERVER_OPTION_LIBEV;
-		info.foreign_loops = (void **)&r->loop;
+		uv_timer_init(&r->uv, &r->tick);
+		uv_timer_start(&r->tick, on_tick, (uint64_t)(TICK_S * 1000), (uint64_t)(TICK_S * 1000));
+		loops[0] = &r->uv;
+		info.options |= LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+		info.foreign_loops = loops;
 	}
 	r->ctx = lws_create_context(&info);
-	if (!r->ctx && r->loop)
-		warnx("cannot create the lws context on libev (is libwebsockets-evlib-ev installed?)");
+	if (!r->ctx && !r->use_poll)
+		warnx("cannot create the lws context on libuv (is libwebsockets-evlib-uv installed?)");
 	r->s = calloc(r->sessions, sizeof *r->s);
 	r->sent_at = calloc(r->updates ? r->updates : 1, sizeof *r->sent_at);
 	r->lat = calloc((size_t)r->sessions * (r->updates ? r->updates : 1), sizeof *r->lat);
@@ -676,10 +677,12 @@ static int run_bench(struct run *r, int fanout)
 out:
 	if (r->ctx)
 		lws_context_destroy(r->ctx);
-	if (r->loop) {
-		ev_timer_stop(r->loop, &r->tick);
-		ev_run(r->loop, EVRUN_NOWAIT); /* lets lws close its watchers */
-		ev_loop_destroy(r->loop);
+	if (!r->use_poll) {
+		uv_timer_stop(&r->tick);
+		uv_close((uv_handle_t *)&r->tick, NULL);
+		for (int i = 0; i < 100 && uv_run(&r->uv, UV_RUN_NOWAIT); i++)
+			; /* lws closes its handles asynchronously */
+		uv_loop_close(&r->uv);
 	}
 	if (r->s)
 		for (unsigned i = 0; i < r->sessions; i++)
@@ -705,7 +708,7 @@ static void usage(FILE *f)
 		"  --rate R         declarations per second (fanout; default 5; 0: saturate)\n"
 		"  --server-pid P   read veilled's RSS from /proc\n"
 		"  --timeout-ms MS  bound of each phase (default 120000)\n"
-		"  --loop ev|poll   event loop: libev on epoll (default), or lws' own poll()\n"
+		"  --loop uv|poll   event loop: libuv on epoll (default), or lws' own poll()\n"
 		"  --peer ws        the peer instead: URL is a broadcast WebSocket server (no\n"
 		"                   auth, no subprotocol); one more session publishes %d-byte\n"
 		"                   messages at the rate (0: 1 ms apart) that it relays to all\n",
@@ -759,7 +762,7 @@ int main(int argc, char **argv)
 			r.peer_ws = 1;
 			break;
 		case 'L':
-			if (strcmp(optarg, "ev") != 0 && strcmp(optarg, "poll") != 0) {
+			if (strcmp(optarg, "uv") != 0 && strcmp(optarg, "poll") != 0) {
 				usage(stderr);
 				return 2;
 			}
