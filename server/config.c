@@ -28,8 +28,8 @@ static void usage(FILE *f)
 		"  --auth-window SECONDS   rate-limit window (default 60)\n"
 		"  --challenge-ttl MS      validity of an auth challenge (default 10000)\n"
 		"  --map-size MIB          initial LMDB map size (default 1024; grows when full)\n"
-		"  --hold-seconds N        how long an orientation proposal holds its place\n"
-		"                          (default 7200: 2 hours)\n"
+		"  --hold-minutes N        how long an orientation proposal holds its place\n"
+		"                          (default 120: 2 hours; --hold-seconds N for tests)\n"
 		"  --log-level LEVEL       error, warning, info (default) or debug\n");
 }
 
@@ -91,6 +91,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 		{"challenge-ttl", required_argument, NULL, 'c'},
 		{"map-size", required_argument, NULL, 'm'},
 		{"hold-seconds", required_argument, NULL, 'H'},
+		{"hold-minutes", required_argument, NULL, 'M'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -151,9 +152,10 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			cfg->map_size = (size_t)v << 20;
 			break;
 		case 'H':
-			if (parse_num(optarg, 1, 7 * 86400, &v))
+		case 'M':
+			if (parse_num(optarg, 1, o == 'H' ? 7 * 86400 : 7 * 1440, &v))
 				goto bad;
-			cfg->hold_ms = v * 1000;
+			cfg->hold_ms = v * (o == 'H' ? 1000 : 60000);
 			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))
