@@ -5,14 +5,16 @@
  * frames. Memory per idle connection is the tconn plus lws's own; the reassembly buffer exists
  * only while a message is arriving (or stays small).
  *
- * A frame sent to a connection whose ring is empty and whose socket took all of the previous
- * one is written at once (transport_send), not in a later WRITEABLE callback: a places delta to
- * 5,000 subscribers is then 5,000 sends in one loop, where going through WRITEABLE cost each
- * delivery a poll-set change, its share of a poll() scan over every socket and a callback. If
- * the kernel does not take the whole frame, lws keeps the rest and asks for POLLOUT itself
- * (lws_partial_buffered); later frames wait in the ring, written from WRITEABLE as before, so
- * order holds and a reader that stops reading still meets the ring's bound. Such a frame
- * counts as drained (session_on_drained, which paces paged pulls) after the current pass. */
+ * A frame for a connection whose ring is empty and whose socket took all of the previous one
+ * does not wait for a WRITEABLE callback: it joins the pass's batch, written at the end of the
+ * pass with plain send()s, a large batch on two threads (flush_batch): a places delta to 5,000
+ * subscribers is 5,000 sends in two loops, where going through WRITEABLE cost each delivery a
+ * poll-set change, a callback and, with lws' poll() loop, its share of a scan of every socket.
+ * What the kernel does not take goes back to lws (the rest of a partial send) or to the ring;
+ * later frames wait in the ring, written from WRITEABLE as before, so order holds and a
+ * reader that stops reading still meets the ring's bound. A batched frame counts as drained
+ * (session_on_drained, which paces paged pulls) after the pass. Answers to a connection's own
+ * requests always take the ring (write_now says why). */
 #include "transport.h"
 
 #include "config.h"
