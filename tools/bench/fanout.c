@@ -374,6 +374,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (!s->rx_len && lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) &&
+		    !lws_remaining_packet_payload(wsi)) {
+			/* a whole message in one piece, the usual case: no copy */
+			if (s == r->pub)
+				;
+			else if (r->peer_ws)
+				on_peer_message(r, s, in, len);
+			else
+				on_message(r, s, in, len);
+			break;
+		}
 		if (s->rx_len + len > RX_MAX)
 			return -1;
 		if (!s->rx && !(s->rx = malloc(RX_MAX)))
