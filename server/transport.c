@@ -1,20 +1,9 @@
 /* transport: see transport.h.
  *
  * Structures follow libwebsockets' minimal examples: per-connection state (struct tconn) is
- * lws's per-session user data; frames go out one lws_write each, from a bounded ring of shared
- * frames. Memory per idle connection is the tconn plus lws's own; the reassembly buffer exists
- * only while a message is arriving (or stays small).
- *
- * A frame for a connection whose ring is empty and whose socket took all of the previous one
- * does not wait for a WRITEABLE callback: it joins the pass's batch, written at the end of the
- * pass with plain send()s, a large batch on two threads (flush_batch): a places delta to 5,000
- * subscribers is 5,000 sends in two loops, where going through WRITEABLE cost each delivery a
- * poll-set change, a callback and, with lws' poll() loop, its share of a scan of every socket.
- * What the kernel does not take goes back to lws (the rest of a partial send) or to the ring;
- * later frames wait in the ring, written from WRITEABLE as before, so order holds and a
- * reader that stops reading still meets the ring's bound. A batched frame counts as drained
- * (session_on_drained, which paces paged pulls) after the pass. Answers to a connection's own
- * requests always take the ring (write_now says why). */
+ * lws's per-session user data; writes happen only in SERVER_WRITEABLE, one lws_write each, from
+ * a fixed ring of shared frames. Memory per idle connection is the tconn plus lws's own; the
+ * reassembly buffer exists only while a message is arriving (or stays small). */
 #include "transport.h"
 
 #include "config.h"
@@ -24,12 +13,8 @@
 #include "session.h"
 
 #include <ev.h>
-#include <errno.h>
 #include <libwebsockets.h>
-#include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,11 +34,6 @@ struct tconn {
 	int close_code; /* nonzero: close once the queue is written */
 	int too_big;    /* discarding the rest of an over-cap message, then close 1009 */
 	size_t discarded;
-	struct tconn *drain_next, *drain_prev; /* on tp->drained: written at once this pass */
-	int drain_listed;
-	int batched;      /* a frame for it waits in tp->batch, at batch_idx */
-	size_t batch_idx;
-	int in_rx; /* in session_on_message: its answers go through the ring (see write_now) */
 	char close_reason[32];
 };
 
@@ -70,295 +50,9 @@ struct transport {
 	struct lws_http_mount mount;
 	struct lws_protocols protocols[3];
 	lws_retry_bo_t retry;
-	struct tconn *drained; /* connections whose frame was written at once (transport_send) */
-	struct out *batch;     /* frames to write at the end of this pass (flush_batch) */
-	size_t n_batch, cap_batch;
-	struct sender *sender; /* the second thread that writes half of a large batch */
-};
-
-/* One frame to write to one connection's socket at the end of the pass. */
-struct out {
-	struct tconn *c; /* NULL: the connection closed meanwhile */
-	struct frame *f; /* a reference, the batch's */
-	int fd;
-	size_t len;      /* header + payload */
-	const uint8_t *bytes;
-	ssize_t sent;    /* set by send_range */
-	int err;
-};
-
-struct sender {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t go, done;
-	struct out *job;
-	size_t n;
-	int busy, quit;
 };
 
 /* ---- queue ---- */
-
-static void drain_unlist(struct tconn *c)
-{
-	if (!c->drain_listed)
-		return;
-	if (c->drain_prev)
-		c->drain_prev->drain_next = c->drain_next;
-	else
-		c->tp->drained = c->drain_next;
-	if (c->drain_next)
-		c->drain_next->drain_prev = c->drain_prev;
-	c->drain_next = c->drain_prev = NULL;
-	c->drain_listed = 0;
-}
-
-static void drain_list(struct tconn *c)
-{
-	if (c->drain_listed)
-		return;
-	c->drain_listed = 1;
-	c->drain_prev = NULL;
-	c->drain_next = c->tp->drained;
-	if (c->drain_next)
-		c->drain_next->drain_prev = c;
-	c->tp->drained = c;
-}
-
-/* Takes f for writing at the end of the pass (flush_batch) if nothing is waiting before it.
- * Returns 1 if taken, 0 if it must be queued.
- *
- * Answers to the connection's own requests are not written at once: while lws holds a
- * partial send it stops reading that socket, so a peer that sends requests and reads no
- * answer would be parked there instead of filling its ring and being closed for it. */
-static int write_now(struct tconn *c, struct frame *f)
-{
-	struct transport *tp = c->tp;
-
-	if (c->in_rx || c->q_len || c->batched || lws_partial_buffered(c->wsi))
-		return 0;
-	if (tp->n_batch == tp->cap_batch) {
-		size_t cap = tp->cap_batch ? 2 * tp->cap_batch : 1024;
-		struct out *b = realloc(tp->batch, cap * sizeof(*b));
-
-		if (!b)
-			return 0;
-		tp->batch = b;
-		tp->cap_batch = cap;
-	}
-	tp->batch[tp->n_batch] = (struct out){ .c = c, .f = frame_ref(f) };
-	c->batched = 1;
-	c->batch_idx = tp->n_batch++;
-	return 1;
-}
-
-/* ---- batched writes ----
- *
- * The frames of a pass that can go at once (write_now) are written together at its end,
- * straight to the sockets with send(): lws knows nothing of them, which is sound because it
- * holds nothing for those sockets (no partial send, checked when taken) and runs no code
- * while we write (we are between two of its passes). A large batch (a places delta to
- * thousands) is split with a second thread, so the sends, and the kernel's loopback work
- * each one does, use both cores. lws_write is not thread-safe: only plain send() runs there,
- * on descriptors and bytes set up beforehand; what did not go out whole is handed back to
- * lws (its partial-send buffer) or to the ring by the loop's thread afterwards. */
-#define PARALLEL_MIN 64
-
-static void send_range(struct out *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!b[i].c)
-			continue;
-		b[i].sent = send(b[i].fd, b[i].bytes, b[i].len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		b[i].err = b[i].sent < 0 ? errno : 0;
-	}
-}
-
-static void *sender_main(void *arg)
-{
-	struct sender *s = arg;
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (!s->busy && !s->quit)
-			pthread_cond_wait(&s->go, &s->mu);
-		if (s->quit)
-			break;
-		pthread_mutex_unlock(&s->mu);
-		send_range(s->job, s->n);
-		pthread_mutex_lock(&s->mu);
-		s->busy = 0;
-		pthread_cond_signal(&s->done);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-static struct sender *sender_new(void)
-{
-	struct sender *s;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !(s = calloc(1, sizeof(*s))))
-		return NULL;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->go, NULL);
-	pthread_cond_init(&s->done, NULL);
-	if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
-		pthread_cond_destroy(&s->done);
-		pthread_cond_destroy(&s->go);
-		pthread_mutex_destroy(&s->mu);
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static void sender_free(struct sender *s)
-{
-	if (!s)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->quit = 1;
-	pthread_cond_signal(&s->go);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->th, NULL);
-	pthread_cond_destroy(&s->done);
-	pthread_cond_destroy(&s->go);
-	pthread_mutex_destroy(&s->mu);
-	free(s);
-}
-
-/* The WebSocket header of a binary message (server side: unmasked), written before the
- * payload in the frame's headroom; the same bytes for every recipient. Returns its size. */
-static size_t ws_header(struct frame *f)
-{
-	uint8_t *p;
-	size_t n = f->len, hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
-
-	p = f->data - hl;
-	p[0] = 0x82;
-	if (hl == 2) {
-		p[1] = (uint8_t)n;
-	} else if (hl == 4) {
-		p[1] = 126;
-		p[2] = (uint8_t)(n >> 8);
-		p[3] = (uint8_t)n;
-	} else {
-		p[1] = 127;
-		for (int i = 0; i < 8; i++)
-			p[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
-	}
-	return hl;
-}
-
-/* Puts f back at the head of c's ring (nothing of it was sent). Takes the reference. */
-static void requeue_head(struct tconn *c, struct frame *f)
-{
-	unsigned cap = c->tp->cfg->queue_frames;
-
-	if (!c->q && !(c->q = calloc(cap, sizeof(*c->q)))) {
-		frame_unref(f);
-		transport_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-		return;
-	}
-	if (c->q_len == cap) {
-		frame_unref(f);
-		log_warn("transport: output queue full, closing a connection that does not read");
-		transport_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "output queue overflow");
-		return;
-	}
-	c->q_head = (c->q_head + cap - 1) % cap;
-	c->q[c->q_head] = f;
-	c->q_len++;
-	lws_callback_on_writable(c->wsi);
-}
-
-static void flush_batch(struct transport *tp)
-{
-	size_t n = tp->n_batch, half = 0;
-	struct sender *s = tp->sender;
-
-	if (!n)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct out *b = &tp->batch[i];
-		size_t hl;
-
-		if (!b->c)
-			continue;
-		hl = ws_header(b->f);
-		b->bytes = b->f->data - hl;
-		b->len = hl + b->f->len;
-		b->fd = (int)lws_get_socket_fd(b->c->wsi);
-	}
-	if (s && n >= PARALLEL_MIN) {
-		half = n / 2;
-		pthread_mutex_lock(&s->mu);
-		s->job = tp->batch + half;
-		s->n = n - half;
-		s->busy = 1;
-		pthread_cond_signal(&s->go);
-		pthread_mutex_unlock(&s->mu);
-	}
-	send_range(tp->batch, half ? half : n);
-	if (half) {
-		pthread_mutex_lock(&s->mu);
-		while (s->busy)
-			pthread_cond_wait(&s->done, &s->mu);
-		pthread_mutex_unlock(&s->mu);
-	}
-	tp->n_batch = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct out *b = &tp->batch[i];
-		struct tconn *c = b->c;
-
-		if (!c) {
-			frame_unref(b->f);
-			continue;
-		}
-		c->batched = 0;
-		if (b->sent == (ssize_t)b->len) {
-			drain_list(c);
-		} else if (b->sent > 0) {
-			/* The rest goes before anything else: lws keeps it (LWS_WRITE_HTTP is
-			 * written as is, without a WebSocket header) and asks for POLLOUT. */
-			if (lws_write(c->wsi, (unsigned char *)b->bytes + b->sent,
-				      b->len - (size_t)b->sent, LWS_WRITE_HTTP) < 0) {
-				c->close_code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
-				lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-			} else {
-				drain_list(c);
-			}
-		} else if (b->sent == 0 || b->err == EAGAIN || b->err == EWOULDBLOCK ||
-			   b->err == EINTR) {
-			requeue_head(c, b->f);
-			continue; /* the ring took the reference */
-		} else {
-			c->close_code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-		}
-		frame_unref(b->f);
-	}
-}
-
-/* Tells the sessions whose frames were written at once that their output drained. A session
- * may send again from there (the next page of a pull): it is listed anew, for the next pass. */
-static void notify_drained(struct transport *tp)
-{
-	struct tconn *c = tp->drained;
-
-	tp->drained = NULL;
-	for (struct tconn *n; c; c = n) {
-		n = c->drain_next;
-		c->drain_next = c->drain_prev = NULL;
-		c->drain_listed = 0;
-		if (c->q_len || c->close_code)
-			continue; /* on_writable reports it */
-		if (lws_partial_buffered(c->wsi))
-			lws_callback_on_writable(c->wsi); /* on_writable, once lws has flushed */
-		else
-			session_on_drained(c->session);
-	}
-}
 
 int transport_send(struct tconn *c, struct frame *f)
 {
@@ -366,8 +60,6 @@ int transport_send(struct tconn *c, struct frame *f)
 
 	if (c->close_code)
 		return -1;
-	if (write_now(c, f))
-		return 0;
 	if (!c->q) {
 		c->q = calloc(cap, sizeof(*c->q));
 		if (!c->q) {
@@ -433,8 +125,6 @@ static int on_writable(struct tconn *c)
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
-	/* Asked by notify_drained: lws has flushed the rest of a frame written at once. */
-	session_on_drained(c->session);
 	return 0;
 }
 
@@ -508,9 +198,7 @@ static int on_receive(struct tconn *c, const uint8_t *in, size_t len)
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
 	if (lws_is_final_fragment(c->wsi) && remaining == 0) {
-		c->in_rx = 1;
 		session_on_message(c->session, c->rx, c->rx_len);
-		c->in_rx = 0;
 		rx_reset(c);
 	}
 	return 0;
@@ -551,9 +239,6 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (!c || !c->wsi)
 			return 0; /* refused before ESTABLISHED: nothing of ours to free */
 		tp->conns--;
-		drain_unlist(c);
-		if (c->batched)
-			tp->batch[c->batch_idx].c = NULL;
 		session_free(c->session);
 		c->session = NULL;
 		drop_queue(c);
@@ -660,7 +345,6 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 		return -1;
 	}
 	tp->vh = lws_get_vhost_by_name(tp->ctx, "default");
-	tp->sender = sender_new(); /* NULL (one core, or no thread): the loop writes them all */
 	*out = tp;
 	return 0;
 }
@@ -693,11 +377,7 @@ void transport_run(struct transport *tp, void (*after_pass)(void *arg), void *ar
 	while (!tp->stop) {
 		if (service(tp) < 0)
 			break;
-		notify_drained(tp);
 		after_pass(arg);
-		flush_batch(tp);
-		if (tp->drained)
-			lws_cancel_service(tp->ctx); /* the next pass reports them without waiting */
 	}
 	lws_sul_cancel(&tp->tick);
 }
@@ -726,7 +406,6 @@ void transport_drain(struct transport *tp, int timeout_ms)
 		lws_sul_schedule(tp->ctx, 0, &tp->wakeup, on_wakeup, left * LWS_US_PER_MS);
 		if (service(tp) < 0)
 			break;
-		flush_batch(tp);
 	}
 	lws_sul_cancel(&tp->wakeup);
 }
@@ -746,13 +425,8 @@ void transport_free(struct transport *tp)
 {
 	if (!tp)
 		return;
-	for (size_t i = 0; i < tp->n_batch; i++) /* none after a pass: only if it broke off */
-		frame_unref(tp->batch[i].f);
-	tp->n_batch = 0;
-	sender_free(tp->sender);
 	lws_context_destroy(tp->ctx);
 	if (tp->loop)
 		ev_loop_destroy(tp->loop);
-	free(tp->batch);
 	free(tp);
 }
