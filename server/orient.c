@@ -908,7 +908,7 @@ int orient_request_relation(struct store_txn *t, const char *record_id,
 		return rc;
 	access = centre_access(st, structure_id);
 	if (strcmp(st->requester_id, structure_id) == 0)
-		*relation = POLICY_REL_REQUESTER;
+		*relation = POLICY_REL_AUTHOR;
 	else if (strcmp(st->siao_id, structure_id) == 0 && !st->closed)
 		*relation = POLICY_REL_SIAO;
 	else if (access == VEILLE__STORE__V1__CENTRE_ACCESS__CENTRE_ACCESS_PROPOSED ||

@@ -3,59 +3,307 @@
 
 #include <string.h>
 
+#define OP POLICY_OPERATIONAL
+#define ID POLICY_IDENTITY
+#define DE POLICY_DECISION
+#define TE POLICY_TEAM
+#define HE POLICY_HEALTH
+
+/* ---- the table: record kind x sharing class x relation -> visible ---- */
+
+struct rule {
+	enum policy_kind kind;
+	enum policy_relation rel;
+	unsigned classes; /* bit per policy_class shown */
+	const char *basis; /* the text it rests on */
+};
+
+#define C(x) (1u << (x))
+
+static const struct rule rules[] = {
+	{POLICY_ENCOUNTER, POLICY_REL_AUTHOR, C(OP) | C(ID) | C(DE) | C(TE) | C(HE),
+	 "L345-1 CASF: the team that met the person keeps its own record (HEALTH: its health "
+	 "professionals only, L1110-4 CSP)"},
+	{POLICY_PERSON, POLICY_REL_AUTHOR, C(OP) | C(ID) | C(DE) | C(TE) | C(HE),
+	 "L345-1 CASF: the team that created the profile (HEALTH: its health professionals only, "
+	 "L1110-4 CSP)"},
+	{POLICY_REQUEST, POLICY_REL_AUTHOR, C(OP) | C(ID) | C(DE) | C(TE),
+	 "L345-1 CASF: the requester's own record"},
+	{POLICY_REQUEST, POLICY_REL_SIAO, C(OP) | C(ID) | C(DE),
+	 "L345-2-10 CASF: the SIAO decides the orientation while the request is open; the "
+	 "requester's working notes are not needed for it"},
+	{POLICY_REQUEST, POLICY_REL_CENTRE, C(OP) | C(DE),
+	 "R345-4 and L345-1 CASF: a centre receiving a proposal gets what its admission decision "
+	 "strictly needs, until it refuses or the hold ends (and after it admits)"},
+	{POLICY_PROPOSAL, POLICY_REL_PARTY, C(OP),
+	 "R345-4 CASF: the SIAO's proposal, to the centre, known to the requester"},
+	{POLICY_DECISION_RECORD, POLICY_REL_PARTY, C(OP) | C(ID) | C(DE),
+	 "R345-4 CASF: a refusal is notified with its reasons to the SIAO (and to the person, "
+	 "through the requester); an emergency admission informs the SIAO"},
+};
+
+int policy_visible(enum policy_kind kind, enum policy_class cls, enum policy_relation rel)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
+		if (rules[i].kind == kind && rules[i].rel == rel && (rules[i].classes & C(cls)))
+			return 1;
+	return 0;
+}
+
+/* ---- the sharing class of every field ---- */
+
+struct field_class {
+	unsigned field;
+	enum policy_class cls;
+	const char *name;
+};
+
+static const struct field_class encounter_fields[] = {
+	{1, ID, "person_id"},  {2, OP, "team_id"},  {3, OP, "author_id"},
+	{4, OP, "occurred_at_ms"}, {5, TE, "location"}, {6, DE, "needs"},
+	{7, TE, "services"},   {8, TE, "note"},
+};
+static const struct field_class person_fields[] = { /* by PersonField */
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_GIVEN_NAME, ID, "given_name"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_FAMILY_NAME, ID, "family_name"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_NICKNAME, ID, "nickname"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_BIRTH_YEAR, ID, "birth_year"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_ADULTS, DE, "household_adults"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_CHILDREN, DE, "household_children"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_REDUCED_MOBILITY, DE, "reduced_mobility"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL, DE, "animal"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_SITUATION, TE, "situation"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_LANGUAGES, DE, "languages"},
+};
+static const struct field_class request_fields[] = {
+	{1, ID, "person_id"},        {2, OP, "requester_id"},   {3, OP, "author_id"},
+	{4, DE, "household_adults"}, {5, DE, "household_children"},
+	{6, DE, "reduced_mobility"}, {7, DE, "animal"},         {8, DE, "languages"},
+	{9, DE, "urgency"},          {10, DE, "categories"},    {11, TE, "note"},
+	{12, OP, "territory"},       {13, OP, "withdrawn"},     {14, OP, "requested_at_ms"},
+};
+static const struct field_class proposal_fields[] = {
+	{1, OP, "request_id"}, {2, OP, "centre_id"},     {3, OP, "category"},
+	{4, OP, "siao_id"},    {5, OP, "author_id"},     {6, OP, "hold_until_ms"},
+	{7, OP, "status"},     {8, OP, "request_team_id"},
+};
+static const struct field_class decision_fields[] = {
+	{1, OP, "proposal_id"},         {2, DE, "kind"},
+	{3, DE, "motive"},              {4, DE, "motive_text"},
+	{5, OP, "start_ms"},            {6, OP, "end_ms"},
+	{7, ID, "person_id"},           {8, OP, "category"},
+	{9, DE, "extension_requested"}, {10, DE, "extension_motive"},
+	{11, OP, "centre_id"},          {12, OP, "author_id"},
+	{13, OP, "request_id"},         {14, OP, "siao_id"},
+	{15, OP, "request_team_id"},    {16, OP, "decided_at_ms"},
+	{17, OP, "extension_requested_at_ms"}, {18, OP, "extension_deemed_accepted"},
+	{19, OP, "reminders"},
+};
+
+static const struct kind_info {
+	const char *name;
+	const struct field_class *fields;
+	size_t n;
+	const ProtobufCMessageDescriptor *desc;
+	int change_case;
+} kinds[POLICY__KINDS] = {
+	[POLICY_ENCOUNTER] = {"Encounter", encounter_fields,
+			      sizeof(encounter_fields) / sizeof(*encounter_fields),
+			      &veille__v1__encounter__descriptor, VEILLE__V1__CHANGE__RECORD_ENCOUNTER},
+	[POLICY_PERSON] = {"Person", person_fields, sizeof(person_fields) / sizeof(*person_fields),
+			   &veille__v1__person__descriptor, VEILLE__V1__CHANGE__RECORD_PERSON},
+	[POLICY_REQUEST] = {"Request", request_fields,
+			    sizeof(request_fields) / sizeof(*request_fields),
+			    &veille__v1__request__descriptor, VEILLE__V1__CHANGE__RECORD_REQUEST},
+	[POLICY_PROPOSAL] = {"Proposal", proposal_fields,
+			     sizeof(proposal_fields) / sizeof(*proposal_fields),
+			     &veille__v1__proposal__descriptor, VEILLE__V1__CHANGE__RECORD_PROPOSAL},
+	[POLICY_DECISION_RECORD] = {"Decision", decision_fields,
+				    sizeof(decision_fields) / sizeof(*decision_fields),
+				    &veille__v1__decision__descriptor,
+				    VEILLE__V1__CHANGE__RECORD_DECISION},
+};
+
+enum policy_class policy_field_class(enum policy_kind kind, unsigned field)
+{
+	for (size_t i = 0; kind < POLICY__KINDS && i < kinds[kind].n; i++)
+		if (kinds[kind].fields[i].field == field)
+			return kinds[kind].fields[i].cls;
+	return POLICY_HEALTH; /* a field without a class gets the strictest one */
+}
+
+/* ---- projection ---- */
+
 static int is(const char *a, const char *b)
 {
 	return a && a[0] && strcmp(a, b) == 0;
 }
 
-enum policy_view policy_view(const char *structure_id, int role, int relation,
-			     const Veille__Store__V1__RecordVersion *rv)
+enum policy_relation policy_relation(const char *structure_id,
+				     const Veille__Store__V1__RecordVersion *rv,
+				     int request_relation)
 {
-	if (role == VEILLE__V1__ROLE__ROLE_SUPERVISEUR ||
-	    role == VEILLE__V1__ROLE__ROLE_ADMINISTRATEUR || role == VEILLE__V1__ROLE__ROLE_UNSPECIFIED)
-		return POLICY_NONE;
 	switch (rv->record_case) {
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER:
-		return is(rv->encounter->team_id, structure_id) ? POLICY_FULL : POLICY_NONE;
+		return is(rv->encounter->team_id, structure_id) ? POLICY_REL_AUTHOR : POLICY_REL_NONE;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON:
-		return is(rv->person->team_id, structure_id) ? POLICY_FULL : POLICY_NONE;
+		return is(rv->person->team_id, structure_id) ? POLICY_REL_AUTHOR : POLICY_REL_NONE;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST:
 		if (is(rv->request->requester_id, structure_id))
-			return POLICY_FULL;
-		if (relation == POLICY_REL_SIAO)
-			return POLICY_SHARED;
-		if (relation == POLICY_REL_CENTRE)
-			return POLICY_DECISION;
-		return POLICY_NONE;
+			return POLICY_REL_AUTHOR;
+		return request_relation == POLICY_REL_SIAO || request_relation == POLICY_REL_CENTRE
+			       ? (enum policy_relation)request_relation
+			       : POLICY_REL_NONE;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL:
 		return is(rv->proposal->siao_id, structure_id) ||
 				       is(rv->proposal->centre_id, structure_id) ||
 				       is(rv->proposal->request_team_id, structure_id)
-			       ? POLICY_FULL
-			       : POLICY_NONE;
+			       ? POLICY_REL_PARTY
+			       : POLICY_REL_NONE;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION:
 		return is(rv->decision->centre_id, structure_id) ||
 				       is(rv->decision->siao_id, structure_id) ||
 				       is(rv->decision->request_team_id, structure_id)
-			       ? POLICY_FULL
-			       : POLICY_NONE;
+			       ? POLICY_REL_PARTY
+			       : POLICY_REL_NONE;
 	default:
-		return POLICY_NONE;
+		return POLICY_REL_NONE;
 	}
 }
 
-const Veille__V1__Request *policy_request(enum policy_view view, const Veille__V1__Request *in,
-					  Veille__V1__Request *buf)
+/* The classes a role may receive at all (the gate before the table). */
+static unsigned role_classes(int role)
 {
-	static char empty[] = "";
-
-	if (view == POLICY_FULL)
-		return in;
-	*buf = *in;
-	buf->note = empty; /* TEAM: the requester's working note */
-	if (view == POLICY_DECISION) {
-		buf->person_id = empty;
-		buf->author_id = empty;
+	switch (role) {
+	case VEILLE__V1__ROLE__ROLE_MARAUDEUR:
+	case VEILLE__V1__ROLE__ROLE_ACCUEILLANT:
+	case VEILLE__V1__ROLE__ROLE_ECOUTANT_115:
+	case VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO:
+	case VEILLE__V1__ROLE__ROLE_RESPONSABLE_CENTRE:
+	case VEILLE__V1__ROLE__ROLE_TRAVAILLEUR_SOCIAL:
+		return C(OP) | C(ID) | C(DE) | C(TE);
+	case VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE:
+		return C(OP) | C(ID) | C(DE) | C(TE) | C(HE);
+	default: /* superviseur, administrateur, unknown: places and aggregates only */
+		return 0;
 	}
-	return buf;
+}
+
+static enum policy_kind kind_of(int record_case)
+{
+	switch (record_case) {
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER: return POLICY_ENCOUNTER;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON: return POLICY_PERSON;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST: return POLICY_REQUEST;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL: return POLICY_PROPOSAL;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION: return POLICY_DECISION_RECORD;
+	default: return POLICY__KINDS;
+	}
+}
+
+/* Empties one field of a message copy (its default value: 0, "", no list, no submessage). */
+static void clear_field(void *msg, const ProtobufCFieldDescriptor *f)
+{
+	char *at = (char *)msg + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		*(size_t *)((char *)msg + f->quantifier_offset) = 0;
+		*(void **)at = NULL;
+		return;
+	}
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: *(const char **)at = protobuf_c_empty_string; break;
+	case PROTOBUF_C_TYPE_MESSAGE: *(void **)at = NULL; break;
+	case PROTOBUF_C_TYPE_BYTES: memset(at, 0, sizeof(ProtobufCBinaryData)); break;
+	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+		memset(at, 0, 8);
+		break;
+	case PROTOBUF_C_TYPE_BOOL: memset(at, 0, sizeof(protobuf_c_boolean)); break;
+	default: memset(at, 0, 4); break; /* 32-bit scalars and enums */
+	}
+}
+
+int policy_project(const char *structure_id, int role, int request_relation,
+		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out)
+{
+	enum policy_kind kind = kind_of(rv->record_case);
+	enum policy_relation rel;
+	unsigned shown = 0;
+	const void *src;
+
+	if (kind == POLICY__KINDS)
+		return 0;
+	rel = policy_relation(structure_id, rv, request_relation);
+	for (int c = 0; c < POLICY__CLASSES; c++)
+		if (policy_visible(kind, (enum policy_class)c, rel))
+			shown |= C(c);
+	shown &= role_classes(role);
+	if (!shown)
+		return 0;
+	switch (kind) {
+	case POLICY_ENCOUNTER: src = rv->encounter; break;
+	case POLICY_PERSON: src = rv->person; break;
+	case POLICY_REQUEST: src = rv->request; break;
+	case POLICY_PROPOSAL: src = rv->proposal; break;
+	default: src = rv->decision; break;
+	}
+	memcpy(&out->copy, src, kinds[kind].desc->sizeof_message);
+	out->record = &out->copy;
+	out->record_case = kinds[kind].change_case;
+	for (unsigned i = 0; i < kinds[kind].desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &kinds[kind].desc->fields[i];
+		/* A person's own fields: team_id (OPERATIONAL) and the values, which are sorted
+		 * one by one below. */
+		enum policy_class cls =
+			kind == POLICY_PERSON ? POLICY_OPERATIONAL : policy_field_class(kind, f->id);
+
+		if (!(shown & C(cls)))
+			clear_field(&out->copy, f);
+	}
+	if (kind == POLICY_PERSON) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < rv->person->n_fields && n < CODEC_MAX_LIST; i++)
+			if (shown & C(policy_field_class(POLICY_PERSON, rv->person->fields[i]->field)))
+				out->fields[n++] = rv->person->fields[i];
+		out->copy.person.fields = out->fields;
+		out->copy.person.n_fields = n;
+	}
+	return 1;
+}
+
+/* ---- the printed table ---- */
+
+static const char *const class_names[POLICY__CLASSES] = {"OPERATIONAL", "IDENTITY", "DECISION",
+							  "TEAM", "HEALTH"};
+static const char *const relation_names[POLICY__RELATIONS] = {
+	"none", "author", "SIAO of the open request", "centre (proposal pending, or admitted)",
+	"party (named by the proposal or decision)"};
+
+void policy_print_rules(FILE *f)
+{
+	fprintf(f, "# Access rules\n\n"
+		   "Generated by `veillectl access-rules` from the table in `server/policy.c`, the one\n"
+		   "place that decides what of a record leaves the server (a test keeps this file equal\n"
+		   "to it). A relation not listed for a record kind sees nothing of it.\n\n"
+		   "Before the table: superviseurs, administrateurs (and unknown roles) receive no\n"
+		   "personal record, only places and aggregates; HEALTH fields go to professionnels de\n"
+		   "santé only (L1110-4 CSP).\n\n"
+		   "## Who sees which classes\n\n"
+		   "| record | relation | OPERATIONAL | IDENTITY | DECISION | TEAM | HEALTH | rests on |\n"
+		   "|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		fprintf(f, "| %s | %s |", kinds[rules[i].kind].name, relation_names[rules[i].rel]);
+		for (int c = 0; c < POLICY__CLASSES; c++)
+			fprintf(f, " %s |", rules[i].classes & C(c) ? "yes" : "-");
+		fprintf(f, " %s |\n", rules[i].basis);
+	}
+	fprintf(f, "\n## The sharing class of every field\n\n| record | field | class |\n|---|---|---|\n");
+	for (int k = 0; k < POLICY__KINDS; k++)
+		for (size_t i = 0; i < kinds[k].n; i++)
+			fprintf(f, "| %s | %s%s | %s |\n", kinds[k].name,
+				k == POLICY_PERSON ? "fields: " : "", kinds[k].fields[i].name,
+				class_names[kinds[k].fields[i].cls]);
+	fprintf(f, "| Person | team_id | OPERATIONAL |\n");
 }

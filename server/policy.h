@@ -1,49 +1,94 @@
 /* policy: the one place that decides what of a record may leave the server for a recipient.
  *
  * Pure: no I/O. Every path that sends record data (pull today; live push and exports later)
- * calls it per record and per recipient. The rules of this version (docs/orientations.md,
- * "Who sees what"):
- * - encounters and person profiles: the structure that wrote them, in full, nobody else;
- * - a request (demande d'hébergement): the requester's structure in full; the territory's
- *   SIAO while the request is open, without the requester's TEAM note; a centre that received
- *   a proposal for it, until it refuses or the hold expires (and after an admission), its
- *   DECISION fields only (household, constraints, urgency, categories: not the person id,
- *   not the author, not the note);
- * - a proposal or a decision: the SIAO, the centre and the requester's structure it names;
- * - superviseurs, administrateurs (and any unknown role) see no personal record.
- * The relation of a recipient to a request depends on the orientation's state, which the
- * caller reads from the store (orient_request_relation) and passes in. The shared-secrecy
- * table (care circles, DECISION/HEALTH/IDENTITY classes) replaces these rules in a later
- * version; docs/access-rules.md will print it. */
+ * calls policy_project per record and per recipient, and sends only what it returns.
+ *
+ * The rules are ONE declarative table (policy.c, `rules`), printed in docs/access-rules.md
+ * by `veillectl access-rules` with the article each row rests on:
+ *   record kind x sharing class x relation -> visible
+ * Every field of every record kind has a sharing class (`policy_field_class`):
+ *   OPERATIONAL  structure ids, dates, statuses: what the workflow itself runs on
+ *   IDENTITY     who the person is: names, birth year, the pseudonymous person id
+ *   DECISION     what an orientation or admission decision needs: household, constraints
+ *   TEAM         the author team's working notes
+ *   HEALTH       health observations (only health professionals, L1110-4 CSP)
+ * The relation is the recipient's structure's relation to the record: its author, the SIAO of
+ * an open request, a centre with a proposal pending or that admitted, or a party named by a
+ * proposal or decision. The relation to a request depends on the orientation's state, which
+ * the caller reads from the store (orient_request_relation) and passes in. Role gates come
+ * before the table: superviseurs, administrateurs and unknown roles receive no personal
+ * record; HEALTH fields go to professionnels de santé only. */
 #ifndef VEILLE_POLICY_H
 #define VEILLE_POLICY_H
 
+#include <stdio.h>
+
 #include "codec.h"
 
-/* What a recipient may receive of a record version. */
-enum policy_view {
-	POLICY_NONE = 0,     /* nothing */
-	POLICY_FULL = 1,     /* every field */
-	POLICY_SHARED = 2,   /* a request without its TEAM note (the SIAO) */
-	POLICY_DECISION = 3, /* a request's DECISION fields only (a centre) */
+enum policy_class {
+	POLICY_OPERATIONAL,
+	POLICY_IDENTITY,
+	POLICY_DECISION,
+	POLICY_TEAM,
+	POLICY_HEALTH,
+	POLICY__CLASSES
 };
 
-/* A structure's relation to a request (orient.c reads it from the orientation state). */
+/* A structure's relation to a record. */
 enum policy_relation {
 	POLICY_REL_NONE = 0,
-	POLICY_REL_REQUESTER = 1, /* the structure that made the request */
-	POLICY_REL_SIAO = 2,      /* the territory's SIAO, while the request is open */
-	POLICY_REL_CENTRE = 3,    /* a centre with a proposal pending, or that admitted */
+	POLICY_REL_AUTHOR = 1, /* wrote it: the team that met the person, the requester */
+	POLICY_REL_SIAO = 2,   /* the territory's SIAO, while the request is open */
+	POLICY_REL_CENTRE = 3, /* a centre with a proposal pending for the request, or that admitted */
+	POLICY_REL_PARTY = 4,  /* named by a proposal or decision: SIAO, centre, requester */
+	POLICY__RELATIONS
 };
 
-/* What a professional of structure_id with role may receive of rv. relation is the
- * structure's relation to rv when rv is a request (ignored otherwise). */
-enum policy_view policy_view(const char *structure_id, int role, int relation,
-			     const Veille__Store__V1__RecordVersion *rv);
+/* The record kinds, in the order of the table. */
+enum policy_kind {
+	POLICY_ENCOUNTER,
+	POLICY_PERSON,
+	POLICY_REQUEST,
+	POLICY_PROPOSAL,
+	POLICY_DECISION_RECORD,
+	POLICY__KINDS
+};
 
-/* The request as view allows: in itself (FULL), or a copy in buf that borrows in's
- * strings and leaves out what view withholds. */
-const Veille__V1__Request *policy_request(enum policy_view view, const Veille__V1__Request *in,
-					  Veille__V1__Request *buf);
+/* What policy_project returns: the record as the recipient may receive it. The copies borrow
+ * the stored version's strings; valid while the version is. It points into itself (record,
+ * a person's values): never copy or move a filled one. */
+struct policy_out {
+	int record_case; /* Veille__V1__Change__RecordCase */
+	union {
+		Veille__V1__Encounter encounter;
+		Veille__V1__Person person;
+		Veille__V1__Request request;
+		Veille__V1__Proposal proposal;
+		Veille__V1__Decision decision;
+	} copy;
+	Veille__V1__PersonFieldValue *fields[CODEC_MAX_LIST];
+	void *record; /* points into copy */
+};
+
+/* The relation of structure_id to rv. request_relation is the relation the orientation state
+ * gives it to rv when rv is a request (POLICY_REL_SIAO, _CENTRE or _NONE); ignored otherwise. */
+enum policy_relation policy_relation(const char *structure_id,
+				     const Veille__Store__V1__RecordVersion *rv,
+				     int request_relation);
+
+/* Projects rv for a professional of structure_id with role: returns 1 and fills out with the
+ * fields the table lets through, or 0 if nothing of rv may leave for them. */
+int policy_project(const char *structure_id, int role, int request_relation,
+		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out);
+
+/* 1 if the table shows class of kind to relation (role gates aside). */
+int policy_visible(enum policy_kind kind, enum policy_class cls, enum policy_relation rel);
+
+/* The sharing class of field number `field` of kind's message (for a person, the
+ * Veille__V1__PersonField of one value). */
+enum policy_class policy_field_class(enum policy_kind kind, unsigned field);
+
+/* Prints the table and the classes of every field as Markdown (docs/access-rules.md). */
+void policy_print_rules(FILE *f);
 
 #endif

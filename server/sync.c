@@ -22,7 +22,8 @@ struct pull_page {
 	const struct session *s;
 	struct store_txn *t;
 	Veille__Store__V1__RecordVersion **rv;
-	enum policy_view *view;
+	struct policy_out **out; /* rv[i] as the caller may receive it (each allocated alone:
+				  * it points into itself) */
 	size_t n, cap;
 };
 
@@ -30,7 +31,6 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 {
 	struct pull_page *pg = arg;
 	int relation = POLICY_REL_NONE;
-	enum policy_view view;
 
 	/* The feed audience already selects what was shared with the caller's structure; the
 	 * policy decides again on the record itself and the orientation's state now, so no
@@ -41,26 +41,29 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 		codec_stored_free(&rv->base);
 		return -1;
 	}
-	view = policy_view(pg->s->structure_id, pg->s->role, relation, rv);
-	if (view == POLICY_NONE) {
-		codec_stored_free(&rv->base);
-		return 0;
-	}
 	if (pg->n == pg->cap) {
 		size_t cap = pg->cap ? pg->cap * 2 : 64;
 		void *p = realloc(pg->rv, cap * sizeof(*pg->rv));
-		void *v = p ? realloc(pg->view, cap * sizeof(*pg->view)) : NULL;
+		void *o = p ? realloc(pg->out, cap * sizeof(*pg->out)) : NULL;
 
 		if (p)
 			pg->rv = p;
-		if (!v) {
+		if (!o) {
 			codec_stored_free(&rv->base);
 			return -1;
 		}
-		pg->view = v;
+		pg->out = o;
 		pg->cap = cap;
 	}
-	pg->view[pg->n] = view;
+	if (!(pg->out[pg->n] = malloc(sizeof(**pg->out)))) {
+		codec_stored_free(&rv->base);
+		return -1;
+	}
+	if (!policy_project(pg->s->structure_id, pg->s->role, relation, rv, pg->out[pg->n])) {
+		free(pg->out[pg->n]);
+		codec_stored_free(&rv->base);
+		return 0;
+	}
 	pg->rv[pg->n++] = rv;
 	return 0;
 }
@@ -74,7 +77,6 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
 	Veille__V1__PullResult res = VEILLE__V1__PULL_RESULT__INIT;
 	Veille__V1__Change *changes = NULL, **ptrs = NULL;
-	Veille__V1__Request *views = NULL;
 	uint8_t audience[RECORDS_AUDIENCE_BYTES];
 	struct store_txn *t = NULL;
 	int more = 0, rc, status = -1;
@@ -98,8 +100,7 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	}
 	changes = calloc(pg.n ? pg.n : 1, sizeof(*changes));
 	ptrs = calloc(pg.n ? pg.n : 1, sizeof(*ptrs));
-	views = calloc(pg.n ? pg.n : 1, sizeof(*views));
-	if (!changes || !ptrs || !views) {
+	if (!changes || !ptrs) {
 		session_error(s, request_id, VEILLE_ERR(UNAVAILABLE), "out of memory", 1000);
 		goto out;
 	}
@@ -108,29 +109,9 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 		changes[i].seq = pg.rv[i]->seq;
 		changes[i].record_id = pg.rv[i]->record_id;
 		changes[i].version = pg.rv[i]->version;
-		switch (pg.rv[i]->record_case) {
-		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON:
-			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_PERSON;
-			changes[i].person = pg.rv[i]->person;
-			break;
-		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST:
-			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_REQUEST;
-			changes[i].request = (Veille__V1__Request *)policy_request(
-				pg.view[i], pg.rv[i]->request, &views[i]);
-			break;
-		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL:
-			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_PROPOSAL;
-			changes[i].proposal = pg.rv[i]->proposal;
-			break;
-		case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION:
-			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_DECISION;
-			changes[i].decision = pg.rv[i]->decision;
-			break;
-		default:
-			changes[i].record_case = VEILLE__V1__CHANGE__RECORD_ENCOUNTER;
-			changes[i].encounter = pg.rv[i]->encounter;
-			break;
-		}
+		/* Change keeps its record in a union of pointers: one store sets it. */
+		changes[i].record_case = (Veille__V1__Change__RecordCase)pg.out[i]->record_case;
+		changes[i].encounter = pg.out[i]->record;
 		ptrs[i] = &changes[i];
 	}
 	res.n_changes = pg.n;
@@ -144,11 +125,12 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	status = more;
 out:
 	store_abort(t);
-	for (size_t i = 0; i < pg.n; i++)
+	for (size_t i = 0; i < pg.n; i++) {
 		codec_stored_free(&pg.rv[i]->base);
+		free(pg.out[i]);
+	}
 	free(pg.rv);
-	free(pg.view);
-	free(views);
+	free(pg.out);
 	free(changes);
 	free(ptrs);
 	return status;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pairing.h"
 #include "places.h"
+#include "policy.h"
 #include "stats.h"
 #include "store.h"
 
@@ -35,6 +36,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: veillectl --data DIR COMMAND [ARGS]\n"
+		"       veillectl access-rules   (who may receive which fields: the policy's table,\n"
+		"                                 as Markdown; docs/access-rules.md)\n"
 		"  init\n"
 		"  structure add --id ID --name NAME --kind KIND --territory DEP\n"
 		"  structure list\n"
@@ -670,6 +673,10 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "access-rules")) {
+		policy_print_rules(stdout); /* no store: the rules are the code's */
+		return fflush(stdout) != 0 || ferror(stdout) ? 1 : 0;
 	}
 	if (argc < 4 || strcmp(argv[1], "--data") != 0) {
 		usage(stderr);

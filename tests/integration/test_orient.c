@@ -345,7 +345,7 @@ static int wait_held(struct conn *c, const char *centre, int cat, uint32_t held,
 
 /*
  * A maraude's request reaches the SIAO without the maraude's TEAM note; a proposal to chrs-a
- * gives Rose the request's DECISION fields only (no note, no person id, no author) and holds a
+ * gives Rose the request's DECISION and OPERATIONAL fields only (no note, no person id) and holds a
  * place, live; a refusal without a motive is rejected; one with a motive reaches the SIAO and
  * the maraude, and the centre no longer receives the request.
  */
@@ -389,8 +389,8 @@ static void test_request_proposal_refusal(void **state)
 	assert_int_equal(s->adults, 1);              /* DECISION fields */
 	assert_int_equal(s->animal, 1);
 	assert_string_equal(s->note, "");
-	assert_string_equal(s->person, "");
-	assert_string_equal(s->author, "");
+	assert_string_equal(s->person, "");         /* IDENTITY: not for the centre */
+	assert_true(s->author[0] != 0);              /* OPERATIONAL: who to call back */
 	assert_non_null(find(&p, pr.id));
 	pull_all(&f->b, &p);
 	assert_int_equal(p.n, 0);                    /* the other centre: nothing */

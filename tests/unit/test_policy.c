@@ -8,11 +8,17 @@
 
 #include "policy.h"
 
-/* Every field or nothing, for the record kinds that are never shared outside their structure. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether anything of rv leaves for this recipient (encounters: all or nothing today). */
 static int policy_may_see(const char *structure_id, int role,
 			  const Veille__Store__V1__RecordVersion *rv)
 {
-	return policy_view(structure_id, role, POLICY_REL_NONE, rv) == POLICY_FULL;
+	struct policy_out out;
+
+	return policy_project(structure_id, role, POLICY_REL_NONE, rv, &out);
 }
 
 struct rec {
@@ -100,90 +106,252 @@ static void test_empty_team_is_seen_by_nobody(void **state)
 	assert_int_equal(policy_may_see("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR, &r.rv), 0);
 }
 
-static void request_init(Veille__Store__V1__RecordVersion *rv, Veille__V1__Request *q)
+/* ---- the table, field by field, against a model written here independently ---- */
+
+/* The model: what each relation and role may receive, by field name, from the rules as
+ * docs/orientations.md states them in words. */
+static int model(const char *kind, const char *field, int rel, int role)
 {
-	veille__store__v1__record_version__init(rv);
-	veille__v1__request__init(q);
-	q->person_id = "0123456789abcdef0123456789abcdef";
-	q->requester_id = "maraude-13";
-	q->author_id = "camille";
-	q->household_adults = 2;
-	q->household_children = 1;
-	q->animal = 1;
-	q->note = "dort sous le pont, chien nerveux";
-	rv->record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST;
-	rv->request = q;
+	int person_data = role != VEILLE__V1__ROLE__ROLE_SUPERVISEUR &&
+			  role != VEILLE__V1__ROLE__ROLE_ADMINISTRATEUR &&
+			  role != VEILLE__V1__ROLE__ROLE_UNSPECIFIED;
+	static const char *const request_decision[] = {
+		"household_adults", "household_children", "reduced_mobility", "animal",
+		"languages", "urgency", "categories", NULL};
+	static const char *const request_workflow[] = {"requester_id", "author_id", "territory",
+						       "withdrawn", "requested_at_ms", NULL};
+
+	if (!person_data)
+		return 0;
+	if (!strcmp(kind, "Encounter") || !strcmp(kind, "Person"))
+		return rel == POLICY_REL_AUTHOR; /* the team's own, nobody else */
+	if (!strcmp(kind, "Request")) {
+		int decision = 0, workflow = 0;
+
+		for (int i = 0; request_decision[i]; i++)
+			decision |= !strcmp(field, request_decision[i]);
+		for (int i = 0; request_workflow[i]; i++)
+			workflow |= !strcmp(field, request_workflow[i]);
+		if (rel == POLICY_REL_AUTHOR)
+			return 1;
+		if (rel == POLICY_REL_SIAO) /* all but the requester's note */
+			return strcmp(field, "note") != 0;
+		if (rel == POLICY_REL_CENTRE) /* the decision's fields and the workflow's */
+			return decision || workflow;
+		return 0;
+	}
+	/* Proposals and decisions: whole, to the structures they name. */
+	return rel == POLICY_REL_PARTY;
 }
 
-static void test_request_views(void **state)
+/* Sets every field of msg (a zeroed message of desc) to a non-default value. */
+static void fill_all(ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
+		     void *submsg_storage[8], size_t *n_storage)
 {
-	Veille__Store__V1__RecordVersion rv;
-	Veille__V1__Request q, buf;
-	const Veille__V1__Request *v;
-	const int R = VEILLE__V1__ROLE__ROLE_MARAUDEUR, S = VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO,
-		  C = VEILLE__V1__ROLE__ROLE_RESPONSABLE_CENTRE;
+	static const char *const text = "x";
+	static int ints[1] = {1};
 
-	(void)state;
-	request_init(&rv, &q);
-	/* The requester sees all of it, whatever relation the caller computed. */
-	assert_int_equal(policy_view("maraude-13", R, POLICY_REL_NONE, &rv), POLICY_FULL);
-	assert_ptr_equal(policy_request(POLICY_FULL, &q, &buf), &q);
-	/* The SIAO, while the request is open: not the requester's TEAM note. */
-	assert_int_equal(policy_view("siao-75", S, POLICY_REL_SIAO, &rv), POLICY_SHARED);
-	v = policy_request(POLICY_SHARED, &q, &buf);
-	assert_string_equal(v->note, "");
-	assert_string_equal(v->person_id, q.person_id);
-	assert_int_equal(v->household_adults, 2);
-	/* A centre with a proposal: the DECISION fields only. */
-	assert_int_equal(policy_view("chrs-1", C, POLICY_REL_CENTRE, &rv), POLICY_DECISION);
-	v = policy_request(POLICY_DECISION, &q, &buf);
-	assert_string_equal(v->note, "");
-	assert_string_equal(v->person_id, "");
-	assert_string_equal(v->author_id, "");
-	assert_int_equal(v->household_adults, 2);
-	assert_int_equal(v->household_children, 1);
-	assert_int_equal(v->animal, 1);
-	/* The original is untouched (the store's copy is freed as decoded). */
-	assert_string_equal(q.note, "dort sous le pont, chien nerveux");
-	/* No relation: nothing; supervision roles: nothing, whatever the relation. */
-	assert_int_equal(policy_view("chrs-1", C, POLICY_REL_NONE, &rv), POLICY_NONE);
-	assert_int_equal(policy_view("siao-75", VEILLE__V1__ROLE__ROLE_SUPERVISEUR, POLICY_REL_SIAO,
-				     &rv),
-			 POLICY_NONE);
-	assert_int_equal(policy_view("maraude-13", VEILLE__V1__ROLE__ROLE_ADMINISTRATEUR,
-				     POLICY_REL_REQUESTER, &rv),
-			 POLICY_NONE);
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		char *at = (char *)msg + f->offset;
+
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			*(size_t *)((char *)msg + f->quantifier_offset) = 1;
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				const ProtobufCMessageDescriptor *sd = f->descriptor;
+				void **arr = calloc(1, sizeof(void *));
+				void *sub = calloc(1, sd->sizeof_message);
+
+				sd->message_init(sub);
+				arr[0] = sub;
+				*(void ***)at = arr;
+				submsg_storage[(*n_storage)++] = sub;
+				submsg_storage[(*n_storage)++] = arr;
+			} else {
+				*(int **)at = ints;
+			}
+			continue;
+		}
+		switch (f->type) {
+		case PROTOBUF_C_TYPE_STRING: *(const char **)at = text; break;
+		case PROTOBUF_C_TYPE_MESSAGE: {
+			const ProtobufCMessageDescriptor *sd = f->descriptor;
+			void *sub = calloc(1, sd->sizeof_message);
+
+			sd->message_init(sub);
+			*(void **)at = sub;
+			submsg_storage[(*n_storage)++] = sub;
+			break;
+		}
+		case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_UINT64: *(uint64_t *)at = 7; break;
+		case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *)at = 1; break;
+		case PROTOBUF_C_TYPE_BYTES: break;
+		default: *(uint32_t *)at = 1; break;
+		}
+	}
 }
 
-static void test_decision_seen_by_its_three_structures(void **state)
+/* Whether field f of msg still holds the value fill_all gave it. */
+static int kept(const void *msg, const ProtobufCFieldDescriptor *f)
 {
-	Veille__Store__V1__RecordVersion rv;
-	Veille__V1__Decision d;
-	const int R = VEILLE__V1__ROLE__ROLE_MARAUDEUR;
+	const char *at = (const char *)msg + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)((const char *)msg + f->quantifier_offset) != 0;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: return (*(const char *const *)at)[0] != 0;
+	case PROTOBUF_C_TYPE_MESSAGE: return *(void *const *)at != NULL;
+	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_UINT64: return *(const uint64_t *)at != 0;
+	case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)at != 0;
+	default: return *(const uint32_t *)at != 0;
+	}
+}
+
+static const int ALL_ROLES[] = {
+	VEILLE__V1__ROLE__ROLE_UNSPECIFIED,        VEILLE__V1__ROLE__ROLE_MARAUDEUR,
+	VEILLE__V1__ROLE__ROLE_ACCUEILLANT,        VEILLE__V1__ROLE__ROLE_ECOUTANT_115,
+	VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO,  VEILLE__V1__ROLE__ROLE_RESPONSABLE_CENTRE,
+	VEILLE__V1__ROLE__ROLE_TRAVAILLEUR_SOCIAL, VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE,
+	VEILLE__V1__ROLE__ROLE_SUPERVISEUR,        VEILLE__V1__ROLE__ROLE_ADMINISTRATEUR,
+};
+
+/*
+ * Every record kind (except Person, below), every relation, every role, every field: the
+ * projection keeps exactly the fields the model says. The relation is made by naming the
+ * recipient in the record (author, party) or passed in (SIAO, centre of a request).
+ */
+static void test_table_against_model(void **state)
+{
+	static const struct {
+		const char *name;
+		const ProtobufCMessageDescriptor *desc;
+		int record_case;
+	} kinds[] = {
+		{"Encounter", &veille__v1__encounter__descriptor,
+		 VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER},
+		{"Request", &veille__v1__request__descriptor,
+		 VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST},
+		{"Proposal", &veille__v1__proposal__descriptor,
+		 VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL},
+		{"Decision", &veille__v1__decision__descriptor,
+		 VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION},
+	};
+	size_t checked = 0;
 
 	(void)state;
-	veille__store__v1__record_version__init(&rv);
-	veille__v1__decision__init(&d);
-	d.centre_id = "chrs-1";
-	d.siao_id = "siao-75";
-	d.request_team_id = "maraude-13";
-	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION;
-	rv.decision = &d;
-	assert_int_equal(policy_view("chrs-1", R, POLICY_REL_NONE, &rv), POLICY_FULL);
-	assert_int_equal(policy_view("siao-75", R, POLICY_REL_NONE, &rv), POLICY_FULL);
-	assert_int_equal(policy_view("maraude-13", R, POLICY_REL_NONE, &rv), POLICY_FULL);
-	assert_int_equal(policy_view("chrs-2", R, POLICY_REL_CENTRE, &rv), POLICY_NONE);
-	/* Bad input: an emergency admission has no requester: "" matches nobody. */
-	d.request_team_id = "";
-	assert_int_equal(policy_view("", R, POLICY_REL_NONE, &rv), POLICY_NONE);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+		for (int rel = POLICY_REL_NONE; rel < POLICY__RELATIONS; rel++)
+			for (size_t r = 0; r < sizeof(ALL_ROLES) / sizeof(*ALL_ROLES); r++) {
+				Veille__Store__V1__RecordVersion rv =
+					VEILLE__STORE__V1__RECORD_VERSION__INIT;
+				void *storage[8];
+				size_t n_storage = 0;
+				void *msg = calloc(1, kinds[k].desc->sizeof_message);
+				int request = !strcmp(kinds[k].name, "Request");
+				int named = !strcmp(kinds[k].name, "Proposal") ||
+					    !strcmp(kinds[k].name, "Decision");
+				/* fill_all names every structure "x": the recipient is "x" when the
+				 * relation comes from being named (the author of an encounter or a
+				 * request, a party of a proposal or a decision), else "y", with the
+				 * relation passed in as the orientation state would give it. */
+				int by_name = (rel == POLICY_REL_AUTHOR && !named) ||
+					      (rel == POLICY_REL_PARTY && named);
+				int effective = by_name ? rel
+						: request && (rel == POLICY_REL_SIAO ||
+							      rel == POLICY_REL_CENTRE)
+							? rel
+							: POLICY_REL_NONE;
+				struct policy_out out;
+				int got;
+
+				kinds[k].desc->message_init(msg);
+				fill_all(msg, kinds[k].desc, storage, &n_storage);
+				rv.record_case = kinds[k].record_case;
+				rv.encounter = msg; /* the union of record pointers */
+				got = policy_project(by_name ? "x" : "y", ALL_ROLES[r], rel, &rv, &out);
+				for (unsigned i = 0; i < kinds[k].desc->n_fields; i++) {
+					const ProtobufCFieldDescriptor *f = &kinds[k].desc->fields[i];
+					int want = model(kinds[k].name, f->name, effective, ALL_ROLES[r]);
+					int have = got && kept(out.record, f);
+
+					if (want != have)
+						fail_msg("%s.%s relation %d role %d: model %d, policy %d",
+							 kinds[k].name, f->name, effective, ALL_ROLES[r],
+							 want, have);
+					checked++;
+				}
+				for (size_t i = 0; i < n_storage; i++)
+					free(storage[i]);
+				free(msg);
+			}
+	assert_true(checked > 500);
+}
+
+/* A person's values go by their field's class: all to the author team, none elsewhere, none
+ * to supervision roles. */
+static void test_person_values(void **state)
+{
+	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
+	Veille__V1__Person p = VEILLE__V1__PERSON__INIT;
+	Veille__V1__PersonFieldValue v[10], *vp[10];
+	struct policy_out out;
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		veille__v1__person_field_value__init(&v[i]);
+		v[i].field = (Veille__V1__PersonField)(i + 1);
+		vp[i] = &v[i];
+	}
+	p.n_fields = 10;
+	p.fields = vp;
+	p.team_id = "maraude-13";
+	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
+	rv.person = &p;
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR,
+					POLICY_REL_NONE, &rv, &out), 1);
+	assert_int_equal(out.copy.person.n_fields, 10);
+	assert_int_equal(policy_project("maraude-14", VEILLE__V1__ROLE__ROLE_MARAUDEUR,
+					POLICY_REL_NONE, &rv, &out), 0);
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_SUPERVISEUR,
+					POLICY_REL_NONE, &rv, &out), 0);
+	/* Bad input: a value of an unknown field is shown to nobody but health roles (the
+	 * strictest class), never to a maraudeur. */
+	v[0].field = (Veille__V1__PersonField)99;
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR,
+					POLICY_REL_NONE, &rv, &out), 1);
+	assert_int_equal(out.copy.person.n_fields, 9);
+}
+
+/* docs/access-rules.md is the table as `veillectl access-rules` prints it. */
+static void test_docs_print_the_table(void **state)
+{
+	char *printed = NULL, *file = NULL;
+	size_t plen = 0, flen = 0;
+	FILE *f = open_memstream(&printed, &plen);
+	FILE *d = fopen(VEILLE_SOURCE_DIR "/docs/access-rules.md", "r");
+
+	(void)state;
+	assert_non_null(f);
+	policy_print_rules(f);
+	fclose(f);
+	assert_non_null(d);
+	file = malloc(plen + 2);
+	flen = fread(file, 1, plen + 1, d);
+	fclose(d);
+	if (flen != plen || memcmp(file, printed, plen) != 0)
+		fail_msg("docs/access-rules.md differs from the table: run "
+			 "`veillectl access-rules > docs/access-rules.md`");
+	free(file);
+	free(printed);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_structure_sees),
-		cmocka_unit_test(test_request_views),
-		cmocka_unit_test(test_decision_seen_by_its_three_structures),
+		cmocka_unit_test(test_table_against_model),
+		cmocka_unit_test(test_person_values),
+		cmocka_unit_test(test_docs_print_the_table),
 		cmocka_unit_test(test_other_structure_does_not_see),
 		cmocka_unit_test(test_superviseur_and_administrateur_do_not_see),
 		cmocka_unit_test(test_unknown_record_kind_is_not_seen),
