@@ -327,3 +327,37 @@ void auth_on_enrol(struct session *s, const Veille__V1__Envelope *env)
 	sodium_memzero(norm, sizeof(norm));
 	enrol_ctx_clear(&c);
 }
+
+#define REVOCATION_LOOK_MS 1000
+
+void auth_tick(struct server *srv)
+{
+	uint64_t mono = clock_mono_ms(), count = 0;
+	struct store_txn *t;
+	const void *val;
+	size_t vlen;
+	int rc;
+
+	if (mono < srv->revocations.next_look_ms)
+		return;
+	srv->revocations.next_look_ms = mono + REVOCATION_LOOK_MS;
+	if (store_begin(srv->store, 0, &t) != STORE_OK)
+		return;
+	rc = store_get_plain(t, STORE_DB_META, DIRECTORY_REVOCATIONS, strlen(DIRECTORY_REVOCATIONS),
+			     &val, &vlen);
+	if (rc == STORE_OK && vlen == 8)
+		count = store_be64_get(val);
+	if (count != srv->revocations.seen) {
+		/* Something was revoked: every live session is checked once. */
+		for (struct session *s = srv->sessions; s; s = s->next)
+			if (s->state == SESSION_AUTHENTICATED && auth_device_active(t, s->device_id) == 0) {
+				log_info("auth: closing the session of a revoked device from %s",
+					 s->peer);
+				session_fail(s, 0, VEILLE_ERR(DEVICE_REVOKED),
+					     "device or professional revoked", 0,
+					     LWS_CLOSE_STATUS_POLICY_VIOLATION);
+			}
+		srv->revocations.seen = count;
+	}
+	store_abort(t);
+}

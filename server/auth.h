@@ -38,4 +38,11 @@ int auth_device_active(struct store_txn *t, const uint8_t device_id[16]);
  * Returns 0, or -1 after failing the session with DEVICE_REVOKED (close 1008). */
 int auth_still_active(struct session *s, uint64_t request_id, struct store_txn *t);
 
+/* Called after each pass of the event loop (at least once a second): at most once a second,
+ * if a device or professional was revoked since the last look (veillectl, another process,
+ * raises DIRECTORY_REVOCATIONS), closes every live session of a revoked one with
+ * Error{DEVICE_REVOKED} (request id 0) and close code 1008. */
+struct server;
+void auth_tick(struct server *srv);
+
 #endif

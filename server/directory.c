@@ -105,6 +105,14 @@ int directory_device_get(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_
 		       &veille__store__v1__device__descriptor, (ProtobufCMessage **)out);
 }
 
+/* Raises the revocation counter, which veilled watches to close live sessions. */
+static int note_revocation(struct store_txn *t)
+{
+	uint64_t n;
+
+	return store_next_counter(t, DIRECTORY_REVOCATIONS, &n);
+}
+
 int directory_professional_revoke(struct store_txn *t, const char *id, uint64_t now_ms)
 {
 	Veille__Store__V1__Professional *p;
@@ -116,7 +124,7 @@ int directory_professional_revoke(struct store_txn *t, const char *id, uint64_t 
 		p->revoked_at_ms = now_ms;
 	rc = directory_professional_put(t, p);
 	codec_stored_free(&p->base);
-	return rc;
+	return rc == STORE_OK ? note_revocation(t) : rc;
 }
 
 int directory_device_revoke(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_ID_BYTES],
@@ -131,7 +139,7 @@ int directory_device_revoke(struct store_txn *t, const uint8_t id[DIRECTORY_DEVI
 		d->revoked_at_ms = now_ms;
 	rc = directory_device_put(t, d);
 	codec_stored_free(&d->base);
-	return rc;
+	return rc == STORE_OK ? note_revocation(t) : rc;
 }
 
 struct list_ctx {

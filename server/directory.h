@@ -34,7 +34,10 @@ int directory_professional_get(struct store_txn *t, const char *id,
 int directory_device_put(struct store_txn *t, const Veille__Store__V1__Device *d);
 
 /* Marks a professional or a device revoked at now_ms (kept if already revoked): their devices
- * are refused at the next authentication or request. Errors: STORE_ENOTFOUND, storage errors. */
+ * are refused at the next authentication or request, and the META counter
+ * DIRECTORY_REVOCATIONS goes up, so a running veilled closes their live sessions within a
+ * second (auth_tick). Errors: STORE_ENOTFOUND, storage errors. */
+#define DIRECTORY_REVOCATIONS "revocations"
 int directory_professional_revoke(struct store_txn *t, const char *id, uint64_t now_ms);
 int directory_device_revoke(struct store_txn *t, const uint8_t id[DIRECTORY_DEVICE_ID_BYTES],
 			    uint64_t now_ms);

@@ -1,5 +1,6 @@
 /* veilled: the veille sync server. Wires config, keys, store and transport together, then
  * runs the event loop until SIGINT or SIGTERM, and closes the store cleanly. */
+#include "auth.h"
 #include "commit.h"
 #include "config.h"
 #include "keyring.h"
@@ -26,6 +27,7 @@ static void after_pass(void *arg)
 {
 	commit_flush(arg);
 	places_tick(arg);
+	auth_tick(arg);
 }
 
 static void on_signal(int sig)

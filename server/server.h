@@ -26,6 +26,10 @@ struct server {
 		struct commit_writer *w;          /* the writer thread */
 	} commits;          /* commit.c */
 	struct {
+		uint64_t next_look_ms; /* monotonic: when auth_tick looks again */
+		uint64_t seen;         /* the revocation counter at the last look */
+	} revocations;      /* auth.c */
+	struct {
 		uint64_t next_tick_ms; /* monotonic: when places_tick looks again */
 		uint64_t swept_ms;     /* wall clock: staleness announced up to here */
 	} places;           /* places.c */

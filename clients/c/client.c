@@ -193,6 +193,26 @@ static int open_conn(struct veille_client *c, const char *url, int timeout_ms)
 	return 0;
 }
 
+int client_revoked(struct veille_client *c, int rc)
+{
+	if (rc != VEILLE_ESERVER ||
+	    c->last_error.code != VEILLE__V1__ERROR_CODE__ERROR_CODE_DEVICE_REVOKED)
+		return rc;
+	client_drop(c);
+	if (c->local) {
+		local_close(c->local);
+		c->local = NULL;
+	}
+	/* The key first: without it the local store's values cannot be opened, even if
+	 * removing its files fails. */
+	identity_forget(c->dir, NULL);
+	local_remove(c->dir, NULL);
+	sodium_memzero(&c->id, sizeof(c->id));
+	c->has_principal = 0;
+	return errors_set(&c->last_error, VEILLE_EREVOKED,
+			  "this device or its professional was revoked: its local data was wiped");
+}
+
 int client_call(struct veille_client *c, Veille__V1__Envelope *req,
 		Veille__V1__Envelope__BodyCase expect, Veille__V1__Envelope **reply)
 {
@@ -201,7 +221,7 @@ int client_call(struct veille_client *c, Veille__V1__Envelope *req,
 
 	if (rc && rc != VEILLE_ESERVER)
 		client_drop(c);
-	return rc;
+	return client_revoked(c, rc);
 }
 
 /* Copies an id; one that does not fit is the server's mistake. */
@@ -624,7 +644,7 @@ int client_pull_next_page(struct veille_client *c, uint64_t cursor, Veille__V1__
 	if (rc) {
 		if (rc != VEILLE_ESERVER)
 			client_drop(c);
-		return rc;
+		return client_revoked(c, rc);
 	}
 	return check_page(c, cursor, reply);
 }

@@ -46,6 +46,12 @@ void client_drop(struct veille_client *c);
 int client_call(struct veille_client *c, Veille__V1__Envelope *req,
 		Veille__V1__Envelope__BodyCase expect, Veille__V1__Envelope **reply);
 
+/* rc, unless it is the server saying the device or its professional is revoked
+ * (DEVICE_REVOKED): then the device forgets everything, at once (connection, local store,
+ * key, state: identity_forget) and VEILLE_EREVOKED is returned. Every path that hears the
+ * server goes through it. */
+int client_revoked(struct veille_client *c, int rc);
+
 /* Copies src (NULL: empty) into dst of size bytes, cutting a long text at a UTF-8 character
  * boundary: for names and reasons shown to people. */
 void client_copy_text(char *dst, size_t size, const char *src);

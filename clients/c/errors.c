@@ -27,6 +27,7 @@ static const char *const messages[] = {
 	[VEILLE_ECORRUPT] = "corrupt local state",
 	[VEILLE_EBUSY] = "state directory in use",
 	[VEILLE_ENOTFOUND] = "not found on this device",
+	[VEILLE_EREVOKED] = "device revoked: its local data was wiped",
 };
 _Static_assert(sizeof messages / sizeof messages[0] == VEILLE_NERR, "one message per code");
 

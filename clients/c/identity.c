@@ -577,12 +577,12 @@ out:
 	return rc;
 }
 
-int identity_key_remove(const char *dir, struct veille_error *err)
+static int remove_file(const char *dir, const char *name, struct veille_error *err)
 {
 	char path[PATH_MAX];
 	int rc;
 
-	if ((rc = path_of(path, sizeof path, dir, KEY_FILE, err)))
+	if ((rc = path_of(path, sizeof path, dir, name, err)))
 		return rc;
 	if (unlink(path) != 0) {
 		if (errno == ENOENT)
@@ -590,4 +590,16 @@ int identity_key_remove(const char *dir, struct veille_error *err)
 		return io_error(err, path, "cannot remove");
 	}
 	return fsync_dir(dir, err);
+}
+
+int identity_key_remove(const char *dir, struct veille_error *err)
+{
+	return remove_file(dir, KEY_FILE, err);
+}
+
+int identity_forget(const char *dir, struct veille_error *err)
+{
+	int rc = remove_file(dir, KEY_FILE, err);
+
+	return rc ? rc : remove_file(dir, STATE_FILE, err);
 }

@@ -92,4 +92,9 @@ int identity_key_load(const char *dir, uint8_t *secret_key, struct veille_error 
 /* Removes dir/device.key (durably). A missing key is not an error. Errors: VEILLE_EIO. */
 int identity_key_remove(const char *dir, struct veille_error *err);
 
+/* Removes device.key, then device.state: the directory is no longer an enrolled device, and
+ * what its local store holds (sealed with a key derived from device.key) can no longer be
+ * opened. Errors: VEILLE_EIO. */
+int identity_forget(const char *dir, struct veille_error *err);
+
 #endif

@@ -379,7 +379,7 @@ static int idle(struct veille_client *c, const struct veille_follow_opts *o, uin
 			wire_free(env);
 		} else if (rc != VEILLE_ETIMEOUT) {
 			client_drop(c);
-			return rc;
+			return client_revoked(c, rc);
 		}
 	}
 }

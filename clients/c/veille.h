@@ -57,6 +57,8 @@ enum veille_err {
 	VEILLE_EBUSY,        /* the state directory is being enrolled by another process, or is
 				open in this one already */
 	VEILLE_ENOTFOUND,    /* the device holds nothing under that id */
+	VEILLE_EREVOKED,     /* the server said this device or its professional is revoked: the
+			      * device's key, state and local store were wiped (docs/sync.md) */
 	VEILLE_NERR          /* number of codes; not an error */
 };
 
