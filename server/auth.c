@@ -194,6 +194,7 @@ void auth_on_proof(struct session *s, const Veille__V1__Envelope *env)
 	fill_principal(&pr, p, st);
 	ok.principal = &pr;
 	ok.server_time_ms = clock_now_ms();
+	ok.lease_until_ms = ok.server_time_ms + s->srv->cfg.lease_ms;
 	out.request_id = env->request_id;
 	out.body_case = VEILLE__V1__ENVELOPE__BODY_AUTH_OK;
 	out.auth_ok = &ok;

@@ -28,6 +28,9 @@ static void usage(FILE *f)
 		"  --auth-window SECONDS   rate-limit window (default 60)\n"
 		"  --challenge-ttl MS      validity of an auth challenge (default 10000)\n"
 		"  --map-size MIB          initial LMDB map size (default 1024; grows when full)\n"
+		"  --device-lease-hours N  a device that has not authenticated again within N hours\n"
+		"                          locks its local store (default 72; --device-lease-seconds\n"
+		"                          N for tests)\n"
 		"  --hold-minutes N        how long an orientation proposal holds its place\n"
 		"                          (default 120: 2 hours; --hold-seconds N for tests)\n"
 		"  --log-level LEVEL       error, warning, info (default) or debug\n");
@@ -92,6 +95,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
 		{"map-size", required_argument, NULL, 'm'},
 		{"hold-seconds", required_argument, NULL, 'H'},
 		{"hold-minutes", required_argument, NULL, 'M'},
+		{"device-lease-hours", required_argument, NULL, 'E'},
+		{"device-lease-seconds", required_argument, NULL, 'e'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -110,6 +115,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	cfg->challenge_ttl_ms = 10000;
 	cfg->map_size = (size_t)1 << 30;
 	cfg->hold_ms = 7200 * 1000;
+	cfg->lease_ms = 72ull * 3600 * 1000;
 	cfg->log_level = LOG_INFO;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -156,6 +162,12 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (parse_num(optarg, 1, o == 'H' ? 7 * 86400 : 7 * 1440, &v))
 				goto bad;
 			cfg->hold_ms = v * (o == 'H' ? 1000 : 60000);
+			break;
+		case 'E':
+		case 'e':
+			if (parse_num(optarg, 1, o == 'E' ? 24 * 366 : 366 * 86400, &v))
+				goto bad;
+			cfg->lease_ms = v * (o == 'E' ? 3600000 : 1000);
 			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))

@@ -19,6 +19,7 @@ struct config {
 	uint64_t challenge_ttl_ms;
 	size_t map_size;        /* initial LMDB map size, bytes */
 	uint64_t hold_ms;       /* how long an orientation proposal holds its place */
+	uint64_t lease_ms;      /* device lease: re-authenticate within it or the device locks */
 	int log_level;
 };
 

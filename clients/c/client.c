@@ -54,6 +54,10 @@ int client_need_local(struct veille_client *c)
 {
 	if (c->local)
 		return 0;
+	if (c->lease_expired)
+		return errors_set(&c->last_error, VEILLE_ELEASE,
+				  "the device has not authenticated within its lease: its local "
+				  "store stays locked until veille_connect() succeeds");
 	return errors_set(&c->last_error, VEILLE_ENOTENROLLED,
 			  "%s holds no enrolled device; enrol first", c->dir);
 }
@@ -85,6 +89,56 @@ static int migrate_txn(struct local_txn *t, void *arg)
  * device.key when NULL). The key is the Ed25519 seed through crypto_kdf with its own context,
  * so it is independent of the signing key.
  */
+#define LEASE_NAME "lease_until"
+
+/* The device lease's end on this device's clock (0: none yet), from the local store. */
+static int lease_get_txn(struct local_txn *t, void *arg)
+{
+	int found = 0;
+
+	return local_get_u64(t, LEASE_NAME, arg, &found);
+}
+
+static int lease_put_txn(struct local_txn *t, void *arg)
+{
+	return local_put_u64(t, LEASE_NAME, *(const uint64_t *)arg);
+}
+
+/* A lease that ran out locks the store (closes it) until the next authentication: veille_open
+ * calls this; veille_connect opens the store again (renew_lease). */
+static int check_lease(struct veille_client *c, struct veille_error *err)
+{
+	uint64_t until = 0;
+	int rc = local_read(c->local, lease_get_txn, &until, err);
+
+	if (rc == 0 && until && client_wall_ms() > until) {
+		local_close(c->local);
+		c->local = NULL;
+		c->lease_expired = 1;
+	}
+	return rc;
+}
+
+static int open_local(struct veille_client *c, const uint8_t *sk, struct veille_error *err);
+
+/* After an authentication: the local store opens if the lease had locked it, and the new
+ * lease is kept, converted to this device's clock (the server's lease is in its time). */
+static int renew_lease(struct veille_client *c, const uint8_t *sk, const Veille__V1__AuthOk *ok)
+{
+	uint64_t until;
+	int rc;
+
+	if (!c->local) {
+		if ((rc = open_local(c, sk, &c->last_error)))
+			return rc;
+		c->lease_expired = 0; /* the old lease is renewed just below */
+	}
+	if (!ok->lease_until_ms || ok->lease_until_ms <= ok->server_time_ms)
+		return 0;
+	until = client_wall_ms() + (ok->lease_until_ms - ok->server_time_ms);
+	return local_write(c->local, lease_put_txn, &until, &c->last_error);
+}
+
 static int open_local(struct veille_client *c, const uint8_t *sk, struct veille_error *err)
 {
 	struct migrate_ctx m = { &c->id, 0 };
@@ -147,7 +201,7 @@ int veille_open(struct veille_client **out, const char *dir, struct veille_error
 	}
 	if ((rc = identity_lock(dir, &c->lock_fd, err)) || (rc = identity_load(dir, &c->id, err)))
 		goto fail;
-	if (c->id.enrolled && (rc = open_local(c, NULL, err)))
+	if (c->id.enrolled && ((rc = open_local(c, NULL, err)) || (rc = check_lease(c, err))))
 		goto fail;
 	*out = c;
 	return 0;
@@ -442,6 +496,8 @@ int veille_connect(struct veille_client *c, int timeout_ms)
 	c->principal = p;
 	c->has_principal = 1;
 	if (note_principal(&c->id, &p) && (rc = identity_save(c->dir, &c->id, &c->last_error)))
+		goto out;
+	if ((rc = renew_lease(c, sk, reply->auth_ok)))
 		goto out;
 	c->authenticated = 1;
 out:

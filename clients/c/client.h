@@ -36,6 +36,7 @@ struct veille_client {
 	int has_principal;
 	struct veille_principal principal;
 	struct veille_error last_error;
+	int lease_expired;         /* the local store is locked until the next authentication */
 };
 
 /* Closes the connection, if any. */

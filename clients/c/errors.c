@@ -28,6 +28,7 @@ static const char *const messages[] = {
 	[VEILLE_EBUSY] = "state directory in use",
 	[VEILLE_ENOTFOUND] = "not found on this device",
 	[VEILLE_EREVOKED] = "device revoked: its local data was wiped",
+	[VEILLE_ELEASE] = "device lease expired: connect to the server to unlock the local store",
 };
 _Static_assert(sizeof messages / sizeof messages[0] == VEILLE_NERR, "one message per code");
 

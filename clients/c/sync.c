@@ -258,6 +258,9 @@ int veille_sync_ex(struct veille_client *c, const struct veille_sync_opts *opts,
 				VEILLE_MAX_PULL_LIMIT);
 		goto out;
 	}
+	/* A device whose lease ran out unlocks its store by authenticating: a sync does that. */
+	if (c->lease_expired && !c->authenticated && (rc = veille_connect(c, -1)))
+		goto out;
 	if ((rc = client_need_local(c)))
 		goto out;
 	/* Pokes from here on are about what this sync may not have seen. */

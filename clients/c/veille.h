@@ -59,6 +59,8 @@ enum veille_err {
 	VEILLE_ENOTFOUND,    /* the device holds nothing under that id */
 	VEILLE_EREVOKED,     /* the server said this device or its professional is revoked: the
 			      * device's key, state and local store were wiped (docs/sync.md) */
+	VEILLE_ELEASE,       /* the device's lease expired (no authentication for too long): its
+			      * local store stays locked until veille_connect() succeeds */
 	VEILLE_NERR          /* number of codes; not an error */
 };
 

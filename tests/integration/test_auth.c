@@ -40,6 +40,7 @@ static const struct params defaults = { { NULL } };
 static const struct params rate_limited = {
 	{ "--auth-max-failures", "3", "--auth-window", "3", NULL }
 };
+static const struct params short_lease = { { "--device-lease-seconds", "1", NULL } };
 
 static int setup(void **state)
 {
@@ -486,6 +487,36 @@ static void test_rate_limit(void **state)
 	conn_close(c3);
 }
 
+/*
+ * veilled with --device-lease-seconds 1: device A authenticated (lease: 1 s), then closed.
+ * Reopened 1.5 s later without the network, its local store is locked: queueing an op is
+ * VEILLE_ELEASE and nothing is queued. A sync authenticates first (the key still
+ * authenticates the device), which renews the lease and unlocks the store: the op is then
+ * queued and synced.
+ */
+static void test_device_lease(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut m;
+	size_t n = 99;
+
+	assert_int_equal(hx_mut_init(&m, NULL, "après le bail"), 0);
+	veille_close(f->a.c);
+	f->a.c = NULL;
+	hx_sleep_ms(1500);
+	assert_int_equal(veille_open(&f->a.c, f->a.dir, NULL), 0);
+	assert_int_equal(veille_outbox_add(f->a.c, &m.m), VEILLE_ELEASE);
+	assert_int_equal(m.m.op_counter, 0);
+	assert_int_equal(veille_outbox_count(f->a.c, &n), VEILLE_ELEASE);
+	/* A sync authenticates first, which unlocks the store. */
+	assert_int_equal(veille_sync(f->a.c, NULL), 0);
+	assert_int_equal(veille_outbox_add(f->a.c, &m.m), 0);
+	assert_int_equal(veille_sync(f->a.c, NULL), 0);
+	assert_int_equal(veille_outbox_count(f->a.c, &n), 0);
+	assert_int_equal(n, 0);
+	hx_mut_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +531,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_revoked_professional, setup, teardown),
 		cmocka_unit_test_prestate_setup_teardown(test_rate_limit, setup, teardown,
 							 (void *)&rate_limited),
+		cmocka_unit_test_prestate_setup_teardown(test_device_lease, setup, teardown,
+							 (void *)&short_lease),
 	};
 
 	return cmocka_run_group_tests_name("integration_auth", tests, NULL, NULL);
