@@ -88,7 +88,8 @@ static int check_encounter(const Veille__V1__Encounter *e, struct codec_error *e
 	if (check_str(e->person_id, CODEC_MAX_ID, "person_id too long", err) ||
 	    check_str(e->team_id, CODEC_MAX_ID, "team_id too long", err) ||
 	    check_str(e->author_id, CODEC_MAX_ID, "author_id too long", err) ||
-	    check_str(e->note, CODEC_MAX_NOTE, "note over 4096 bytes", err))
+	    check_str(e->note, CODEC_MAX_NOTE, "note over 4096 bytes", err) ||
+	    check_str(e->health_note, CODEC_MAX_NOTE, "health_note over 4096 bytes", err))
 		return -1;
 	if (e->n_needs > CODEC_MAX_LIST)
 		FAIL(LIMIT_EXCEEDED, "more than 16 needs");

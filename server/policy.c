@@ -61,7 +61,7 @@ struct field_class {
 static const struct field_class encounter_fields[] = {
 	{1, ID, "person_id"},  {2, OP, "team_id"},  {3, OP, "author_id"},
 	{4, OP, "occurred_at_ms"}, {5, TE, "location"}, {6, DE, "needs"},
-	{7, TE, "services"},   {8, TE, "note"},
+	{7, TE, "services"},   {8, TE, "note"},       {9, HE, "health_note"},
 };
 static const struct field_class person_fields[] = { /* by PersonField */
 	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_GIVEN_NAME, ID, "given_name"},

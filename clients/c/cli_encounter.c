@@ -24,7 +24,7 @@ struct encounter_args {
 	const char *person;
 	int new_person;
 	int64_t at_ms;
-	const char *area, *geohash, *note;
+	const char *area, *geohash, *note, *health_note;
 	Veille__V1__Need needs[MAX_LIST];
 	size_t n_needs;
 	Veille__V1__Service services[MAX_LIST];
@@ -140,6 +140,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct encounter_a
 		{ "need", required_argument, NULL, 'n' },
 		{ "service", required_argument, NULL, 's' },
 		{ "note", required_argument, NULL, 't' },
+		{ "health-note", required_argument, NULL, 'H' },
 		{ "count", required_argument, NULL, 'c' },
 		CLI_SEND_OPTIONS,
 		CLI_GLOBAL_OPTIONS,
@@ -158,6 +159,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct encounter_a
 		case 'r': a->area = optarg; break;
 		case 'g': a->geohash = optarg; break;
 		case 't': a->note = optarg; break;
+		case 'H': a->health_note = optarg; break;
 		case 'a':
 			if (cli_parse_time(optarg, &a->at_ms) != 0)
 				return cli_usage_error("--at: expected milliseconds or ISO 8601 "
@@ -222,6 +224,8 @@ static void fill_batch(struct batch *b, size_t n, const struct encounter_args *a
 		e->services = (Veille__V1__Service *)a->services;
 		if (a->note)
 			e->note = (char *)a->note;
+		if (a->health_note)
+			e->health_note = (char *)a->health_note;
 		*m = (Veille__V1__Mutation)VEILLE__V1__MUTATION__INIT;
 		veille_new_record_id(b->record_ids[i]);
 		m->record_id = b->record_ids[i];

@@ -63,6 +63,8 @@ static void print_encounter(const Veille__V1__Encounter *e)
 		   e->n_services);
 	printf(",\"note\":");
 	cli_json_string(e->note);
+	printf(",\"health_note\":");
+	cli_json_string(e->health_note);
 }
 
 /* "fields":{"nickname":{"value":"Jo","wall_ms":1,"counter":0,"device_id":"..."},...} */

@@ -123,8 +123,14 @@ static int model(const char *kind, const char *field, int rel, int role)
 
 	if (!person_data)
 		return 0;
-	if (!strcmp(kind, "Encounter") || !strcmp(kind, "Person"))
-		return rel == POLICY_REL_AUTHOR; /* the team's own, nobody else */
+	if (!strcmp(kind, "Encounter") || !strcmp(kind, "Person")) {
+		/* The team's own, nobody else; health observations to its health
+		 * professionals only. */
+		if (!strcmp(field, "health_note"))
+			return rel == POLICY_REL_AUTHOR &&
+			       role == VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE;
+		return rel == POLICY_REL_AUTHOR;
+	}
 	if (!strcmp(kind, "Request")) {
 		int decision = 0, workflow = 0;
 
