@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pairing.h"
 #include "places.h"
+#include "records.h"
 #include "policy.h"
 #include "stats.h"
 #include "store.h"
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 		"  territory period --territory DEP --hours H | --seconds S   (vacancy declaration\n"
 		"                                                   periodicity; default 24 h)\n"
 		"  places list --territory DEP\n"
+		"  person erase PERSON_ID   (destroys the person's data key: their records become\n"
+		"                           unreadable everywhere)\n"
 		"  stats --territory DEP --from YYYY-MM-DD --to YYYY-MM-DD   (activity indicators,\n"
 		"                                                   CSV, aggregates only)\n"
 		"KIND: siao equipe_mobile accueil_de_jour sao chrs chu cph prefecture\n"
@@ -614,6 +617,35 @@ static int cmd_stats(struct ctl *c, struct args *a)
 	return rc == STORE_OK ? 0 : fail("stats", rc);
 }
 
+static int erase_txn(struct store_txn *t, void *arg)
+{
+	return store_shred_person(t, arg);
+}
+
+/* Erasure by key destruction (docs/threat-model.md): the person's data key is destroyed, so
+ * every sealed value about them, in this store, cannot be opened any more. */
+static int cmd_person_erase(struct ctl *c, const char *hex)
+{
+	uint8_t pid[STORE_ID_BYTES];
+	int rc;
+
+	if (records_parse_id(hex, pid) != 0) {
+		fprintf(stderr, "veillectl: person erase: PERSON_ID is 32 lowercase hex characters\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	rc = store_write(c->st, erase_txn, pid);
+	if (rc == STORE_ENOTFOUND) {
+		fprintf(stderr, "veillectl: person erase: no data about %s\n", hex);
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("person erase", rc);
+	printf("erased person_id=%s\n", hex);
+	return 0;
+}
+
 static int run(struct ctl *c, int argc, char **argv)
 {
 	const char *cmd = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
@@ -633,6 +665,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_device_revoke(c, argv[2]);
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "revoke") && argc == 3)
 		return cmd_professional_revoke(c, argv[2]);
+	if (!strcmp(cmd, "person") && !strcmp(sub, "erase") && argc == 3)
+		return cmd_person_erase(c, argv[2]);
 	if (!strcmp(cmd, "stats")) {
 		if (parse_args(argc, argv, &a) != 0 || optind != argc) {
 			usage(stderr);

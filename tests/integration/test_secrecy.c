@@ -132,11 +132,56 @@ static void test_health_fields_only_to_health_professionals(void **state)
 	hx_mut_free(&m);
 }
 
+/*
+ * `veillectl person erase P` while veilled serves: P's data key is destroyed. Marc's encounters
+ * about P no longer come in a pull from the start (another person's still do); a new
+ * encounter about P is REJECTED FORBIDDEN; erasing P again is harmless; an unknown person or
+ * a malformed id fails.
+ */
+static void test_person_erased(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut p1, p2, other;
+	Veille__V1__Mutation *muts[2];
+	struct veille_op_result r[2];
+	struct hx_out out;
+	struct seen s;
+	char unknown[33];
+
+	assert_int_equal(hx_mut_init(&p1, NULL, "première rencontre"), 0);
+	assert_int_equal(hx_mut_init(&p2, p1.person_id, "deuxième rencontre"), 0);
+	assert_int_equal(hx_mut_init(&other, NULL, "une autre personne"), 0);
+	muts[0] = &p1.m;
+	muts[1] = &other.m;
+	assert_int_equal(veille_push(f->marc.c, muts, 2, r), 0);
+	assert_int_equal(pull(&f->marc).n, 2);
+
+	assert_int_equal(hx_ctl(f->e, &out, "person", "erase", p1.person_id, (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "erased person_id="));
+	hx_out_free(&out);
+	s = pull(&f->marc);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.note, "une autre personne");
+	muts[0] = &p2.m;
+	assert_int_equal(veille_push(f->marc.c, muts, 1, r), 0);
+	assert_int_equal(r[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED);
+	assert_int_equal(r[0].code, VEILLE__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN);
+	/* Erasing again changes nothing (and succeeds). Bad input: an unknown person; not an id. */
+	assert_int_equal(hx_ctl(f->e, NULL, "person", "erase", p1.person_id, (char *)NULL), 0);
+	assert_int_equal(veille_new_record_id(unknown), 0);
+	assert_int_not_equal(hx_ctl(f->e, NULL, "person", "erase", unknown, (char *)NULL), 0);
+	assert_int_not_equal(hx_ctl(f->e, NULL, "person", "erase", "P1", (char *)NULL), 0);
+	hx_mut_free(&p1);
+	hx_mut_free(&p2);
+	hx_mut_free(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_health_fields_only_to_health_professionals,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_person_erased, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
