@@ -83,7 +83,7 @@ int keyring_load(struct keyring **out, const char *dir)
 	master = sodium_malloc(KEYRING_KEY_BYTES);
 	kr = calloc(1, sizeof(*kr));
 	if (kr)
-		kr->keys = sodium_malloc(3 * KEYRING_KEY_BYTES);
+		kr->keys = sodium_malloc(KEYRING_PURPOSES * KEYRING_KEY_BYTES);
 	if (!master || !kr || !kr->keys) {
 		err = KEYRING_ENOMEM;
 		goto fail;
@@ -94,7 +94,7 @@ int keyring_load(struct keyring **out, const char *dir)
 		goto fail;
 	}
 	kr->generation = 1;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < KEYRING_PURPOSES; i++)
 		crypto_kdf_derive_from_key(kr->keys + i * KEYRING_KEY_BYTES, KEYRING_KEY_BYTES,
 					   (uint64_t)(i + 1) | ((uint64_t)kr->generation << 32),
 					   KDF_CONTEXT, master);

@@ -28,7 +28,9 @@ enum keyring_purpose {
 	KEYRING_DIRECTORY = 1, /* seals directory values: structures, professionals, devices */
 	KEYRING_WRAP = 2,      /* wraps per-person data keys */
 	KEYRING_INDEX = 3,     /* keyed hashes (blind indexes) of identifying look-up values */
+	KEYRING_AUDIT = 4,     /* chains the audit log (audit.c): a MAC per entry */
 };
+#define KEYRING_PURPOSES 4
 
 struct keyring;
 

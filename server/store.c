@@ -39,6 +39,7 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_TERRITORIES] = "territories",
 	[STORE_DB_ORIENT] = "orient",
 	[STORE_DB_STATS] = "stats",
+	[STORE_DB_AUDIT] = "audit",
 };
 
 struct store {

@@ -42,6 +42,7 @@ enum store_db {
 	STORE_DB_TERRITORIES,   /* plain: territory code -> store.v1.Territory */
 	STORE_DB_ORIENT,        /* plain: orientation state, ids and statuses only (orient.h) */
 	STORE_DB_STATS,         /* plain: activity counters, aggregates only (stats.h) */
+	STORE_DB_AUDIT,         /* plain: seq (8) -> store.v1.AuditEntry, MAC-chained (audit.h) */
 	STORE_DB__COUNT
 };
 

@@ -9,6 +9,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "pairing.h"
+#include "audit.h"
 #include "places.h"
 #include "records.h"
 #include "policy.h"
@@ -52,6 +53,7 @@ static void usage(FILE *f)
 		"  territory period --territory DEP --hours H | --seconds S   (vacancy declaration\n"
 		"                                                   periodicity; default 24 h)\n"
 		"  places list --territory DEP\n"
+		"  audit verify | audit list   (the MAC-chained log of administrative actions)\n"
 		"  person erase PERSON_ID   (destroys the person's data key: their records become\n"
 		"                           unreadable everywhere)\n"
 		"  stats --territory DEP --from YYYY-MM-DD --to YYYY-MM-DD   (activity indicators,\n"
@@ -196,6 +198,35 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* Every administrative action is appended to the audit log in its own transaction. */
+static int audited(struct store_txn *t, const char *action, const char *subject)
+{
+	return audit_append(t, clock_now_ms(), "veillectl", action, subject);
+}
+
+struct admin {
+	store_write_fn fn;
+	void *arg;
+	const char *action, *subject;
+};
+
+static int admin_txn(struct store_txn *t, void *arg)
+{
+	const struct admin *a = arg;
+	int rc = a->fn(t, a->arg);
+
+	return rc != STORE_OK ? rc : audited(t, a->action, a->subject);
+}
+
+/* store_write of fn, with the action's audit entry in the same transaction. */
+static int admin_write(struct ctl *c, const char *action, const char *subject, store_write_fn fn,
+		       void *arg)
+{
+	struct admin a = {fn, arg, action, subject};
+
+	return store_write(c->st, admin_txn, &a);
+}
+
 static int name_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -223,7 +254,8 @@ static int cmd_structure_add(struct ctl *c, struct args *a)
 	s.territory = (char *)a->territory;
 	s.created_at_ms = clock_now_ms();
 	rc = store_begin(c->st, 1, &t);
-	if (rc == STORE_OK && (rc = directory_structure_add(t, &s)) == STORE_OK)
+	if (rc == STORE_OK && (rc = directory_structure_add(t, &s)) == STORE_OK &&
+	    (rc = audited(t, "structure add", a->id)) == STORE_OK)
 		rc = store_commit(t);
 	else
 		store_abort(t);
@@ -300,8 +332,9 @@ static int cmd_professional_add(struct ctl *c, struct args *a)
 	p.role = directory_role_value(a->role);
 	p.created_at_ms = clock_now_ms();
 	rc = store_begin(c->st, 1, &t);
-	if (rc == STORE_OK && (rc = directory_professional_add(t, &p)) == STORE_OK)
-		rc = print_pairing(t, p.id, a->ttl_s, code, &expires);
+	if (rc == STORE_OK && (rc = directory_professional_add(t, &p)) == STORE_OK &&
+	    (rc = print_pairing(t, p.id, a->ttl_s, code, &expires)) == STORE_OK)
+		rc = audited(t, "professional add", p.id);
 	return commit_and_print_code(c, t, rc, p.id, code, expires);
 }
 
@@ -315,8 +348,8 @@ static int cmd_professional_pair(struct ctl *c, const char *id, struct args *a)
 	if (open_store(c))
 		return 1;
 	rc = store_begin(c->st, 1, &t);
-	if (rc == STORE_OK)
-		rc = print_pairing(t, id, a->ttl_s, code, &expires);
+	if (rc == STORE_OK && (rc = print_pairing(t, id, a->ttl_s, code, &expires)) == STORE_OK)
+		rc = audited(t, "professional pair", id);
 	return commit_and_print_code(c, t, rc, id, code, expires);
 }
 
@@ -340,7 +373,7 @@ static int cmd_professional_revoke(struct ctl *c, const char *id)
 
 	if (open_store(c))
 		return 1;
-	rc = store_write(c->st, revoke_txn, &r);
+	rc = admin_write(c, "professional revoke", id, revoke_txn, &r);
 	if (rc == STORE_ENOTFOUND) {
 		fprintf(stderr, "veillectl: no such professional\n");
 		return 1;
@@ -412,7 +445,7 @@ static int cmd_device_revoke(struct ctl *c, const char *hex)
 	}
 	if (open_store(c))
 		return 1;
-	rc = store_write(c->st, revoke_txn, &r);
+	rc = admin_write(c, "device revoke", hex, revoke_txn, &r);
 	if (rc == STORE_ENOTFOUND) {
 		fprintf(stderr, "veillectl: no such device\n");
 		return 1;
@@ -471,7 +504,7 @@ static int cmd_centre_capacity(struct ctl *c, struct args *a, int argc, char **a
 		goto bad;
 	if (open_store(c))
 		return 1;
-	rc = store_write(c->st, capacity_txn, &cap);
+	rc = admin_write(c, "centre capacity", a->structure, capacity_txn, &cap);
 	if (rc == STORE_ENOTFOUND) {
 		fprintf(stderr, "veillectl: no such structure %s\n", a->structure);
 		return 1;
@@ -518,7 +551,7 @@ static int cmd_territory_period(struct ctl *c, struct args *a)
 	}
 	if (open_store(c))
 		return 1;
-	rc = store_write(c->st, period_txn, &p);
+	rc = admin_write(c, "territory period", a->territory, period_txn, &p);
 	if (rc != STORE_OK)
 		return fail("territory period", rc);
 	printf("territory=%s\nperiod_seconds=%lu\n", a->territory, a->period_s);
@@ -635,7 +668,7 @@ static int cmd_person_erase(struct ctl *c, const char *hex)
 	}
 	if (open_store(c))
 		return 1;
-	rc = store_write(c->st, erase_txn, pid);
+	rc = admin_write(c, "person erase", hex, erase_txn, pid);
 	if (rc == STORE_ENOTFOUND) {
 		fprintf(stderr, "veillectl: person erase: no data about %s\n", hex);
 		return 1;
@@ -643,6 +676,49 @@ static int cmd_person_erase(struct ctl *c, const char *hex)
 	if (rc != STORE_OK)
 		return fail("person erase", rc);
 	printf("erased person_id=%s\n", hex);
+	return 0;
+}
+
+static int print_entry(uint64_t seq, uint64_t at_ms, const char *actor, const char *action,
+		       const char *subject, void *arg)
+{
+	char when[32];
+
+	(void)arg;
+	printf("%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)seq, iso(at_ms, when), actor,
+	       action, subject);
+	return 0;
+}
+
+/* audit verify: walks the chain; audit list: prints it (after checking it). */
+static int cmd_audit(struct ctl *c, int list)
+{
+	struct audit_report r;
+	struct store_txn *t;
+	int rc;
+
+	if (open_store(c))
+		return 1;
+	if ((rc = store_begin(c->st, 0, &t)) != STORE_OK)
+		return fail("audit", rc);
+	if (list)
+		printf("# seq\tat\tactor\taction\tsubject\n");
+	rc = list ? audit_each(t, print_entry, NULL) : audit_verify(t, &r);
+	store_abort(t);
+	if (list && rc == STORE_EFORGED) {
+		fprintf(stderr, "veillectl: audit list: the log is broken there (audit verify)\n");
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("audit", rc);
+	if (list)
+		return 0;
+	if (r.bad_seq) {
+		printf("audit=broken entries=%llu first_bad=%llu why=%s\n",
+		       (unsigned long long)r.entries, (unsigned long long)r.bad_seq, r.why);
+		return 1;
+	}
+	printf("audit=ok entries=%llu\n", (unsigned long long)r.entries);
 	return 0;
 }
 
@@ -665,6 +741,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_device_revoke(c, argv[2]);
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "revoke") && argc == 3)
 		return cmd_professional_revoke(c, argv[2]);
+	if (!strcmp(cmd, "audit") && (!strcmp(sub, "verify") || !strcmp(sub, "list")) && argc == 2)
+		return cmd_audit(c, !strcmp(sub, "list"));
 	if (!strcmp(cmd, "person") && !strcmp(sub, "erase") && argc == 3)
 		return cmd_person_erase(c, argv[2]);
 	if (!strcmp(cmd, "stats")) {

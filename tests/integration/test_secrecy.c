@@ -176,12 +176,38 @@ static void test_person_erased(void **state)
 	hx_mut_free(&other);
 }
 
+/*
+ * Every administrative action of veillectl (structures, professionals and their pairing
+ * codes, a revocation) is in the audit log, whose chain `veillectl audit verify` finds
+ * whole; the log holds ids and action names only (no professional's name).
+ */
+static void test_admin_actions_audited(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_out out;
+
+	assert_int_equal(hx_ctl(f->e, NULL, "device", "revoke", f->nadia.device_hex, (char *)NULL),
+			 0);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "list", (char *)NULL), 0);
+	assert_int_equal(hx_count_lines(out.out, "1\t"), 1);
+	assert_non_null(strstr(out.out, "\tveillectl\tstructure add\t" MARAUDE "\n"));
+	assert_non_null(strstr(out.out, "\tveillectl\tprofessional add\t"));
+	assert_non_null(strstr(out.out, "\tveillectl\tdevice revoke\t"));
+	assert_null(strstr(out.out, "Hélène"));
+	assert_null(strstr(out.out, "Infirmière"));
+	hx_out_free(&out);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "verify", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "audit=ok entries="));
+	hx_out_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_health_fields_only_to_health_professionals,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_erased, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_actions_audited, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
