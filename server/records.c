@@ -251,8 +251,10 @@ int records_write(struct store_txn *t, const struct records_actor *a, const char
 	memcpy(head + 8, pid, STORE_ID_BYTES);
 	memcpy(head + 8 + STORE_ID_BYTES, a->audience, RECORDS_AUDIENCE_BYTES);
 	store_be64_put(head + 8 + STORE_ID_BYTES + RECORDS_AUDIENCE_BYTES, seq);
+	store_be64_put(key, now_ms); /* the person's last contact, for retention (records_expired) */
 	if ((rc = store_put_plain(t, STORE_DB_HEADS, rid, STORE_ID_BYTES, head, sizeof(head), 0)) ||
-	    (rc = feed_put(t, a->audience, seq, rid, version, seq)))
+	    (rc = feed_put(t, a->audience, seq, rid, version, seq)) ||
+	    (rc = store_put_plain(t, STORE_DB_LAST_CONTACT, pid, STORE_ID_BYTES, key, 8, 0)))
 		return rc;
 	effects_feed(a->fx, a->structure_id);
 	for (size_t i = 0; i < n; i++) {
@@ -533,6 +535,47 @@ int records_apply(struct store_txn *t, const struct records_actor *actor,
 	if (rc != STORE_OK)
 		return rc;
 	return record_op(t, a, m, rid, res);
+}
+
+struct expire_ctx {
+	uint64_t before_ms;
+	size_t max, n;
+	uint8_t (*ids)[STORE_ID_BYTES];
+};
+
+static int expired_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct expire_ctx *x = arg;
+
+	if (klen != STORE_ID_BYTES || vlen != 8)
+		return -STORE_EFORGED;
+	if (store_be64_get(val) < x->before_ms)
+		memcpy(x->ids[x->n++], key, STORE_ID_BYTES);
+	return x->n == x->max;
+}
+
+int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased)
+{
+	struct expire_ctx x = {before_ms, max, 0, calloc(max ? max : 1, STORE_ID_BYTES)};
+	int rc;
+
+	*erased = 0;
+	if (!x.ids)
+		return STORE_ENOMEM;
+	rc = store_scan(t, STORE_DB_LAST_CONTACT, NULL, 0, NULL, 0, expired_one, &x);
+	rc = rc < 0 ? -rc : STORE_OK;
+	/* Collected first, then changed: no write while the scan's cursor is open. */
+	for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+		rc = store_shred_person(t, x.ids[i]);
+		if (rc == STORE_ENOTFOUND) /* nothing sealed about them: nothing to erase */
+			rc = STORE_OK;
+		if (rc == STORE_OK)
+			rc = store_del(t, STORE_DB_LAST_CONTACT, x.ids[i], STORE_ID_BYTES);
+		if (rc == STORE_OK)
+			(*erased)++;
+	}
+	free(x.ids);
+	return rc;
 }
 
 int records_last_seq(struct store *st, uint64_t *out)

@@ -106,6 +106,10 @@ int records_share(struct store_txn *t, const struct records_actor *a,
 /* Sets res to REJECTED with code and reason (static text); returns STORE_OK. */
 int records_reject(struct records_result *res, int code, const char *reason);
 
+/* Retention (DOMAIN rule 7): erases (store_shred_person) every person about whom nothing was
+ * stored since before_ms, at most max of them, and counts them in *erased. Storage errors. */
+int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased);
+
 /* The newest sequence number committed (0 if none), in its own read transaction.
  * Errors: storage errors. */
 int records_last_seq(struct store *st, uint64_t *out);

@@ -40,6 +40,7 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_ORIENT] = "orient",
 	[STORE_DB_STATS] = "stats",
 	[STORE_DB_AUDIT] = "audit",
+	[STORE_DB_LAST_CONTACT] = "last_contact",
 };
 
 struct store {

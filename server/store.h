@@ -43,6 +43,7 @@ enum store_db {
 	STORE_DB_ORIENT,        /* plain: orientation state, ids and statuses only (orient.h) */
 	STORE_DB_STATS,         /* plain: activity counters, aggregates only (stats.h) */
 	STORE_DB_AUDIT,         /* plain: seq (8) -> store.v1.AuditEntry, MAC-chained (audit.h) */
+	STORE_DB_LAST_CONTACT,  /* plain: person id (16) -> last version stored about them (ms, 8) */
 	STORE_DB__COUNT
 };
 

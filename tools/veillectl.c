@@ -53,6 +53,8 @@ static void usage(FILE *f)
 		"  territory period --territory DEP --hours H | --seconds S   (vacancy declaration\n"
 		"                                                   periodicity; default 24 h)\n"
 		"  places list --territory DEP\n"
+		"  retention run [--days N | --seconds N]   (erases the persons about whom nothing\n"
+		"                           was recorded for N days; default 730)\n"
 		"  audit verify | audit list   (the MAC-chained log of administrative actions)\n"
 		"  person erase PERSON_ID   (destroys the person's data key: their records become\n"
 		"                           unreadable everywhere)\n"
@@ -156,6 +158,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"role", required_argument, NULL, 'r'},
 		{"pairing-ttl", required_argument, NULL, 'T'},
 		{"hours", required_argument, NULL, 'H'},
+		{"days", required_argument, NULL, 'D'},
 		{"seconds", required_argument, NULL, 'S'},
 		{"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'U'},
@@ -181,6 +184,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->ttl_s = strtoul(optarg, &end, 10);
 			if (*end || a->ttl_s == 0 || a->ttl_s > 30 * 86400) {
 				fprintf(stderr, "veillectl: --pairing-ttl: 1 to 2592000 seconds\n");
+				return -1;
+			}
+			break;
+		case 'D':
+			a->period_s = strtoul(optarg, &end, 10) * 86400ul;
+			if (*end || a->period_s == 0 || a->period_s > 36500ul * 86400) {
+				fprintf(stderr, "veillectl: --days: 1 to 36500\n");
 				return -1;
 			}
 			break;
@@ -722,6 +732,46 @@ static int cmd_audit(struct ctl *c, int list)
 	return 0;
 }
 
+#define RETENTION_DEFAULT_DAYS 730 /* DOMAIN.md rule 7: about two years after the last contact */
+#define RETENTION_BATCH 100000      /* persons erased per transaction at most */
+
+struct retention {
+	uint64_t before_ms;
+	size_t erased;
+};
+
+static int retention_txn(struct store_txn *t, void *arg)
+{
+	struct retention *r = arg;
+
+	return records_expire(t, r->before_ms, RETENTION_BATCH, &r->erased);
+}
+
+/* retention run: erases (key destruction) every person about whom nothing was recorded for
+ * the retention duration; --days N or --seconds N (default 730 days). */
+static int cmd_retention_run(struct ctl *c, struct args *a)
+{
+	uint64_t keep_ms = a->period_s ? (uint64_t)a->period_s * 1000
+				       : (uint64_t)RETENTION_DEFAULT_DAYS * 86400 * 1000;
+	struct retention r = {0, 0};
+	char when[32], subject[64];
+	size_t total = 0;
+	int rc;
+
+	if (open_store(c))
+		return 1;
+	r.before_ms = clock_now_ms() > keep_ms ? clock_now_ms() - keep_ms : 0;
+	snprintf(subject, sizeof subject, "before %s", iso(r.before_ms, when));
+	do {
+		rc = admin_write(c, "retention run", subject, retention_txn, &r);
+		total += rc == STORE_OK ? r.erased : 0;
+	} while (rc == STORE_OK && r.erased == RETENTION_BATCH);
+	if (rc != STORE_OK)
+		return fail("retention run", rc);
+	printf("erased=%zu before=%s\n", total, when);
+	return 0;
+}
+
 static int run(struct ctl *c, int argc, char **argv)
 {
 	const char *cmd = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
@@ -764,6 +814,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_professional_pair(c, argv[argc - 1], &a);
 	if (!strcmp(cmd, "centre") && !strcmp(sub, "capacity"))
 		return cmd_centre_capacity(c, &a, argc - 1 - optind, argv + 1 + optind);
+	if (!strcmp(cmd, "retention") && !strcmp(sub, "run") && optind == argc - 1)
+		return cmd_retention_run(c, &a);
 	if (!strcmp(cmd, "territory") && !strcmp(sub, "period") && optind == argc - 1)
 		return cmd_territory_period(c, &a);
 	if (!strcmp(cmd, "places") && !strcmp(sub, "list") && optind == argc - 1)

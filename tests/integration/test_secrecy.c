@@ -201,6 +201,41 @@ static void test_admin_actions_audited(void **state)
 	hx_out_free(&out);
 }
 
+/*
+ * `veillectl retention run --seconds 1`, 1.5 s after an encounter about P and just after one
+ * about Q: P is erased (nothing recorded about them for over a second), Q is kept; the run is
+ * in the audit log. Bad input: --days 0.
+ */
+static void test_retention_run(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut p, q;
+	Veille__V1__Mutation *mp;
+	struct veille_op_result r;
+	struct hx_out out;
+	struct seen s;
+
+	assert_int_equal(hx_mut_init(&p, NULL, "personne P"), 0);
+	assert_int_equal(hx_mut_init(&q, NULL, "personne Q"), 0);
+	mp = &p.m;
+	assert_int_equal(veille_push(f->marc.c, &mp, 1, &r), 0);
+	hx_sleep_ms(1500);
+	mp = &q.m;
+	assert_int_equal(veille_push(f->marc.c, &mp, 1, &r), 0);
+	assert_int_equal(hx_ctl(f->e, &out, "retention", "run", "--seconds", "1", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "erased=1 "));
+	hx_out_free(&out);
+	s = pull(&f->marc);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.note, "personne Q");
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "list", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "\tveillectl\tretention run\tbefore "));
+	hx_out_free(&out);
+	assert_int_not_equal(hx_ctl(f->e, NULL, "retention", "run", "--days", "0", (char *)NULL), 0);
+	hx_mut_free(&p);
+	hx_mut_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +243,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_erased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_actions_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_run, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
