@@ -862,6 +862,11 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 	    (rc = stats_add(t, ps->territory, now_ms, admit ? "admissions" : "refusals",
 			    admit ? NULL : motive, 1)) != STORE_OK)
 		goto out;
+	/* Whoever lost access to the request drops it: the centre that refused; the SIAO once
+	 * the admission closed it. */
+	if ((rc = records_withdraw(t, a, ps->request_id.data,
+				   admit ? st->siao_id : ps->centre_id)) != STORE_OK)
+		goto out;
 	/* A request met on the day it was made is not a demande non pourvue of that day. */
 	if (admit && strcmp(st->day, today) == 0 &&
 	    (rc = stats_add_day(t, ps->territory, st->day, "unmet_requests", NULL, -1)) != STORE_OK)
@@ -1007,6 +1012,15 @@ static int expire_hold(struct store_txn *t, uint64_t at, const uint8_t id[STORE_
 				     &grown)) != STORE_OK ||
 		    (rc = put_request(t, ps->request_id.data, st, grown)) != STORE_OK)
 			goto out;
+		{
+			struct records_actor sweep = {zero_device, "veilled", ps->centre_id, noaud,
+						      0, ps->territory, 0, fx};
+
+			/* The centre whose hold ended drops the request. */
+			if ((rc = records_withdraw(t, &sweep, ps->request_id.data,
+						   ps->centre_id)) != STORE_OK)
+				goto out;
+		}
 	} else if (rc != STORE_ENOTFOUND) {
 		goto out;
 	}

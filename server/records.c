@@ -274,6 +274,13 @@ int records_write(struct store_txn *t, const struct records_actor *a, const char
 	return STORE_OK;
 }
 
+int records_withdraw(struct store_txn *t, const struct records_actor *a,
+		     const uint8_t rid[STORE_ID_BYTES], const char *structure_id)
+{
+	/* A feed entry whose version is 0 stores nothing: it says "no longer yours". */
+	return records_share(t, a, rid, 0, 0, structure_id);
+}
+
 int records_share(struct store_txn *t, const struct records_actor *a,
 		  const uint8_t rid[STORE_ID_BYTES], uint64_t version, uint64_t seq,
 		  const char *structure_id)
@@ -606,6 +613,25 @@ struct pull_ctx {
 	void *arg;
 };
 
+/* A withdrawal notice: a version without record (version 0, record not set) for fn. */
+static int pull_withdrawal(struct pull_ctx *c, const uint8_t *val)
+{
+	Veille__Store__V1__RecordVersion *rv = malloc(sizeof(*rv));
+	char *hex = malloc(2 * STORE_ID_BYTES + 1);
+
+	if (!rv || !hex) {
+		free(rv);
+		free(hex);
+		return -STORE_ENOMEM;
+	}
+	veille__store__v1__record_version__init(rv);
+	sodium_bin2hex(hex, 2 * STORE_ID_BYTES + 1, val, STORE_ID_BYTES);
+	rv->record_id = hex; /* freed with rv by codec_stored_free */
+	rv->seq = c->last;
+	c->count++;
+	return c->fn(rv, c->arg) ? -STORE_EIO : 0;
+}
+
 static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct pull_ctx *c = arg;
@@ -619,6 +645,8 @@ static int pull_one(const void *key, size_t klen, const void *val, size_t vlen, 
 		return 1;
 	}
 	c->last = store_be64_get((const uint8_t *)key + RECORDS_AUDIENCE_BYTES);
+	if (vlen == FEED_BYTES && store_be64_get((const uint8_t *)val + STORE_ID_BYTES) == 0)
+		return pull_withdrawal(c, val); /* records_withdraw */
 	/* Entries of stores made before versions could be shared hold no seq: it is the key's. */
 	rc = store_get(c->t, STORE_DB_RECORDS,
 		       vlen == FEED_BYTES ? (const uint8_t *)val + REF_BYTES

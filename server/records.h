@@ -103,6 +103,12 @@ int records_share(struct store_txn *t, const struct records_actor *a,
 		  const uint8_t rid[STORE_ID_BYTES], uint64_t version, uint64_t seq,
 		  const char *structure_id);
 
+/* Tells structure_id's feed, under a fresh seq, that its access to rid ended: its next pull
+ * carries Change{record_id, withdrawn} and the device drops what it holds of rid. Storage
+ * errors. */
+int records_withdraw(struct store_txn *t, const struct records_actor *a,
+		     const uint8_t rid[STORE_ID_BYTES], const char *structure_id);
+
 /* Sets res to REJECTED with code and reason (static text); returns STORE_OK. */
 int records_reject(struct records_result *res, int code, const char *reason);
 

@@ -59,7 +59,12 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 		codec_stored_free(&rv->base);
 		return -1;
 	}
-	if (!policy_project(pg->s->structure_id, pg->s->role, relation, rv, pg->out[pg->n])) {
+	if (rv->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD__NOT_SET && !rv->version) {
+		/* A withdrawal (records_withdraw): only the record's id, which the recipient
+		 * was given before; it says to drop it. */
+		memset(pg->out[pg->n], 0, sizeof(**pg->out));
+	} else if (!policy_project(pg->s->structure_id, pg->s->role, relation, rv,
+				   pg->out[pg->n])) {
 		free(pg->out[pg->n]);
 		codec_stored_free(&rv->base);
 		return 0;
@@ -112,6 +117,7 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 		/* Change keeps its record in a union of pointers: one store sets it. */
 		changes[i].record_case = (Veille__V1__Change__RecordCase)pg.out[i]->record_case;
 		changes[i].encounter = pg.out[i]->record;
+		changes[i].withdrawn = !pg.out[i]->record;
 		ptrs[i] = &changes[i];
 	}
 	res.n_changes = pg.n;

@@ -201,6 +201,8 @@ int cli_print_change(const Veille__V1__Change *ch)
 		print_proposal(ch->proposal);
 	else if (ch->record_case == VEILLE__V1__CHANGE__RECORD_DECISION)
 		print_decision(ch->decision);
+	else if (ch->withdrawn)
+		printf(",\"withdrawn\":true"); /* no longer this device's: dropped */
 	else
 		printf(",\"kind\":\"unknown\""); /* a record kind newer than this client */
 	printf("}\n");

@@ -136,6 +136,8 @@ int replica_apply(struct local_txn *t, const Veille__V1__Change *ch, struct hlc 
 
 	if (!id_ok(ch->record_id))
 		return bad_id(NULL);
+	if (ch->withdrawn) /* the device's access ended: it drops what it holds */
+		return local_del(t, LOCAL_RECORDS, ch->record_id, strlen(ch->record_id));
 	if ((rc = load(t, ch->record_id, &held)))
 		return rc;
 	if (ch->record_case == VEILLE__V1__CHANGE__RECORD_PERSON && ch->person) {

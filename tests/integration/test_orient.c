@@ -220,8 +220,8 @@ static int keep(const Veille__V1__Change *ch, void *arg)
 	struct pulled *p = arg;
 	struct seen *s;
 
-	if (p->n == sizeof p->v / sizeof p->v[0])
-		return 0;
+	if (p->n == sizeof p->v / sizeof p->v[0] || ch->withdrawn)
+		return 0; /* a withdrawal carries no record: "drop it" (tested with the store) */
 	s = &p->v[p->n++];
 	memset(s, 0, sizeof *s);
 	snprintf(s->id, sizeof s->id, "%s", ch->record_id);
@@ -394,6 +394,15 @@ static void test_request_proposal_refusal(void **state)
 	assert_non_null(find(&p, pr.id));
 	pull_all(&f->b, &p);
 	assert_int_equal(p.n, 0);                    /* the other centre: nothing */
+	/* Rose's device stores what it pulled: the request is there. */
+	{
+		Veille__V1__Change *held = NULL;
+		size_t pending = 0;
+
+		assert_int_equal(veille_sync(f->r.c, NULL), 0);
+		assert_int_equal(veille_record_get(f->r.c, rq.id, &held, &pending), 0);
+		veille_change_free(held);
+	}
 
 	/* Bad input: a refusal without a motive, one with a motive but no text, one by
 	 * another centre's responsable. */
@@ -419,10 +428,20 @@ static void test_request_proposal_refusal(void **state)
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, dc.id));
 	assert_string_equal(s->motive_text, MOTIVE);
-	/* The refusal ended the centre's access to the request; it keeps its own decision. */
+	/* The refusal ended the centre's access to the request; it keeps its own decision. Its
+	 * device drops the request at its next sync. */
 	pull_all(&f->r, &p);
 	assert_null(find(&p, rq.id));
 	assert_non_null(find(&p, dc.id));
+	{
+		Veille__V1__Change *held = NULL;
+		size_t pending = 0;
+
+		assert_int_equal(veille_sync(f->r.c, NULL), 0);
+		assert_int_equal(veille_record_get(f->r.c, rq.id, &held, &pending), VEILLE_ENOTFOUND);
+		assert_int_equal(veille_record_get(f->r.c, dc.id, &held, &pending), 0);
+		veille_change_free(held);
+	}
 	/* Deciding again on the same proposal. */
 	rejected(&f->r, decision(&dc, pr.id, ADMISSION, 0, ""), ERR(CLOSED));
 	conn_close(live);
