@@ -9,6 +9,7 @@
 #include "stats.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,17 +106,6 @@ static void free_msg(void *msg)
 {
 	if (msg)
 		codec_stored_free(msg);
-}
-
-static void hex_of(const uint8_t id[STORE_ID_BYTES], char out[ID_HEX])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < STORE_ID_BYTES; i++) {
-		out[2 * i] = digits[id[i] >> 4];
-		out[2 * i + 1] = digits[id[i] & 15];
-	}
-	out[2 * STORE_ID_BYTES] = 0;
 }
 
 /* The access of a centre to a request (NONE if it never had any). */
@@ -452,7 +442,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 			goto out;
 		}
 		if ((rc = records_load(t, h.seq, &prev)) != STORE_OK)
-			goto shredded;
+			goto out;
 		q.requested_at_ms = prev->request ? prev->request->requested_at_ms : now_ms;
 		st->closed = q.withdrawn;
 	}
@@ -467,9 +457,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST;
 	rv.request = &q;
 	rc = records_write(t, a, m->record_id, m, pid, h.version + 1, now_ms, &rv, also, n_also);
-	if (rc != STORE_OK)
-		goto shredded;
-	if ((rc = put_state(t, KEY_R, rid, &st->base)) != STORE_OK)
+	if (rc != STORE_OK || (rc = put_state(t, KEY_R, rid, &st->base)) != STORE_OK)
 		goto out;
 	if (h.version == 0 &&
 	    ((rc = stats_add_day(t, st->territory, st->day, "requests", NULL, 1)) != STORE_OK ||
@@ -477,10 +465,6 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 		goto out;
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
 	res->version = h.version + 1;
-	goto out;
-shredded:
-	if (rc == STORE_ESHREDDED)
-		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
 out:
 	if (st != &fresh)
 		free_msg(st);
@@ -567,10 +551,6 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL;
 	rv.proposal = &p;
 	rc = records_write(t, a, m->record_id, m, st->person_id.data, 1, now_ms, &rv, also, 2);
-	if (rc == STORE_ESHREDDED) {
-		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
-		goto out;
-	}
 	if (rc != STORE_OK)
 		goto out;
 	ps.request_id.data = req_id;
@@ -640,10 +620,7 @@ static int apply_extension(struct store_txn *t, const struct records_actor *a,
 		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
 				      "a decision is not corrected; a later version asks for an "
 				      "extension, with its motive (extension_motive)");
-	rc = records_load(t, h->seq, &cur);
-	if (rc == STORE_ESHREDDED)
-		return records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
-	if (rc != STORE_OK)
+	if ((rc = records_load(t, h->seq, &cur)) != STORE_OK)
 		return rc;
 	if (!cur->decision || (cur->decision->kind != VEILLE__V1__DECISION_KIND__DECISION_KIND_ADMISSION &&
 			       cur->decision->kind !=
@@ -674,10 +651,6 @@ static int apply_extension(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION;
 	rv.decision = &d;
 	rc = records_write(t, a, m->record_id, m, h->person_id, h->version + 1, now_ms, &rv, also, 2);
-	if (rc == STORE_ESHREDDED) {
-		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
-		goto out;
-	}
 	if (rc != STORE_OK ||
 	    (rc = put_index(t, KEY_X, calendar_add_months(now_ms, 1), rid)) != STORE_OK)
 		goto out;
@@ -735,8 +708,6 @@ static int apply_emergency(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION;
 	rv.decision = &d;
 	rc = records_write(t, a, m->record_id, m, pid, 1, now_ms, &rv, also, 1);
-	if (rc == STORE_ESHREDDED)
-		return records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
 	/* The place is taken even if none was declared free: the centre decided. */
 	if (rc != STORE_OK ||
 	    (rc = places_change(t, a->territory, a->structure_id, d.category, 0, -1, now_ms,
@@ -814,7 +785,7 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 		rc = rc == STORE_ENOTFOUND ? STORE_EFORGED : rc;
 		goto out;
 	}
-	hex_of(ps->request_id.data, req_hex);
+	sodium_bin2hex(req_hex, sizeof(req_hex), ps->request_id.data, STORE_ID_BYTES);
 	d.category = ps->category;
 	d.start_ms = admit ? d.start_ms : 0;
 	d.end_ms = admit ? d.end_ms : 0;
@@ -838,10 +809,6 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION;
 	rv.decision = &d;
 	rc = records_write(t, a, m->record_id, m, st->person_id.data, 1, now_ms, &rv, also, 2);
-	if (rc == STORE_ESHREDDED) {
-		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
-		goto out;
-	}
 	if (rc != STORE_OK)
 		goto out;
 	ps->status = admit ? VEILLE__STORE__V1__HOLD_STATUS__HOLD_STATUS_ADMITTED
@@ -1037,7 +1004,7 @@ static int expire_hold(struct store_txn *t, uint64_t at, const uint8_t id[STORE_
 		goto out;
 	p = *cur->proposal;
 	p.status = VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED;
-	hex_of(id, hex);
+	sodium_bin2hex(hex, sizeof(hex), id, STORE_ID_BYTES);
 	nrv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL;
 	nrv.proposal = &p;
 	also[0] = p.request_team_id;
@@ -1080,7 +1047,7 @@ static int deem_extension(struct store_txn *t, uint64_t at, const uint8_t id[STO
 	d.extension_deemed_accepted = 1;
 	nrv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION;
 	nrv.decision = &d;
-	hex_of(id, hex);
+	sodium_bin2hex(hex, sizeof(hex), id, STORE_ID_BYTES);
 	also[0] = d.siao_id;
 	also[1] = d.request_team_id;
 	rc = write_as_server(t, fx, d.centre_id, "", hex, &h, now_ms, &nrv, also, 2);

@@ -111,7 +111,7 @@ static uint64_t period_of(const Veille__Store__V1__Territory *tr)
 	return tr->period_ms ? tr->period_ms : PLACES_DEFAULT_PERIOD_MS;
 }
 
-static uint32_t count_of(Veille__V1__CategoryCount *const *counts, size_t n, int category)
+uint32_t places_count(Veille__V1__CategoryCount *const *counts, size_t n, int category)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((int)counts[i]->category == category)
@@ -166,8 +166,8 @@ static int fill_view(Veille__V1__CentrePlaces *c, uint64_t period_ms, uint64_t n
 	clear_counts(&c->free, &c->n_free);
 	for (size_t i = 0; i < c->n_capacity; i++) {
 		int cat = (int)c->capacity[i]->category;
-		uint32_t vac = count_of(c->vacancies, c->n_vacancies, cat);
-		uint32_t held = count_of(c->held, c->n_held, cat);
+		uint32_t vac = places_count(c->vacancies, c->n_vacancies, cat);
+		uint32_t held = places_count(c->held, c->n_held, cat);
 
 		if (vac > held && adjust(&c->free, &c->n_free, cat, (int)(vac - held)) != STORE_OK)
 			return STORE_ENOMEM;
@@ -204,7 +204,7 @@ int places_set_capacity(struct store_txn *t, const char *structure_id,
 	if (old) {
 		/* The last declaration stays, within the new capacity. */
 		for (size_t i = 0; i < old->n_vacancies && nv < CODEC_MAX_CATEGORIES; i++) {
-			uint32_t cap = count_of(capacity, n, (int)old->vacancies[i]->category);
+			uint32_t cap = places_count(capacity, n, (int)old->vacancies[i]->category);
 
 			veille__v1__category_count__init(&vac[nv]);
 			vac[nv].category = old->vacancies[i]->category;
@@ -340,7 +340,7 @@ int places_declare(struct store_txn *t, const char *structure_id,
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (vacancies[i]->count >
-		    count_of(c->capacity, c->n_capacity, (int)vacancies[i]->category)) {
+		    places_count(c->capacity, c->n_capacity, (int)vacancies[i]->category)) {
 			out->code = VEILLE_ERR(INVALID_ARGUMENT);
 			out->why = "more vacant places than the category's capacity";
 			goto out;
@@ -381,12 +381,12 @@ int places_free(struct store_txn *t, const char *territory, const char *centre_i
 	*free_places = 0;
 	if (rc != STORE_OK)
 		return rc;
-	if (count_of(c->capacity, c->n_capacity, category) == 0) {
+	if (places_count(c->capacity, c->n_capacity, category) == 0) {
 		codec_stored_free(&c->base);
 		return PLACES_NO_CATEGORY;
 	}
-	vac = count_of(c->vacancies, c->n_vacancies, category);
-	held = count_of(c->held, c->n_held, category);
+	vac = places_count(c->vacancies, c->n_vacancies, category);
+	held = places_count(c->held, c->n_held, category);
 	*free_places = vac > held ? vac - held : 0;
 	codec_stored_free(&c->base);
 	return STORE_OK;

@@ -27,6 +27,9 @@ struct server;
 struct session;
 struct store_txn;
 
+/* The count of category in a list of CategoryCount (0 if absent). */
+uint32_t places_count(Veille__V1__CategoryCount *const *counts, size_t n, int category);
+
 /* Whether a structure of this kind has places (CHRS, CHU, CPH). */
 int places_kind_has_places(int kind);
 

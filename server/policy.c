@@ -42,7 +42,8 @@ static const struct rule rules[] = {
 	 "through the requester); an emergency admission informs the SIAO"},
 };
 
-int policy_visible(enum policy_kind kind, enum policy_class cls, enum policy_relation rel)
+/* 1 if the table shows class of kind to relation (role gates aside). */
+static int visible(enum policy_kind kind, enum policy_class cls, enum policy_relation rel)
 {
 	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
 		if (rules[i].kind == kind && rules[i].rel == rel && (rules[i].classes & C(cls)))
@@ -124,7 +125,9 @@ static const struct kind_info {
 				    VEILLE__V1__CHANGE__RECORD_DECISION},
 };
 
-enum policy_class policy_field_class(enum policy_kind kind, unsigned field)
+/* The sharing class of field number `field` of kind's message (for a person, the
+ * Veille__V1__PersonField of one value). */
+static enum policy_class field_class(enum policy_kind kind, unsigned field)
 {
 	for (size_t i = 0; kind < POLICY__KINDS && i < kinds[kind].n; i++)
 		if (kinds[kind].fields[i].field == field)
@@ -139,9 +142,10 @@ static int is(const char *a, const char *b)
 	return a && a[0] && strcmp(a, b) == 0;
 }
 
-enum policy_relation policy_relation(const char *structure_id,
-				     const Veille__Store__V1__RecordVersion *rv,
-				     int request_relation)
+/* The relation of structure_id to rv (policy_project). */
+static enum policy_relation relation_to(const char *structure_id,
+					const Veille__Store__V1__RecordVersion *rv,
+					int request_relation)
 {
 	switch (rv->record_case) {
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER:
@@ -234,9 +238,9 @@ int policy_project(const char *structure_id, int role, int request_relation,
 
 	if (kind == POLICY__KINDS)
 		return 0;
-	rel = policy_relation(structure_id, rv, request_relation);
+	rel = relation_to(structure_id, rv, request_relation);
 	for (int c = 0; c < POLICY__CLASSES; c++)
-		if (policy_visible(kind, (enum policy_class)c, rel))
+		if (visible(kind, (enum policy_class)c, rel))
 			shown |= C(c);
 	shown &= role_classes(role);
 	if (!shown)
@@ -256,7 +260,7 @@ int policy_project(const char *structure_id, int role, int request_relation,
 		/* A person's own fields: team_id (OPERATIONAL) and the values, which are sorted
 		 * one by one below. */
 		enum policy_class cls =
-			kind == POLICY_PERSON ? POLICY_OPERATIONAL : policy_field_class(kind, f->id);
+			kind == POLICY_PERSON ? POLICY_OPERATIONAL : field_class(kind, f->id);
 
 		if (!(shown & C(cls)))
 			clear_field(&out->copy, f);
@@ -265,7 +269,7 @@ int policy_project(const char *structure_id, int role, int request_relation,
 		size_t n = 0;
 
 		for (size_t i = 0; i < rv->person->n_fields && n < CODEC_MAX_LIST; i++)
-			if (shown & C(policy_field_class(POLICY_PERSON, rv->person->fields[i]->field)))
+			if (shown & C(field_class(POLICY_PERSON, rv->person->fields[i]->field)))
 				out->fields[n++] = rv->person->fields[i];
 		out->copy.person.fields = out->fields;
 		out->copy.person.n_fields = n;

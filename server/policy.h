@@ -6,7 +6,7 @@
  * The rules are ONE declarative table (policy.c, `rules`), printed in docs/access-rules.md
  * by `veillectl access-rules` with the article each row rests on:
  *   record kind x sharing class x relation -> visible
- * Every field of every record kind has a sharing class (`policy_field_class`):
+ * Every field of every record kind has a sharing class (policy.c, `*_fields`):
  *   OPERATIONAL  structure ids, dates, statuses: what the workflow itself runs on
  *   IDENTITY     who the person is: names, birth year, the pseudonymous person id
  *   DECISION     what an orientation or admission decision needs: household, constraints
@@ -70,23 +70,13 @@ struct policy_out {
 	void *record; /* points into copy */
 };
 
-/* The relation of structure_id to rv. request_relation is the relation the orientation state
- * gives it to rv when rv is a request (POLICY_REL_SIAO, _CENTRE or _NONE); ignored otherwise. */
-enum policy_relation policy_relation(const char *structure_id,
-				     const Veille__Store__V1__RecordVersion *rv,
-				     int request_relation);
-
 /* Projects rv for a professional of structure_id with role: returns 1 and fills out with the
- * fields the table lets through, or 0 if nothing of rv may leave for them. */
+ * fields the table lets through, or 0 if nothing of rv may leave for them. request_relation
+ * is the relation the orientation state gives the structure to rv when rv is a request
+ * (POLICY_REL_SIAO, _CENTRE or _NONE); ignored otherwise (the relation is then read from the
+ * record: its author, the parties it names). */
 int policy_project(const char *structure_id, int role, int request_relation,
 		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out);
-
-/* 1 if the table shows class of kind to relation (role gates aside). */
-int policy_visible(enum policy_kind kind, enum policy_class cls, enum policy_relation rel);
-
-/* The sharing class of field number `field` of kind's message (for a person, the
- * Veille__V1__PersonField of one value). */
-enum policy_class policy_field_class(enum policy_kind kind, unsigned field);
 
 /* Prints the table and the classes of every field as Markdown (docs/access-rules.md). */
 void policy_print_rules(FILE *f);

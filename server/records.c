@@ -374,10 +374,7 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 		Veille__Store__V1__RecordVersion *cur;
 		int kind;
 
-		if ((rc = records_load(t, h.seq, &cur)) == STORE_ESHREDDED)
-			return records_reject(res, VEILLE_ERR(FORBIDDEN),
-					      "the person's data was erased");
-		if (rc != STORE_OK)
+		if ((rc = records_load(t, h.seq, &cur)) != STORE_OK)
 			return rc;
 		kind = cur->record_case;
 		codec_stored_free(&cur->base);
@@ -390,8 +387,6 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
 	rv.encounter = &enc;
 	rc = records_write(t, a, m->record_id, m, pid, current + 1, now_ms, &rv, NULL, 0);
-	if (rc == STORE_ESHREDDED)
-		return records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
 	if (rc == STORE_OK && current == 0 && a->territory && a->territory[0])
 		rc = stats_add(t, a->territory, now_ms, "encounters", a->structure_id, 1);
 	if (rc != STORE_OK)
@@ -457,11 +452,9 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	if (!h.owned)
 		return records_reject(res, VEILLE_ERR(FORBIDDEN), "record belongs to another structure");
 	if (current && (rc = load_person(t, h.seq, &cur)) != STORE_OK)
-		return rc == STORE_ESHREDDED
-			       ? records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased")
-		       : rc == RECORDS_EKIND ? records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
-							      "record_id names a record of another kind")
-					     : rc;
+		return rc == RECORDS_EKIND ? records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+							    "record_id names a record of another kind")
+					   : rc;
 	won = merge_person(cur ? cur->person : NULL, m->person, fields, &merged.n_fields);
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
 	res->version = current;
@@ -472,9 +465,7 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
 	rv.person = &merged;
 	rc = records_write(t, a, m->record_id, m, rid, current + 1, now_ms, &rv, NULL, 0);
-	if (rc == STORE_ESHREDDED)
-		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
-	else if (rc == STORE_OK)
+	if (rc == STORE_OK)
 		res->version = current + 1;
 out:
 	if (cur)
@@ -539,6 +530,10 @@ int records_apply(struct store_txn *t, const struct records_actor *actor,
 		rc = orient_apply(t, a, m, rid, now_ms, res);
 	else
 		rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), "unknown record kind");
+	/* Every kind: a record about an erased person is refused here, whichever step met the
+	 * erasure (each op's checks come before its first write, so nothing of it was kept). */
+	if (rc == STORE_ESHREDDED)
+		rc = records_reject(res, VEILLE_ERR(FORBIDDEN), "the person's data was erased");
 	if (rc != STORE_OK)
 		return rc;
 	return record_op(t, a, m, rid, res);

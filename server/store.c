@@ -511,6 +511,26 @@ int store_del(struct store_txn *t, enum store_db db, const void *key, size_t kle
 	return map_err(mdb_del(t->txn, t->st->dbi[db], &k, NULL), "del");
 }
 
+int store_last_plain(struct store_txn *t, enum store_db db, const void **key, size_t *klen,
+		     const void **val, size_t *vlen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], &cur);
+
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return map_err(rc, "last");
+	*key = k.mv_data;
+	*klen = k.mv_size;
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return STORE_OK;
+}
+
 int store_scan(struct store_txn *t, enum store_db db, const void *prefix, size_t plen,
 	       const void *start, size_t slen, store_scan_fn fn, void *arg)
 {

@@ -148,6 +148,11 @@ typedef int (*store_scan_fn)(const void *key, size_t klen, const void *val, size
 int store_scan(struct store_txn *txn, enum store_db db, const void *prefix, size_t plen,
 	       const void *start, size_t slen, store_scan_fn fn, void *arg);
 
+/* The last key of db (key order) and its value, borrowed as with store_get_plain.
+ * Errors: STORE_ENOTFOUND (db is empty), STORE_EIO. */
+int store_last_plain(struct store_txn *txn, enum store_db db, const void **key, size_t *klen,
+		     const void **val, size_t *vlen);
+
 /* Next value of a 64-bit counter kept in STORE_DB_META under name (first call returns 1). */
 int store_next_counter(struct store_txn *txn, const char *name, uint64_t *out);
 

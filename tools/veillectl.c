@@ -568,14 +568,6 @@ static int cmd_territory_period(struct ctl *c, struct args *a)
 	return 0;
 }
 
-static uint32_t count_in(Veille__V1__CategoryCount *const *v, size_t n, int cat)
-{
-	for (size_t k = 0; k < n; k++)
-		if ((int)v[k]->category == cat)
-			return v[k]->count;
-	return 0;
-}
-
 /* One line per centre and category: structure, category, capacity, vacant, held by
  * proposals, free, declared, stale. */
 static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
@@ -590,8 +582,8 @@ static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
 
 		printf("%s\t%s\t%u\t%u\t%u\t%u\t%s\t%s\n", cp->structure_id,
 		       directory_category_name(cat), cp->capacity[i]->count,
-		       count_in(cp->vacancies, cp->n_vacancies, cat),
-		       count_in(cp->held, cp->n_held, cat), count_in(cp->free, cp->n_free, cat),
+		       places_count(cp->vacancies, cp->n_vacancies, cat),
+		       places_count(cp->held, cp->n_held, cat), places_count(cp->free, cp->n_free, cat),
 		       when, cp->stale ? "stale" : "fresh");
 	}
 	codec_stored_free(&cp->base);

@@ -925,15 +925,21 @@ int hx_enrol_connect(struct hx_env *e, const char *code, struct hx_device *d)
 	return rc;
 }
 
-int hx_new_device(struct hx_env *e, const char *structure, const char *name,
-		  struct hx_device *d)
+int hx_new_device_as(struct hx_env *e, const char *structure, const char *name,
+		     const char *role, struct hx_device *d)
 {
 	char code[32];
 
 	memset(d, 0, sizeof *d);
-	if (hx_professional_add(e, structure, name, "maraudeur", NULL, 0, NULL, code) != 0)
+	if (hx_professional_add(e, structure, name, role, NULL, 0, NULL, code) != 0)
 		return -1;
 	return hx_enrol_connect(e, code, d);
+}
+
+int hx_new_device(struct hx_env *e, const char *structure, const char *name,
+		  struct hx_device *d)
+{
+	return hx_new_device_as(e, structure, name, "maraudeur", d);
 }
 
 void hx_device_close(struct hx_device *d)

@@ -200,9 +200,13 @@ int hx_enrol(struct hx_env *e, const char *code, const char *label, struct hx_de
 /* hx_enrol + veille_connect, both expected to succeed. */
 int hx_enrol_connect(struct hx_env *e, const char *code, struct hx_device *d);
 
-/* Adds a professional of structure and enrols and connects a device for them. */
+/* Adds a professional of structure (a maraudeur) and enrols and connects a device for them. */
 int hx_new_device(struct hx_env *e, const char *structure, const char *name,
 		  struct hx_device *d);
+
+/* The same, for a professional of role ("coordinateur_siao", "responsable_centre"...). */
+int hx_new_device_as(struct hx_env *e, const char *structure, const char *name,
+		     const char *role, struct hx_device *d);
 
 void hx_device_close(struct hx_device *d);
 

@@ -38,16 +38,6 @@ struct fixture {
 	uint64_t next_id;
 };
 
-static int add_device(struct fixture *f, const char *structure, const char *name,
-		      const char *role, struct hx_device *d)
-{
-	char code[32];
-
-	memset(d, 0, sizeof *d);
-	return hx_professional_add(f->e, structure, name, role, NULL, 0, NULL, code) ||
-	       hx_enrol_connect(f->e, code, d);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -64,12 +54,12 @@ static int setup(void **state)
 	    hx_ctl(f->e, NULL, "centre", "capacity", "--structure", CHRS_B, "homme_seul=1",
 		   (char *)NULL) ||
 	    hx_server_start(f->e, "--hold-seconds", HOLD_S, (char *)NULL) ||
-	    add_device(f, SIAO, "Sophie Coordinatrice", "coordinateur_siao", &f->s) ||
-	    add_device(f, SIAO, "Samir Coordinateur", "coordinateur_siao", &f->t) ||
-	    add_device(f, MARAUDE, "Marc Maraudeur", "maraudeur", &f->m) ||
-	    add_device(f, CHRS_A, "Rose Directrice", "responsable_centre", &f->r) ||
-	    add_device(f, CHRS_B, "Bruno Directeur", "responsable_centre", &f->b) ||
-	    add_device(f, MARAUDE_93, "Nadia Maraudeuse", "maraudeur", &f->n))
+	    hx_new_device_as(f->e, SIAO, "Sophie Coordinatrice", "coordinateur_siao", &f->s) ||
+	    hx_new_device_as(f->e, SIAO, "Samir Coordinateur", "coordinateur_siao", &f->t) ||
+	    hx_new_device_as(f->e, MARAUDE, "Marc Maraudeur", "maraudeur", &f->m) ||
+	    hx_new_device_as(f->e, CHRS_A, "Rose Directrice", "responsable_centre", &f->r) ||
+	    hx_new_device_as(f->e, CHRS_B, "Bruno Directeur", "responsable_centre", &f->b) ||
+	    hx_new_device_as(f->e, MARAUDE_93, "Nadia Maraudeuse", "maraudeur", &f->n))
 		return -1;
 	f->next_id = 1;
 	return 0;

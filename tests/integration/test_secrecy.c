@@ -27,16 +27,6 @@ struct fixture {
 	struct hx_device marc, helene, sup, nadia;
 };
 
-static int add_device(struct hx_env *e, const char *structure, const char *name,
-		      const char *role, struct hx_device *d)
-{
-	char code[32];
-
-	memset(d, 0, sizeof *d);
-	return hx_professional_add(e, structure, name, role, NULL, 0, NULL, code) ||
-	       hx_enrol_connect(e, code, d);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -46,10 +36,10 @@ static int setup(void **state)
 	    hx_structure_add(f->e, MARAUDE, "Maraude Paris Centre", "equipe_mobile", "75") ||
 	    hx_structure_add(f->e, MARAUDE_93, "Maraude 93", "equipe_mobile", "93") ||
 	    hx_server_start(f->e, (char *)NULL) ||
-	    add_device(f->e, MARAUDE, "Marc Maraudeur", "maraudeur", &f->marc) ||
-	    add_device(f->e, MARAUDE, "Hélène Infirmière", "professionnel_sante", &f->helene) ||
-	    add_device(f->e, MARAUDE, "Sylvie Superviseuse", "superviseur", &f->sup) ||
-	    add_device(f->e, MARAUDE_93, "Nadia Maraudeuse", "maraudeur", &f->nadia))
+	    hx_new_device_as(f->e, MARAUDE, "Marc Maraudeur", "maraudeur", &f->marc) ||
+	    hx_new_device_as(f->e, MARAUDE, "Hélène Infirmière", "professionnel_sante", &f->helene) ||
+	    hx_new_device_as(f->e, MARAUDE, "Sylvie Superviseuse", "superviseur", &f->sup) ||
+	    hx_new_device_as(f->e, MARAUDE_93, "Nadia Maraudeuse", "maraudeur", &f->nadia))
 		return -1;
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loadstat.h"
 #include "veille.h"
 #include "veille/v1/records.pb-c.h"
 #include "veille/v1/sync.pb-c.h"
@@ -137,14 +138,6 @@ static void warnx(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t xorshift(uint64_t *s)
 {
 	uint64_t x = *s;
@@ -173,53 +166,6 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 	return 0;
 }
 
-/* utime + stime of pid in seconds, or -1 if /proc cannot tell. */
-static double proc_cpu_s(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields resume after the last ')'. */
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* A "VmRSS:"-style line of /proc/pid/status in KiB, or -1. */
-static long proc_status_kib(long pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%ld/status", pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* A field of /proc/pid/io ("write_bytes": bytes the process caused to be written to storage),
  * or -1 if /proc cannot tell (another user's process, no task I/O accounting). */
 static long long proc_io(long pid, const char *key)
@@ -241,15 +187,6 @@ static long long proc_io(long pid, const char *key)
 		}
 	fclose(f);
 	return v;
-}
-
-static double self_cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -457,7 +394,7 @@ static int batch_fill(struct batch *b, size_t n, const struct corpus *c, uint64_
  * that got its answer (a retried push is one acknowledgement, as a device sees it). */
 static int push_once(struct pusher *p, struct veille_client *vc, struct batch *b, size_t n)
 {
-	double t0 = now_s();
+	double t0 = load_now_s();
 	int rc;
 
 	for (int tries = 0;; tries++) {
@@ -478,7 +415,7 @@ static int push_once(struct pusher *p, struct veille_client *vc, struct batch *b
 		      veille_last_error(vc)->message);
 		return -1;
 	}
-	p->lat_ms[p->n_lat++] = (now_s() - t0) * 1000.0;
+	p->lat_ms[p->n_lat++] = (load_now_s() - t0) * 1000.0;
 	for (size_t i = 0; i < n; i++) {
 		if (b->results[i].status != VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED) {
 			warnx("client %d: op %" PRIu64 " not applied: status %d code %s (%s)",
@@ -839,16 +776,16 @@ static int run_push(const struct options *opt, const struct corpus *corpus,
 	/* Every thread is connected (or gave up): start the clock and let them go. */
 	gate_open(&start, started, 1);
 	wb0 = proc_io(opt->server_pid, "write_bytes");
-	cpu0 = proc_cpu_s(opt->server_pid);
-	self0 = self_cpu_s();
-	t0 = now_s();
+	cpu0 = load_proc_cpu_s(opt->server_pid);
+	self0 = load_self_cpu_s();
+	t0 = load_now_s();
 	for (int i = 0; i < opt->n_dirs; i++)
 		pthread_join(ps[i].tid, NULL);
 	started = 0;
-	t1 = now_s();
-	cpu1 = proc_cpu_s(opt->server_pid);
+	t1 = load_now_s();
+	cpu1 = load_proc_cpu_s(opt->server_pid);
 	wb1 = proc_io(opt->server_pid, "write_bytes");
-	self1 = self_cpu_s();
+	self1 = load_self_cpu_s();
 	for (int i = 0; i < opt->n_dirs; i++) {
 		if (ps[i].failed) {
 			warnx("push failed (client %d)", i);
@@ -921,10 +858,10 @@ static int run_pull(const struct options *opt, unsigned long expect)
 		warnx("pull: connect: %s: %s", veille_strerror(rc), veille_last_error(vc)->message);
 		goto out;
 	}
-	cpu0 = proc_cpu_s(opt->server_pid);
-	self0 = self_cpu_s();
+	cpu0 = load_proc_cpu_s(opt->server_pid);
+	self0 = load_self_cpu_s();
 	wb0 = proc_io((long)getpid(), "write_bytes");
-	t0 = now_s();
+	t0 = load_now_s();
 	/* Pages streamed 16 per request, as libveille's sync does (server reads the next page
 	 * while this client decodes the current one). */
 	if (opt->device) {
@@ -949,9 +886,9 @@ static int run_pull(const struct options *opt, unsigned long expect)
 		}
 		pages += 16;
 	}
-	t1 = now_s();
-	cpu1 = proc_cpu_s(opt->server_pid);
-	self1 = self_cpu_s();
+	t1 = load_now_s();
+	cpu1 = load_proc_cpu_s(opt->server_pid);
+	self1 = load_self_cpu_s();
 	wb1 = proc_io((long)getpid(), "write_bytes");
 	if (more) {
 		warnx("pull: still has_more after %lu pages", pages);
@@ -1007,8 +944,8 @@ static int cmd_sync(int argc, char **argv)
 	if ((opt.phases & PHASE_PULL) && run_pull(&opt, applied) != 0)
 		goto out;
 	if (opt.server_pid > 0) {
-		printf("server_rss_kib=%ld\n", proc_status_kib(opt.server_pid, "VmRSS"));
-		printf("server_rss_peak_kib=%ld\n", proc_status_kib(opt.server_pid, "VmHWM"));
+		printf("server_rss_kib=%ld\n", load_proc_status_kib(opt.server_pid, "VmRSS"));
+		printf("server_rss_peak_kib=%ld\n", load_proc_status_kib(opt.server_pid, "VmHWM"));
 	}
 	status = 0;
 out:

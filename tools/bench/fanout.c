@@ -44,6 +44,7 @@
 #include <sodium.h>
 
 #include "identity.h"
+#include "loadstat.h"
 #include "proof.h"
 #include "veille.h"
 #include "veille/v1/envelope.pb-c.h"
@@ -99,113 +100,6 @@ struct run {
 	int port;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_kib(long pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%ld/status", pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, "VmRSS:", 6))
-			v = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/* The server's CPU time (user + system, all threads) in seconds, from /proc; -1 if unknown. */
-static double proc_cpu_s(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	if (pid <= 0 || !(f = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Loopback packets the kernel dropped (per-CPU backlog full: /proc/net/softnet_stat, second
- * column) and TCP segments retransmitted (/proc/net/snmp): either explains a latency tail. */
-static void net_counters(unsigned long long *dropped, unsigned long long *retrans)
-{
-	char line[512];
-	unsigned v, d;
-	FILE *f;
-	int hdr = 1;
-
-	*dropped = *retrans = 0;
-	if ((f = fopen("/proc/net/softnet_stat", "r"))) {
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "%x %x", &v, &d) == 2)
-				*dropped += d;
-		fclose(f);
-	}
-	if ((f = fopen("/proc/net/snmp", "r"))) {
-		while (fgets(line, sizeof line, f)) {
-			unsigned long long x[13];
-
-			if (strncmp(line, "Tcp: ", 5) != 0)
-				continue;
-			if (hdr) {
-				hdr = 0;
-				continue;
-			}
-			if (sscanf(line + 5, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-				   &x[0], &x[1], &x[2], &x[3], &x[4], &x[5], &x[6], &x[7], &x[8],
-				   &x[9], &x[10], &x[11]) == 12)
-				*retrans = x[11];
-		}
-		fclose(f);
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, size_t n, double p)
-{
-	size_t i;
-
-	if (!n)
-		return 0;
-	i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
 /* Queues env on s (one frame at a time is all this protocol needs). */
 static void queue(struct sess *s, const Veille__V1__Envelope *env)
 {
@@ -253,7 +147,7 @@ static void on_peer_message(struct run *r, struct sess *s, const uint8_t *data, 
 		return;
 	}
 	s->next_seq++;
-	r->lat[r->n_lat++] = (now_s() - atomic_load(&r->sent_at[k])) * 1000.0;
+	r->lat[r->n_lat++] = (load_now_s() - atomic_load(&r->sent_at[k])) * 1000.0;
 	s->received++;
 }
 
@@ -324,7 +218,7 @@ static void on_message(struct run *r, struct sess *s, const uint8_t *data, size_
 		}
 		s->next_seq++;
 		sent = atomic_load(&r->sent_at[k]);
-		r->lat[r->n_lat++] = (now_s() - sent) * 1000.0;
+		r->lat[r->n_lat++] = (load_now_s() - sent) * 1000.0;
 		s->received++;
 		break;
 	}
@@ -464,12 +358,12 @@ static void publish(lws_sorted_usec_list_t *sul)
 	memset(p->tx + LWS_PRE, 'x', PEER_MSG_BYTES);
 	for (int i = 0; i < 8; i++)
 		p->tx[LWS_PRE + i] = (uint8_t)((uint64_t)k >> (8 * i));
-	atomic_store(&r->sent_at[k], now_s());
+	atomic_store(&r->sent_at[k], load_now_s());
 	p->tx_len = PEER_MSG_BYTES;
 	lws_callback_on_writable(p->wsi);
 	r->published++;
 	atomic_fetch_add(&r->declared, 1);
-	next = r->rate > 0 ? r->pub_t0 + (double)r->published / r->rate - now_s() : 0.001;
+	next = r->rate > 0 ? r->pub_t0 + (double)r->published / r->rate - load_now_s() : 0.001;
 	lws_sul_schedule(r->ctx, 0, &r->pub_sul, publish,
 			 next > 0 ? (lws_usec_t)(next * 1e6) : 1);
 }
@@ -495,7 +389,7 @@ static int open_sessions(struct run *r, double deadline)
 {
 	unsigned opened = 0;
 
-	while (now_s() < deadline) {
+	while (load_now_s() < deadline) {
 		while (opened < r->sessions && opened - (r->ready + r->failed) < 200) {
 			connect_one(r, &r->s[opened]);
 			opened++;
@@ -513,7 +407,7 @@ static void *declarer_main(void *arg)
 	struct veille_client *c = NULL;
 	struct veille_error e = {0};
 	Veille__V1__CategoryCount cc = VEILLE__V1__CATEGORY_COUNT__INIT, *ccp = &cc;
-	double t0 = now_s();
+	double t0 = load_now_s();
 	int rc;
 
 	if ((rc = veille_open(&c, r->decl_dir, &e)) != VEILLE_OK ||
@@ -527,13 +421,13 @@ static void *declarer_main(void *arg)
 	cc.category = VEILLE__V1__PLACE_CATEGORY__PLACE_CATEGORY_HOMME_SEUL;
 	for (unsigned k = 0; k < r->updates; k++) {
 		if (r->rate > 0) {
-			double due = t0 + (double)k / r->rate, wait = due - now_s();
+			double due = t0 + (double)k / r->rate, wait = due - load_now_s();
 
 			if (wait > 0)
 				usleep((useconds_t)(wait * 1e6));
 		}
 		cc.count = k % 2; /* within any capacity of 1 or more */
-		atomic_store(&r->sent_at[k], now_s());
+		atomic_store(&r->sent_at[k], load_now_s());
 		if ((rc = veille_declare_vacancies(c, &ccp, 1, NULL)) != VEILLE_OK) {
 			warnx("declarer: declare: %s: %s", veille_strerror(rc),
 			      veille_last_error(c)->message);
@@ -571,8 +465,8 @@ static void raise_fd_limit(unsigned sessions)
 static int run_bench(struct run *r, int fanout)
 {
 	struct lws_context_creation_info info;
-	double t0, t1, c0, c1, sc0, sc1, deadline;
-	unsigned long long drop0, drop1, rtx0, rtx1;
+	struct load_mark m0, m1;
+	double t0, t1, deadline;
 	long rss0, rss1;
 	pthread_t tid;
 	size_t expected;
@@ -614,19 +508,19 @@ static int run_bench(struct run *r, int fanout)
 		warnx("out of memory");
 		goto out;
 	}
-	rss0 = rss_kib(r->server_pid);
-	t0 = now_s();
+	rss0 = load_proc_status_kib(r->server_pid, "VmRSS");
+	t0 = load_now_s();
 	if (open_sessions(r, t0 + r->timeout_ms / 1000.0) != 0) {
 		warnx("%u of %u sessions ready (%u failed)", r->ready, r->sessions, r->failed);
 		goto out;
 	}
-	t1 = now_s();
+	t1 = load_now_s();
 	printf("sessions=%u\nsessions_open_seconds=%.2f\n", r->sessions, t1 - t0);
 	if (!fanout) {
 		usleep(500 * 1000); /* let the server settle its buffers */
 		for (int i = 0; i < 20; i++)
 			service(r);
-		rss1 = rss_kib(r->server_pid);
+		rss1 = load_proc_status_kib(r->server_pid, "VmRSS");
 		if (rss0 >= 0 && rss1 >= 0) {
 			printf("server_rss_before_kib=%ld\nserver_rss_after_kib=%ld\n", rss0, rss1);
 			printf("server_rss_per_session_kib=%.2f\n",
@@ -642,17 +536,15 @@ static int run_bench(struct run *r, int fanout)
 		if (!r->pub)
 			goto out;
 		connect_one(r, r->pub);
-		for (double until = now_s() + 10; r->pub->state == S_CONNECTING && now_s() < until;)
+		for (double until = load_now_s() + 10; r->pub->state == S_CONNECTING && load_now_s() < until;)
 			service(r);
 		if (r->pub->state != S_READY) {
 			warnx("the publisher could not connect");
 			goto out;
 		}
 	}
-	c0 = cpu_s();
-	sc0 = proc_cpu_s(r->server_pid);
-	net_counters(&drop0, &rtx0);
-	t0 = now_s();
+	load_mark(&m0, r->server_pid);
+	t0 = m0.t;
 	if (r->peer_ws) {
 		r->pub_t0 = t0;
 		lws_sul_schedule(r->ctx, 0, &r->pub_sul, publish, 1);
@@ -661,13 +553,10 @@ static int run_bench(struct run *r, int fanout)
 		goto out;
 	}
 	deadline = t0 + r->timeout_ms / 1000.0 + (r->rate > 0 ? r->updates / r->rate : 0);
-	while (r->n_lat < expected && now_s() < deadline && !atomic_load(&r->declarer_failed) &&
+	while (r->n_lat < expected && load_now_s() < deadline && !atomic_load(&r->declarer_failed) &&
 	       r->failed == 0)
 		service(r);
-	t1 = now_s();
-	c1 = cpu_s();
-	sc1 = proc_cpu_s(r->server_pid);
-	net_counters(&drop1, &rtx1);
+	load_mark(&m1, r->server_pid);
 	if (!r->peer_ws)
 		pthread_join(tid, NULL);
 	if (r->n_lat < expected) {
@@ -675,15 +564,8 @@ static int run_bench(struct run *r, int fanout)
 		      atomic_load(&r->declared), r->failed);
 		goto out;
 	}
-	qsort(r->lat, r->n_lat, sizeof *r->lat, cmp_double);
 	printf("updates=%u\nrate_per_s=%.1f\ndeliveries=%zu\n", r->updates, r->rate, r->n_lat);
-	printf("seconds=%.3f\ndeliveries_per_s=%.0f\n", t1 - t0, (double)r->n_lat / (t1 - t0));
-	printf("latency_p50_ms=%.1f\nlatency_p99_ms=%.1f\nlatency_max_ms=%.1f\n",
-	       pct(r->lat, r->n_lat, 50), pct(r->lat, r->n_lat, 99), r->lat[r->n_lat - 1]);
-	printf("load_client_cpu_pct=%.0f\n", (c1 - c0) / (t1 - t0) * 100.0);
-	if (sc0 >= 0 && sc1 >= 0)
-		printf("server_cpu_pct=%.0f\n", (sc1 - sc0) / (t1 - t0) * 100.0);
-	printf("loopback_drops=%llu\ntcp_retransmits=%llu\n", drop1 - drop0, rtx1 - rtx0);
+	load_report(&m0, &m1, r->lat, r->n_lat);
 	status = 0;
 out:
 	if (r->ctx)

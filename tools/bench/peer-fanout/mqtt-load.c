@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loadstat.h"
+
 #define TOPIC "places/75"
 #define MSG_BYTES 200
 #define MAX_SESSIONS 20000
@@ -55,108 +57,6 @@ static struct {
 	size_t ptx_len;
 	int ptx_waiting;         /* EPOLLOUT armed on the publisher */
 } R;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_kib(long pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", pid);
-	if (pid <= 0 || !(f = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, "VmRSS:", 6))
-			v = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/* The server's CPU time (user + system, all threads) in seconds, from /proc; -1 if unknown. */
-static double proc_cpu_s(long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	if (pid <= 0 || !(f = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Loopback packets the kernel dropped (per-CPU backlog full: /proc/net/softnet_stat, second
- * column) and TCP segments retransmitted (/proc/net/snmp): either explains a latency tail. */
-static void net_counters(unsigned long long *dropped, unsigned long long *retrans)
-{
-	char line[512];
-	unsigned v, d;
-	FILE *f;
-	int hdr = 1;
-
-	*dropped = *retrans = 0;
-	if ((f = fopen("/proc/net/softnet_stat", "r"))) {
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "%x %x", &v, &d) == 2)
-				*dropped += d;
-		fclose(f);
-	}
-	if ((f = fopen("/proc/net/snmp", "r"))) {
-		while (fgets(line, sizeof line, f)) {
-			unsigned long long x[13];
-
-			if (strncmp(line, "Tcp: ", 5) != 0)
-				continue;
-			if (hdr) {
-				hdr = 0;
-				continue;
-			}
-			if (sscanf(line + 5, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-				   &x[0], &x[1], &x[2], &x[3], &x[4], &x[5], &x[6], &x[7], &x[8],
-				   &x[9], &x[10], &x[11]) == 12)
-				*retrans = x[11];
-		}
-		fclose(f);
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double p)
-{
-	size_t i = (size_t)(p / 100.0 * (double)(R.n_lat - 1) + 0.5);
-
-	return R.n_lat ? R.lat[i < R.n_lat ? i : R.n_lat - 1] : 0;
-}
 
 /* ---- packets ---- */
 
@@ -231,7 +131,7 @@ static void on_publish(struct conn *s, const uint8_t *p, size_t n)
 	if (k != s->next)
 		R.out_of_order++; /* QoS 0 may drop under load: counted, not fatal */
 	s->next = k + 1;
-	R.lat[R.n_lat++] = (now_s() - R.sent_at[k]) * 1000.0;
+	R.lat[R.n_lat++] = (load_now_s() - R.sent_at[k]) * 1000.0;
 }
 
 /* Handles the whole packets at p; returns how many bytes it used. */
@@ -402,8 +302,8 @@ int main(int argc, char **argv)
 	};
 	struct rlimit rl;
 	unsigned published = 0;
-	double t0, c0, t1, c1, sc0, sc1, deadline;
-	unsigned long long drop0, drop1, rtx0, rtx1;
+	struct load_mark m0, m1;
+	double t0, deadline;
 	long rss0;
 	int o;
 	uint8_t pkt[16 + sizeof TOPIC + MSG_BYTES];
@@ -440,27 +340,27 @@ int main(int argc, char **argv)
 		return 1;
 	for (unsigned i = 0; i <= R.sessions; i++)
 		R.c[i].fd = -1;
-	rss0 = rss_kib(R.server_pid);
-	t0 = now_s();
+	rss0 = load_proc_status_kib(R.server_pid, "VmRSS");
+	t0 = load_now_s();
 	deadline = t0 + R.timeout_ms / 1000.0;
 	for (unsigned i = 0; i < R.sessions; i++) {
 		if (open_client(i) != 0)
 			return 1;
 		/* a hundred at a time, so the broker's accept queue never overflows */
-		while (i + 1 - R.subscribed >= 100 && !R.failed && now_s() < deadline)
+		while (i + 1 - R.subscribed >= 100 && !R.failed && load_now_s() < deadline)
 			service(100);
 	}
-	while (R.subscribed < R.sessions && !R.failed && now_s() < deadline)
+	while (R.subscribed < R.sessions && !R.failed && load_now_s() < deadline)
 		service(100);
 	if (R.subscribed < R.sessions) {
 		fprintf(stderr, "mqtt-load: %u of %u subscribed\n", R.subscribed, R.sessions);
 		return 1;
 	}
-	printf("sessions=%u\nsessions_open_seconds=%.2f\n", R.sessions, now_s() - t0);
+	printf("sessions=%u\nsessions_open_seconds=%.2f\n", R.sessions, load_now_s() - t0);
 	if (R.idle) {
 		usleep(500 * 1000);
 		if (rss0 >= 0) {
-			long rss1 = rss_kib(R.server_pid);
+			long rss1 = load_proc_status_kib(R.server_pid, "VmRSS");
 
 			printf("server_rss_before_kib=%ld\nserver_rss_after_kib=%ld\n", rss0, rss1);
 			printf("server_rss_per_session_kib=%.2f\n",
@@ -476,20 +376,18 @@ int main(int argc, char **argv)
 	hl = 1 + put_len(pkt + 1, pl);
 	put_str(pkt + hl, TOPIC);
 	memset(pkt + hl + 2 + strlen(TOPIC), 'x', MSG_BYTES);
-	c0 = cpu_s();
-	sc0 = proc_cpu_s(R.server_pid);
-	net_counters(&drop0, &rtx0);
-	t0 = now_s();
+	load_mark(&m0, R.server_pid);
+	t0 = m0.t;
 	deadline = t0 + R.timeout_ms / 1000.0 + (R.rate > 0 ? R.updates / R.rate : 0);
-	while (R.n_lat < (size_t)R.sessions * R.updates && now_s() < deadline && !R.failed) {
+	while (R.n_lat < (size_t)R.sessions * R.updates && load_now_s() < deadline && !R.failed) {
 		double due = R.rate > 0 ? t0 + published / R.rate : t0 + published * 0.001, left;
 
-		while (published < R.updates && now_s() >= due) {
+		while (published < R.updates && load_now_s() >= due) {
 			uint8_t *payload = pkt + hl + 2 + strlen(TOPIC);
 
 			for (int i = 0; i < 8; i++)
 				payload[i] = (uint8_t)((uint64_t)published >> (8 * i));
-			R.sent_at[published] = now_s();
+			R.sent_at[published] = load_now_s();
 			if (pub_queue(pkt, hl + pl) != 0) {
 				fprintf(stderr, "mqtt-load: the broker does not read the publisher\n");
 				return 1;
@@ -499,29 +397,19 @@ int main(int argc, char **argv)
 		}
 		if (R.ptx_len && !R.ptx_waiting)
 			pub_flush();
-		left = published < R.updates ? due - now_s() : 0.1;
+		left = published < R.updates ? due - load_now_s() : 0.1;
 		service(left > 0 ? (int)(left * 1000) + (left < 0.001) : 0);
-		if (published == R.updates && R.n_lat && now_s() - R.sent_at[R.updates - 1] > 5)
+		if (published == R.updates && R.n_lat && load_now_s() - R.sent_at[R.updates - 1] > 5)
 			break; /* QoS 0: what did not come in 5 s is lost */
 	}
-	t1 = now_s();
-	c1 = cpu_s();
-	sc1 = proc_cpu_s(R.server_pid);
-	net_counters(&drop1, &rtx1);
+	load_mark(&m1, R.server_pid);
 	if (R.failed) {
 		fprintf(stderr, "mqtt-load: %u connections failed\n", R.failed);
 		return 1;
 	}
-	qsort(R.lat, R.n_lat, sizeof *R.lat, cmp_double);
 	printf("updates=%u\nrate_per_s=%.1f\ndeliveries=%zu\n", R.updates, R.rate, R.n_lat);
 	printf("lost=%zu\nout_of_order=%u\n", (size_t)R.sessions * R.updates - R.n_lat,
 	       R.out_of_order);
-	printf("seconds=%.3f\ndeliveries_per_s=%.0f\n", t1 - t0, (double)R.n_lat / (t1 - t0));
-	printf("latency_p50_ms=%.1f\nlatency_p99_ms=%.1f\nlatency_max_ms=%.1f\n", pct(50), pct(99),
-	       R.n_lat ? R.lat[R.n_lat - 1] : 0.0);
-	printf("load_client_cpu_pct=%.0f\n", (c1 - c0) / (t1 - t0) * 100.0);
-	if (sc0 >= 0 && sc1 >= 0)
-		printf("server_cpu_pct=%.0f\n", (sc1 - sc0) / (t1 - t0) * 100.0);
-	printf("loopback_drops=%llu\ntcp_retransmits=%llu\n", drop1 - drop0, rtx1 - rtx0);
+	load_report(&m0, &m1, R.lat, R.n_lat);
 	return 0;
 }
