@@ -22,8 +22,8 @@ struct pull_page {
 	const struct session *s;
 	struct store_txn *t;
 	Veille__Store__V1__RecordVersion **rv;
-	struct policy_out **out; /* rv[i] as the caller may receive it (each allocated alone:
-				  * it points into itself) */
+	struct policy_out *out; /* rv[i] as the caller may receive it; allocated once for the
+				 * page's limit, never moved (a policy_out points into itself) */
 	size_t n, cap;
 };
 
@@ -41,31 +41,16 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 		codec_stored_free(&rv->base);
 		return -1;
 	}
-	if (pg->n == pg->cap) {
-		size_t cap = pg->cap ? pg->cap * 2 : 64;
-		void *p = realloc(pg->rv, cap * sizeof(*pg->rv));
-		void *o = p ? realloc(pg->out, cap * sizeof(*pg->out)) : NULL;
-
-		if (p)
-			pg->rv = p;
-		if (!o) {
-			codec_stored_free(&rv->base);
-			return -1;
-		}
-		pg->out = o;
-		pg->cap = cap;
-	}
-	if (!(pg->out[pg->n] = malloc(sizeof(**pg->out)))) {
+	if (pg->n == pg->cap) { /* records_pull passes at most the page's limit */
 		codec_stored_free(&rv->base);
 		return -1;
 	}
 	if (rv->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD__NOT_SET && !rv->version) {
 		/* A withdrawal (records_withdraw): only the record's id, which the recipient
 		 * was given before; it says to drop it. */
-		memset(pg->out[pg->n], 0, sizeof(**pg->out));
+		memset(&pg->out[pg->n], 0, sizeof(*pg->out));
 	} else if (!policy_project(pg->s->structure_id, pg->s->role, relation, rv,
-				   pg->out[pg->n])) {
-		free(pg->out[pg->n]);
+				   &pg->out[pg->n])) {
 		codec_stored_free(&rv->base);
 		return 0;
 	}
@@ -87,6 +72,13 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	int more = 0, rc, status = -1;
 
 	*next = cursor;
+	pg.cap = limit;
+	pg.rv = malloc(limit * sizeof(*pg.rv));
+	pg.out = malloc(limit * sizeof(*pg.out));
+	if (!pg.rv || !pg.out) {
+		session_error(s, request_id, VEILLE_ERR(UNAVAILABLE), "out of memory", 1000);
+		goto out;
+	}
 	rc = store_begin(s->srv->store, 0, &t);
 	if (rc == STORE_OK && auth_still_active(s, request_id, t) != 0)
 		goto out;
@@ -115,9 +107,9 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 		changes[i].record_id = pg.rv[i]->record_id;
 		changes[i].version = pg.rv[i]->version;
 		/* Change keeps its record in a union of pointers: one store sets it. */
-		changes[i].record_case = (Veille__V1__Change__RecordCase)pg.out[i]->record_case;
-		changes[i].encounter = pg.out[i]->record;
-		changes[i].withdrawn = !pg.out[i]->record;
+		changes[i].record_case = (Veille__V1__Change__RecordCase)pg.out[i].record_case;
+		changes[i].encounter = pg.out[i].record;
+		changes[i].withdrawn = !pg.out[i].record;
 		ptrs[i] = &changes[i];
 	}
 	res.n_changes = pg.n;
@@ -131,10 +123,8 @@ static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, ui
 	status = more;
 out:
 	store_abort(t);
-	for (size_t i = 0; i < pg.n; i++) {
+	for (size_t i = 0; i < pg.n; i++)
 		codec_stored_free(&pg.rv[i]->base);
-		free(pg.out[i]);
-	}
 	free(pg.rv);
 	free(pg.out);
 	free(changes);
