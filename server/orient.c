@@ -2,6 +2,7 @@
 #include "orient.h"
 
 #include "calendar.h"
+#include "circle.h"
 #include "directory.h"
 #include "effects.h"
 #include "places.h"
@@ -18,6 +19,8 @@
 #define KEY_P 'P'
 #define KEY_H 'H'
 #define KEY_X 'X'
+#define KEY_S 'S' /* a stay begins: 'S' | start (be64) | decision id */
+#define KEY_E 'E' /* a stay ends:   'E' | end (be64) | decision id */
 #define MAX_HOUSEHOLD 20
 #define MAX_STAY_MS (5ull * 366 * 86400 * 1000)  /* a fixed duration, not an open end */
 #define SWEEP_BATCH 64                            /* holds (and extensions) ended per call */
@@ -34,7 +37,7 @@ static size_t state_key(uint8_t key[1 + 8 + STORE_ID_BYTES], char kind, uint64_t
 	size_t n = 0;
 
 	key[n++] = (uint8_t)kind;
-	if (kind == KEY_H || kind == KEY_X) {
+	if (kind == KEY_H || kind == KEY_X || kind == KEY_S || kind == KEY_E) {
 		store_be64_put(key + n, at);
 		n += 8;
 	}
@@ -371,8 +374,19 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	if (records_parse_id(q.person_id, pid) != 0)
 		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
 				      "person_id must be 32 lowercase hex characters");
-	if (q.household_adults == 0 && (rc = from_profile(t, a, pid, &q, &profile)) != STORE_OK)
-		return rc;
+	if (q.household_adults == 0) {
+		int objects;
+
+		if ((rc = circle_objects(t, pid, &objects)) != STORE_OK)
+			return rc;
+		if (objects)
+			return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
+					      "the person objects to sharing: the request carries "
+					      "only what they agree to send (household_adults at "
+					      "least), nothing is taken from their profile");
+		if ((rc = from_profile(t, a, pid, &q, &profile)) != STORE_OK)
+			return rc;
+	}
 	if ((why = check_request(&q)) != NULL) {
 		free_msg(profile);
 		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT), why);
@@ -597,6 +611,19 @@ static const char *check_stay(Veille__V1__Decision *d, uint64_t now_ms)
 	return NULL;
 }
 
+/* The admitting centre joins the person's care circle for the stay of decision did; the sweep
+ * opens it at the stay's start (if later) and closes it at its end. */
+static int begin_stay(struct store_txn *t, const struct records_actor *a,
+		      const uint8_t pid[STORE_ID_BYTES], const uint8_t did[STORE_ID_BYTES],
+		      const Veille__V1__Decision *d, uint64_t now_ms)
+{
+	int rc = circle_admit(t, a, pid, d->centre_id, d->start_ms, d->end_ms, now_ms);
+
+	if (rc == STORE_OK && d->start_ms > now_ms)
+		rc = put_index(t, KEY_S, d->start_ms, did);
+	return rc == STORE_OK ? put_index(t, KEY_E, d->end_ms, did) : rc;
+}
+
 /* A later version of an admission: the centre asks the préfet for an extension. */
 static int apply_extension(struct store_txn *t, const struct records_actor *a,
 			   const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
@@ -663,8 +690,8 @@ out:
 
 /* An emergency admission (L345-2-7): the centre admits, and informs the SIAO. */
 static int apply_emergency(struct store_txn *t, const struct records_actor *a,
-			   const Veille__V1__Mutation *m, uint64_t now_ms,
-			   struct records_result *res)
+			   const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
+			   uint64_t now_ms, struct records_result *res)
 {
 	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
 	Veille__V1__Reminder r[MAX_REMINDERS], *rp[MAX_REMINDERS];
@@ -712,7 +739,8 @@ static int apply_emergency(struct store_txn *t, const struct records_actor *a,
 	if (rc != STORE_OK ||
 	    (rc = places_change(t, a->territory, a->structure_id, d.category, 0, -1, now_ms,
 				a->fx)) != STORE_OK ||
-	    (rc = stats_add(t, a->territory, now_ms, "emergency_admissions", NULL, 1)) != STORE_OK)
+	    (rc = stats_add(t, a->territory, now_ms, "emergency_admissions", NULL, 1)) != STORE_OK ||
+	    (rc = begin_stay(t, a, pid, rid, &d, now_ms)) != STORE_OK)
 		return rc;
 	res->status = VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED;
 	res->version = 1;
@@ -747,7 +775,7 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 		return STORE_OK;
 	}
 	if (d.kind == VEILLE__V1__DECISION_KIND__DECISION_KIND_EMERGENCY_ADMISSION)
-		return apply_emergency(t, a, m, now_ms, res);
+		return apply_emergency(t, a, m, rid, now_ms, res);
 	if (!admit && d.kind != VEILLE__V1__DECISION_KIND__DECISION_KIND_REFUSAL)
 		return records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
 				      "kind must be admission, refusal or emergency admission");
@@ -829,6 +857,8 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 	    (rc = stats_add(t, ps->territory, now_ms, admit ? "admissions" : "refusals",
 			    admit ? NULL : motive, 1)) != STORE_OK)
 		goto out;
+	if (admit && (rc = begin_stay(t, a, st->person_id.data, rid, &d, now_ms)) != STORE_OK)
+		goto out;
 	/* Whoever lost access to the request drops it: the centre that refused; the SIAO once
 	 * the admission closed it. */
 	if ((rc = records_withdraw(t, a, ps->request_id.data,
@@ -886,6 +916,24 @@ int orient_request_relation(struct store_txn *t, const char *record_id,
 	else if (access == VEILLE__STORE__V1__CENTRE_ACCESS__CENTRE_ACCESS_PROPOSED ||
 		 access == VEILLE__STORE__V1__CENTRE_ACCESS__CENTRE_ACCESS_ADMITTED)
 		*relation = POLICY_REL_CENTRE;
+	free_msg(st);
+	return STORE_OK;
+}
+
+int orient_request_parties(struct store_txn *t, const uint8_t rid[STORE_ID_BYTES],
+			   circle_entry_fn fn, void *arg)
+{
+	Veille__Store__V1__OrientRequest *st;
+	int rc = get_request(t, rid, &st);
+
+	if (rc != STORE_OK)
+		return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+	rc = fn("requester", st->requester_id, 0, 0, arg);
+	if (!rc && !st->closed)
+		rc = fn("siao", st->siao_id, 0, 0, arg);
+	for (size_t i = 0; !rc && i < st->n_centres; i++)
+		if (st->centres[i]->access == VEILLE__STORE__V1__CENTRE_ACCESS__CENTRE_ACCESS_PROPOSED)
+			rc = fn("proposal", st->centres[i]->centre_id, 0, 0, arg);
 	free_msg(st);
 	return STORE_OK;
 }
@@ -1058,8 +1106,56 @@ out:
 	return rc;
 }
 
+/* A stay of decision id begins or ends (kind KEY_S or KEY_E, due at): the admitting centre
+ * joins the person's circle, or leaves it, and its access to the request ends. */
+static int stay_edge(struct store_txn *t, char kind, uint64_t at, const uint8_t id[STORE_ID_BYTES],
+		     uint64_t now_ms, struct effects *fx)
+{
+	Veille__Store__V1__RecordVersion *cur = NULL;
+	Veille__Store__V1__OrientRequest *st = NULL;
+	Veille__Store__V1__OrientCentre entry, **grown = NULL;
+	uint8_t aud[RECORDS_AUDIENCE_BYTES] = {0}, req[STORE_ID_BYTES];
+	struct records_actor a = {zero_device, "veilled", "", aud, 0, "", 0, fx};
+	struct records_head h;
+	int rc;
+
+	if ((rc = del_index(t, kind, at, id)) != STORE_OK ||
+	    (rc = records_head(t, &a, id, &h)) != STORE_OK || h.version == 0)
+		return rc;
+	rc = records_load(t, h.seq, &cur);
+	if (rc == STORE_ESHREDDED)
+		return STORE_OK; /* the person was erased: nothing of them to send or withdraw */
+	if (rc != STORE_OK || !cur->decision)
+		goto out;
+	a.structure_id = cur->decision->centre_id;
+	records_audience(t, a.structure_id, aud);
+	if (kind == KEY_S) {
+		rc = circle_stay_begins(t, &a, h.person_id, a.structure_id, now_ms);
+		goto out;
+	}
+	/* The stay is over: so is the centre's access to the request it came from. */
+	if (records_parse_id(cur->decision->request_id, req) == 0) {
+		rc = get_request(t, req, &st);
+		if (rc == STORE_OK &&
+		    ((rc = set_access(st, a.structure_id,
+				      VEILLE__STORE__V1__CENTRE_ACCESS__CENTRE_ACCESS_ENDED, &entry,
+				      &grown)) != STORE_OK ||
+		     (rc = put_request(t, req, st, grown)) != STORE_OK))
+			goto out;
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+			goto out;
+	}
+	rc = circle_stay_ends(t, &a, h.person_id, a.structure_id, at, now_ms);
+out:
+	free(grown);
+	free_msg(st);
+	free_msg(cur);
+	return rc;
+}
+
 int orient_sweep(struct store_txn *t, uint64_t now_ms, struct effects *fx)
 {
+	static const char stay_kinds[] = {KEY_S, KEY_E};
 	struct due d;
 	int rc;
 
@@ -1073,5 +1169,13 @@ int orient_sweep(struct store_txn *t, uint64_t now_ms, struct effects *fx)
 	for (size_t i = 0; i < d.n; i++)
 		if ((rc = deem_extension(t, d.at[i], d.id[i], now_ms, fx)) != STORE_OK)
 			return rc;
+	for (size_t k = 0; k < sizeof(stay_kinds); k++) {
+		if ((rc = find_due(t, stay_kinds[k], now_ms, &d)) != STORE_OK)
+			return rc;
+		for (size_t i = 0; i < d.n; i++)
+			if ((rc = stay_edge(t, stay_kinds[k], d.at[i], d.id[i], now_ms, fx)) !=
+			    STORE_OK)
+				return rc;
+	}
 	return STORE_OK;
 }

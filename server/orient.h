@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 
+#include "circle.h"
 #include "records.h"
 
 #define ORIENT_DEFAULT_HOLD_MS (2ull * 3600 * 1000)
@@ -41,6 +42,12 @@ int orient_apply(struct store_txn *t, const struct records_actor *a,
  * errors; an unknown request is POLICY_REL_NONE. */
 int orient_request_relation(struct store_txn *t, const char *record_id,
 			    const char *structure_id, int *relation);
+
+/* For the listing of a person's care circle (circle_each): calls fn with the structures that
+ * request rid involves now: "requester", "siao" while it is open, "proposal" for a centre whose
+ * proposal waits (times 0: the state keeps none). Not a request: nothing. Storage errors. */
+int orient_request_parties(struct store_txn *t, const uint8_t rid[STORE_ID_BYTES],
+			   circle_entry_fn fn, void *arg);
 
 /* Ends the holds whose time is over (the proposal gets an EXPIRED version, the place is
  * freed, the centre's access ends) and marks extension requests a month old as deemed

@@ -34,22 +34,22 @@ static const struct rule rules[] = {
 	 "requester's working notes are not needed for it"},
 	{POLICY_REQUEST, POLICY_REL_CENTRE, C(OP) | C(DE),
 	 "R345-4 and L345-1 CASF: a centre receiving a proposal gets what its admission decision "
-	 "strictly needs, until it refuses or the hold ends (and after it admits)"},
+	 "strictly needs, until it refuses or the hold ends (if it admits: until the stay ends)"},
+	{POLICY_ENCOUNTER, POLICY_REL_ADMITTED, C(OP) | C(ID) | C(DE) | C(TE) | C(HE),
+	 "R345-4 and L345-1 CASF: the centre that admitted the person supports them for the stay "
+	 "and receives their file in full, unless they object (HEALTH: its health professionals "
+	 "only, L1110-4 CSP)"},
+	{POLICY_PERSON, POLICY_REL_ADMITTED, C(OP) | C(ID) | C(DE) | C(TE) | C(HE),
+	 "R345-4 and L345-1 CASF: the admitting centre, for the stay, unless the person objects "
+	 "(HEALTH: its health professionals only, L1110-4 CSP)"},
+	{POLICY_REQUEST, POLICY_REL_ADMITTED, C(OP) | C(ID) | C(DE) | C(TE),
+	 "R345-4 and L345-1 CASF: the admitting centre, for the stay, unless the person objects"},
 	{POLICY_PROPOSAL, POLICY_REL_PARTY, C(OP),
 	 "R345-4 CASF: the SIAO's proposal, to the centre, known to the requester"},
 	{POLICY_DECISION_RECORD, POLICY_REL_PARTY, C(OP) | C(ID) | C(DE),
 	 "R345-4 CASF: a refusal is notified with its reasons to the SIAO (and to the person, "
 	 "through the requester); an emergency admission informs the SIAO"},
 };
-
-/* 1 if the table shows class of kind to relation (role gates aside). */
-static int visible(enum policy_kind kind, enum policy_class cls, enum policy_relation rel)
-{
-	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
-		if (rules[i].kind == kind && rules[i].rel == rel && (rules[i].classes & C(cls)))
-			return 1;
-	return 0;
-}
 
 /* ---- the sharing class of every field ---- */
 
@@ -75,6 +75,7 @@ static const struct field_class person_fields[] = { /* by PersonField */
 	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL, DE, "animal"},
 	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_SITUATION, TE, "situation"},
 	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_LANGUAGES, DE, "languages"},
+	{VEILLE__V1__PERSON_FIELD__PERSON_FIELD_OBJECTS_TO_SHARING, TE, "objects_to_sharing"},
 };
 static const struct field_class request_fields[] = {
 	{1, ID, "person_id"},        {2, OP, "requester_id"},   {3, OP, "author_id"},
@@ -142,37 +143,41 @@ static int is(const char *a, const char *b)
 	return a && a[0] && strcmp(a, b) == 0;
 }
 
-/* The relation of structure_id to rv (policy_project). */
-static enum policy_relation relation_to(const char *structure_id,
-					const Veille__Store__V1__RecordVersion *rv,
-					int request_relation)
+/* The relations (POLICY_BIT) of structure_id to rv: those read from the record (its author,
+ * the parties it names) and those the caller read from the store's state. */
+static unsigned relations_to(const char *structure_id, const Veille__Store__V1__RecordVersion *rv,
+			     unsigned state_relations)
 {
+	unsigned rels = state_relations & (POLICY_BIT(POLICY_REL_SIAO) |
+					   POLICY_BIT(POLICY_REL_CENTRE) |
+					   POLICY_BIT(POLICY_REL_ADMITTED));
+	int author = 0, party = 0;
+
 	switch (rv->record_case) {
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER:
-		return is(rv->encounter->team_id, structure_id) ? POLICY_REL_AUTHOR : POLICY_REL_NONE;
+		author = is(rv->encounter->team_id, structure_id);
+		break;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON:
-		return is(rv->person->team_id, structure_id) ? POLICY_REL_AUTHOR : POLICY_REL_NONE;
+		author = is(rv->person->team_id, structure_id);
+		break;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST:
-		if (is(rv->request->requester_id, structure_id))
-			return POLICY_REL_AUTHOR;
-		return request_relation == POLICY_REL_SIAO || request_relation == POLICY_REL_CENTRE
-			       ? (enum policy_relation)request_relation
-			       : POLICY_REL_NONE;
+		author = is(rv->request->requester_id, structure_id);
+		break;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL:
-		return is(rv->proposal->siao_id, structure_id) ||
-				       is(rv->proposal->centre_id, structure_id) ||
-				       is(rv->proposal->request_team_id, structure_id)
-			       ? POLICY_REL_PARTY
-			       : POLICY_REL_NONE;
+		party = is(rv->proposal->siao_id, structure_id) ||
+			is(rv->proposal->centre_id, structure_id) ||
+			is(rv->proposal->request_team_id, structure_id);
+		break;
 	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION:
-		return is(rv->decision->centre_id, structure_id) ||
-				       is(rv->decision->siao_id, structure_id) ||
-				       is(rv->decision->request_team_id, structure_id)
-			       ? POLICY_REL_PARTY
-			       : POLICY_REL_NONE;
+		party = is(rv->decision->centre_id, structure_id) ||
+			is(rv->decision->siao_id, structure_id) ||
+			is(rv->decision->request_team_id, structure_id);
+		break;
 	default:
-		return POLICY_REL_NONE;
+		return 0;
 	}
+	return rels | (author ? POLICY_BIT(POLICY_REL_AUTHOR) : 0) |
+	       (party ? POLICY_BIT(POLICY_REL_PARTY) : 0);
 }
 
 /* The classes a role may receive at all (the gate before the table). */
@@ -228,21 +233,28 @@ static void clear_field(void *msg, const ProtobufCFieldDescriptor *f)
 	}
 }
 
-int policy_project(const char *structure_id, int role, int request_relation,
-		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out)
+unsigned policy_classes(const char *structure_id, unsigned state_relations,
+			const Veille__Store__V1__RecordVersion *rv)
 {
 	enum policy_kind kind = kind_of(rv->record_case);
-	enum policy_relation rel;
-	unsigned shown = 0;
-	const void *src;
+	unsigned rels, shown = 0;
 
 	if (kind == POLICY__KINDS)
 		return 0;
-	rel = relation_to(structure_id, rv, request_relation);
-	for (int c = 0; c < POLICY__CLASSES; c++)
-		if (visible(kind, (enum policy_class)c, rel))
-			shown |= C(c);
-	shown &= role_classes(role);
+	rels = relations_to(structure_id, rv, state_relations);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
+		if (rules[i].kind == kind && (rels & POLICY_BIT(rules[i].rel)))
+			shown |= rules[i].classes;
+	return shown;
+}
+
+int policy_project(const char *structure_id, int role, unsigned state_relations,
+		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out)
+{
+	enum policy_kind kind = kind_of(rv->record_case);
+	unsigned shown = policy_classes(structure_id, state_relations, rv) & role_classes(role);
+	const void *src;
+
 	if (!shown)
 		return 0;
 	switch (kind) {
@@ -283,7 +295,7 @@ static const char *const class_names[POLICY__CLASSES] = {"OPERATIONAL", "IDENTIT
 							  "TEAM", "HEALTH"};
 static const char *const relation_names[POLICY__RELATIONS] = {
 	"none", "author", "SIAO of the open request", "centre (proposal pending, or admitted)",
-	"party (named by the proposal or decision)"};
+	"party (named by the proposal or decision)", "centre that admitted the person, for the stay"};
 
 void policy_print_rules(FILE *f)
 {
@@ -294,6 +306,15 @@ void policy_print_rules(FILE *f)
 		   "Before the table: superviseurs, administrateurs (and unknown roles) receive no\n"
 		   "personal record, only places and aggregates; HEALTH fields go to professionnels de\n"
 		   "santé only (L1110-4 CSP).\n\n"
+		   "The relations come from the person's care circle (`server/circle.h`, listed by\n"
+		   "`veillectl person circle ID`): the team that met them writes and keeps its own\n"
+		   "records (author); the SIAO while a request is open and a centre while a proposal\n"
+		   "waits see the request; the centre that admitted them has their file for the stay,\n"
+		   "from its start to its end, and only while the person does not object to sharing\n"
+		   "(profile field `objects_to_sharing`): with an objection their records stay in the\n"
+		   "author team, and only what they send with a request reaches the SIAO and the\n"
+		   "centre deciding on it. Joining the circle sends the person's past records at the\n"
+		   "next pull; leaving it withdraws them from the devices.\n\n"
 		   "## Who sees which classes\n\n"
 		   "| record | relation | OPERATIONAL | IDENTITY | DECISION | TEAM | HEALTH | rests on |\n"
 		   "|---|---|---|---|---|---|---|---|\n");

@@ -12,12 +12,14 @@
  *   DECISION     what an orientation or admission decision needs: household, constraints
  *   TEAM         the author team's working notes
  *   HEALTH       health observations (only health professionals, L1110-4 CSP)
- * The relation is the recipient's structure's relation to the record: its author, the SIAO of
- * an open request, a centre with a proposal pending or that admitted, or a party named by a
- * proposal or decision. The relation to a request depends on the orientation's state, which
- * the caller reads from the store (orient_request_relation) and passes in. Role gates come
- * before the table: superviseurs, administrateurs and unknown roles receive no personal
- * record; HEALTH fields go to professionnels de santé only. */
+ * The relations are the recipient's structure's relations to the record: its author, the
+ * SIAO of an open request, a centre with a proposal pending or that admitted, a party named by
+ * a proposal or decision, the centre that admitted the person (for the stay: the person's care
+ * circle, circle.h). Author and party are read from the record itself; the others depend on
+ * the store's state, which the caller reads (circle_relations) and passes in. A structure with
+ * several relations sees what any of them shows. Role gates come before the table:
+ * superviseurs, administrateurs and unknown roles receive no personal record; HEALTH fields go
+ * to professionnels de santé only. */
 #ifndef VEILLE_POLICY_H
 #define VEILLE_POLICY_H
 
@@ -41,8 +43,12 @@ enum policy_relation {
 	POLICY_REL_SIAO = 2,   /* the territory's SIAO, while the request is open */
 	POLICY_REL_CENTRE = 3, /* a centre with a proposal pending for the request, or that admitted */
 	POLICY_REL_PARTY = 4,  /* named by a proposal or decision: SIAO, centre, requester */
+	POLICY_REL_ADMITTED = 5, /* the centre that admitted the person, during the stay */
 	POLICY__RELATIONS
 };
+
+/* A set of relations: bit (1u << relation). */
+#define POLICY_BIT(rel) (1u << (rel))
 
 /* The record kinds, in the order of the table. */
 enum policy_kind {
@@ -70,12 +76,17 @@ struct policy_out {
 	void *record; /* points into copy */
 };
 
+/* The classes (bit per policy_class) of rv that the table shows to structure_id, roles aside,
+ * given the relations the store's state gives it (state_relations: POLICY_BIT of
+ * POLICY_REL_SIAO, _CENTRE, _ADMITTED; author and party bits are ignored there, they are read
+ * from the record). 0: nothing of rv is for that structure. */
+unsigned policy_classes(const char *structure_id, unsigned state_relations,
+			const Veille__Store__V1__RecordVersion *rv);
+
 /* Projects rv for a professional of structure_id with role: returns 1 and fills out with the
- * fields the table lets through, or 0 if nothing of rv may leave for them. request_relation
- * is the relation the orientation state gives the structure to rv when rv is a request
- * (POLICY_REL_SIAO, _CENTRE or _NONE); ignored otherwise (the relation is then read from the
- * record: its author, the parties it names). */
-int policy_project(const char *structure_id, int role, int request_relation,
+ * fields the table lets through, or 0 if nothing of rv may leave for them. state_relations as
+ * for policy_classes. */
+int policy_project(const char *structure_id, int role, unsigned state_relations,
 		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out);
 
 /* Prints the table and the classes of every field as Markdown (docs/access-rules.md). */

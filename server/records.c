@@ -1,6 +1,7 @@
 /* records: see records.h. */
 #include "records.h"
 
+#include "circle.h"
 #include "effects.h"
 #include "keyring.h"
 #include "orient.h"
@@ -103,7 +104,8 @@ static char field_kind(int field)
 	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_ADULTS:
 	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_HOUSEHOLD_CHILDREN: return 'n';
 	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_REDUCED_MOBILITY:
-	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL: return 'f';
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL:
+	case VEILLE__V1__PERSON_FIELD__PERSON_FIELD_OBJECTS_TO_SHARING: return 'f';
 	}
 	return 0;
 }
@@ -212,6 +214,34 @@ static int feed_put(struct store_txn *t, const uint8_t audience[RECORDS_AUDIENCE
 	return store_put_plain(t, STORE_DB_FEED, fkey, sizeof(fkey), ref, sizeof(ref), 0);
 }
 
+/* One more audience of a version being written (records_write): skipped if it is the
+ * author's or one of the first `served` of also. */
+struct share_new {
+	struct store_txn *t;
+	const struct records_actor *a;
+	const uint8_t *rid;
+	uint64_t version, seq;
+	const char *const *also;
+	size_t served;
+};
+
+static int share_new(const char *structure_id, void *arg)
+{
+	struct share_new *sh = arg;
+	uint8_t aud[RECORDS_AUDIENCE_BYTES];
+	int rc;
+
+	if (!structure_id[0] || strcmp(structure_id, sh->a->structure_id) == 0)
+		return STORE_OK;
+	for (size_t k = 0; k < sh->served; k++)
+		if (strcmp(sh->also[k], structure_id) == 0)
+			return STORE_OK;
+	records_audience(sh->t, structure_id, aud);
+	if ((rc = feed_put(sh->t, aud, sh->seq, sh->rid, sh->version, sh->seq)) == STORE_OK)
+		effects_feed(sh->a->fx, structure_id);
+	return rc;
+}
+
 /* Writes a new version (common fields of rv set here) and the head and feed entries. Versions
  * are keyed by their sequence number, which only grows: each is appended at the right edge of
  * the records tree, so a commit rewrites few pages whatever the record ids are. */
@@ -220,7 +250,8 @@ int records_write(struct store_txn *t, const struct records_actor *a, const char
 		  uint64_t version, uint64_t now_ms, Veille__Store__V1__RecordVersion *rv,
 		  const char *const *also, size_t n)
 {
-	uint8_t key[8], head[HEAD_BYTES], rid[STORE_ID_BYTES], aud[RECORDS_AUDIENCE_BYTES];
+	uint8_t key[8], head[HEAD_BYTES], rid[STORE_ID_BYTES], index[2 * STORE_ID_BYTES];
+	struct share_new share = {t, a, rid, version, 0, also, 0};
 	uint8_t *buf = NULL;
 	size_t len;
 	uint64_t seq;
@@ -231,6 +262,9 @@ int records_write(struct store_txn *t, const struct records_actor *a, const char
 	rc = store_next_counter(t, "seq", &seq);
 	if (rc != STORE_OK)
 		return rc;
+	share.seq = seq;
+	memcpy(index, pid, STORE_ID_BYTES);
+	memcpy(index + STORE_ID_BYTES, rid, STORE_ID_BYTES);
 	rv->record_id = (char *)record_id;
 	rv->version = version;
 	rv->seq = seq;
@@ -256,22 +290,15 @@ int records_write(struct store_txn *t, const struct records_actor *a, const char
 	    (rc = feed_put(t, a->audience, seq, rid, version, seq)) ||
 	    (rc = store_put_plain(t, STORE_DB_LAST_CONTACT, pid, STORE_ID_BYTES, key, 8, 0)))
 		return rc;
+	if (version == 1 && (rc = store_put_plain(t, STORE_DB_PERSON_RECORDS, index,
+						  sizeof(index), "", 0, 0)) != STORE_OK)
+		return rc;
 	effects_feed(a->fx, a->structure_id);
-	for (size_t i = 0; i < n; i++) {
-		size_t k;
-
-		if (!also[i][0] || strcmp(also[i], a->structure_id) == 0)
-			continue;
-		for (k = 0; k < i && strcmp(also[k], also[i]) != 0; k++)
-			;
-		if (k < i)
-			continue;
-		records_audience(t, also[i], aud);
-		if ((rc = feed_put(t, aud, seq, rid, version, seq)) != STORE_OK)
+	for (share.served = 0; share.served < n; share.served++)
+		if ((rc = share_new(also[share.served], &share)) != STORE_OK)
 			return rc;
-		effects_feed(a->fx, also[i]);
-	}
-	return STORE_OK;
+	/* The centres the person is staying at get what is written about them meanwhile. */
+	return circle_admitted_audiences(t, pid, rv, now_ms, share_new, &share);
 }
 
 int records_withdraw(struct store_txn *t, const struct records_actor *a,
@@ -387,6 +414,8 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
 	rv.encounter = &enc;
 	rc = records_write(t, a, m->record_id, m, pid, current + 1, now_ms, &rv, NULL, 0);
+	if (rc == STORE_OK)
+		rc = circle_met(t, pid, a->structure_id, now_ms);
 	if (rc == STORE_OK && current == 0 && a->territory && a->territory[0])
 		rc = stats_add(t, a->territory, now_ms, "encounters", a->structure_id, 1);
 	if (rc != STORE_OK)
@@ -428,6 +457,15 @@ static int load_person(struct store_txn *t, uint64_t seq, Veille__Store__V1__Rec
 	return rc;
 }
 
+/* Whether the profile records the person's objection to sharing. */
+static int objects_to_sharing(const Veille__V1__Person *p)
+{
+	for (size_t i = 0; i < p->n_fields; i++)
+		if (p->fields[i]->field == VEILLE__V1__PERSON_FIELD__PERSON_FIELD_OBJECTS_TO_SHARING)
+			return !p->fields[i]->cleared && p->fields[i]->flag;
+	return 0;
+}
+
 static int apply_person(struct store_txn *t, const struct records_actor *a,
 			const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
 			uint64_t now_ms, struct records_result *res)
@@ -464,9 +502,13 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	merged.team_id = cur ? cur->person->team_id : (char *)a->structure_id;
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
 	rv.person = &merged;
-	rc = records_write(t, a, m->record_id, m, rid, current + 1, now_ms, &rv, NULL, 0);
-	if (rc == STORE_OK)
-		res->version = current + 1;
+	/* The objection first: the new version goes only where it allows. */
+	if ((rc = circle_set_objection(t, a, rid, objects_to_sharing(&merged), now_ms)) != STORE_OK ||
+	    (rc = records_write(t, a, m->record_id, m, rid, current + 1, now_ms, &rv, NULL, 0)) !=
+		    STORE_OK ||
+	    (rc = circle_met(t, rid, a->structure_id, now_ms)) != STORE_OK)
+		goto out;
+	res->version = current + 1;
 out:
 	if (cur)
 		codec_stored_free(&cur->base);

@@ -41,6 +41,8 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_STATS] = "stats",
 	[STORE_DB_AUDIT] = "audit",
 	[STORE_DB_LAST_CONTACT] = "last_contact",
+	[STORE_DB_PERSON_RECORDS] = "person_records",
+	[STORE_DB_CIRCLE] = "circle",
 };
 
 struct store {

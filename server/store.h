@@ -44,6 +44,8 @@ enum store_db {
 	STORE_DB_STATS,         /* plain: activity counters, aggregates only (stats.h) */
 	STORE_DB_AUDIT,         /* plain: seq (8) -> store.v1.AuditEntry, MAC-chained (audit.h) */
 	STORE_DB_LAST_CONTACT,  /* plain: person id (16) -> last version stored about them (ms, 8) */
+	STORE_DB_PERSON_RECORDS, /* plain: person id (16) | record id (16) -> "" (every record about them) */
+	STORE_DB_CIRCLE,        /* plain: the care circles, ids and times only (circle.h) */
 	STORE_DB__COUNT
 };
 

@@ -3,8 +3,9 @@
 #include "sync.h"
 
 #include "auth.h"
+#include "circle.h"
+#include "clock.h"
 #include "log.h"
-#include "orient.h"
 #include "policy.h"
 #include "records.h"
 #include "server.h"
@@ -25,19 +26,20 @@ struct pull_page {
 	struct policy_out *out; /* rv[i] as the caller may receive it; allocated once for the
 				 * page's limit, never moved (a policy_out points into itself) */
 	size_t n, cap;
+	uint64_t now_ms; /* the time the care circle is read at */
 };
 
 static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 {
 	struct pull_page *pg = arg;
-	int relation = POLICY_REL_NONE;
+	unsigned relations = 0;
 
 	/* The feed audience already selects what was shared with the caller's structure; the
-	 * policy decides again on the record itself and the orientation's state now, so no
-	 * other code path can widen what leaves the server. */
-	if (rv->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST &&
-	    orient_request_relation(pg->t, rv->record_id, pg->s->structure_id, &relation) !=
-		    STORE_OK) {
+	 * policy decides again on the record itself and the care circle now (the orientation's
+	 * state, the stays, the person's objection), so no other code path can widen what
+	 * leaves the server. */
+	if (rv->version &&
+	    circle_relations(pg->t, pg->s->structure_id, rv, pg->now_ms, &relations) != STORE_OK) {
 		codec_stored_free(&rv->base);
 		return -1;
 	}
@@ -49,7 +51,7 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 		/* A withdrawal (records_withdraw): only the record's id, which the recipient
 		 * was given before; it says to drop it. */
 		memset(&pg->out[pg->n], 0, sizeof(*pg->out));
-	} else if (!policy_project(pg->s->structure_id, pg->s->role, relation, rv,
+	} else if (!policy_project(pg->s->structure_id, pg->s->role, relations, rv,
 				   &pg->out[pg->n])) {
 		codec_stored_free(&rv->base);
 		return 0;
@@ -63,7 +65,7 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 static int send_page(struct session *s, uint64_t request_id, uint64_t cursor, uint32_t limit,
 		     uint64_t *next)
 {
-	struct pull_page pg = {s, NULL, NULL, NULL, 0, 0};
+	struct pull_page pg = {s, NULL, NULL, NULL, 0, 0, clock_now_ms()};
 	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
 	Veille__V1__PullResult res = VEILLE__V1__PULL_RESULT__INIT;
 	Veille__V1__Change *changes = NULL, **ptrs = NULL;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pairing.h"
 #include "audit.h"
+#include "circle.h"
 #include "places.h"
 #include "records.h"
 #include "policy.h"
@@ -56,6 +57,7 @@ static void usage(FILE *f)
 		"  retention run [--days N | --seconds N]   (erases the persons about whom nothing\n"
 		"                           was recorded for N days; default 730)\n"
 		"  audit verify | audit list   (the MAC-chained log of administrative actions)\n"
+		"  person circle PERSON_ID  (the person's care circle: who takes part, why, until when)\n"
 		"  person erase PERSON_ID   (destroys the person's data key: their records become\n"
 		"                           unreadable everywhere)\n"
 		"  stats --territory DEP --from YYYY-MM-DD --to YYYY-MM-DD   (activity indicators,\n"
@@ -681,6 +683,55 @@ static int cmd_person_erase(struct ctl *c, const char *hex)
 	return 0;
 }
 
+static int print_member(const char *reason, const char *structure_id, uint64_t from_ms,
+			uint64_t until_ms, void *arg)
+{
+	char from[32], until[32];
+
+	fprintf(arg, "%s\t%s\t%s\t%s\n", reason, structure_id[0] ? structure_id : "-",
+		from_ms ? iso(from_ms, from) : "-", until_ms ? iso(until_ms, until) : "-");
+	return 0;
+}
+
+struct circle_listing {
+	const uint8_t *pid;
+	FILE *out;
+};
+
+static int circle_txn(struct store_txn *t, void *arg)
+{
+	struct circle_listing *l = arg;
+
+	rewind(l->out);
+	return circle_each(t, l->pid, print_member, l->out);
+}
+
+/* person circle: the person's care circle (circle.h), as a read audited like every action:
+ * printed once the audit entry is committed. */
+static int cmd_person_circle(struct ctl *c, const char *hex)
+{
+	uint8_t pid[STORE_ID_BYTES];
+	char *text = NULL;
+	size_t len = 0;
+	struct circle_listing l = {pid, NULL};
+	int rc;
+
+	if (records_parse_id(hex, pid) != 0) {
+		fprintf(stderr, "veillectl: person circle: PERSON_ID is 32 lowercase hex characters\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	if (!(l.out = open_memstream(&text, &len)))
+		return fail("person circle", STORE_ENOMEM);
+	rc = admin_write(c, "person circle", hex, circle_txn, &l);
+	fclose(l.out);
+	if (rc == STORE_OK)
+		printf("# reason\tstructure\tfrom\tuntil\n%s", text);
+	free(text);
+	return rc == STORE_OK ? 0 : fail("person circle", rc);
+}
+
 static int print_entry(uint64_t seq, uint64_t at_ms, const char *actor, const char *action,
 		       const char *subject, void *arg)
 {
@@ -787,6 +838,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_audit(c, !strcmp(sub, "list"));
 	if (!strcmp(cmd, "person") && !strcmp(sub, "erase") && argc == 3)
 		return cmd_person_erase(c, argv[2]);
+	if (!strcmp(cmd, "person") && !strcmp(sub, "circle") && argc == 3)
+		return cmd_person_circle(c, argv[2]);
 	if (!strcmp(cmd, "stats")) {
 		if (parse_args(argc, argv, &a) != 0 || optind != argc) {
 			usage(stderr);

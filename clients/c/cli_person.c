@@ -11,11 +11,11 @@
 #include "names.h"
 #include "veille/v1/records.pb-c.h"
 
-#define FIELD_MAX 16 /* PersonField values this client knows are 1 to 10 */
+#define FIELD_MAX 16 /* PersonField values this client knows are 1 to 11 */
 
 enum {
 	OPT_GIVEN = 1000, OPT_FAMILY, OPT_NICK, OPT_BIRTH, OPT_ADULTS, OPT_CHILDREN, OPT_MOBILITY,
-	OPT_ANIMAL, OPT_SITUATION, OPT_LANGUAGES, OPT_CLEAR
+	OPT_ANIMAL, OPT_SITUATION, OPT_LANGUAGES, OPT_OBJECTION, OPT_CLEAR
 };
 
 /* The field each value option sets. */
@@ -33,6 +33,7 @@ static const struct {
 	{ OPT_ANIMAL, VEILLE__V1__PERSON_FIELD__PERSON_FIELD_ANIMAL },
 	{ OPT_SITUATION, VEILLE__V1__PERSON_FIELD__PERSON_FIELD_SITUATION },
 	{ OPT_LANGUAGES, VEILLE__V1__PERSON_FIELD__PERSON_FIELD_LANGUAGES },
+	{ OPT_OBJECTION, VEILLE__V1__PERSON_FIELD__PERSON_FIELD_OBJECTS_TO_SHARING },
 };
 
 struct person_args {
@@ -116,7 +117,8 @@ static int set_value(struct person_args *a, int opt, const char *arg, const char
 		v->number = (int64_t)num;
 		return CLI_OK;
 	case OPT_MOBILITY:
-	case OPT_ANIMAL: {
+	case OPT_ANIMAL:
+	case OPT_OBJECTION: {
 		protobuf_c_boolean flag;
 
 		if (parse_flag(arg, &flag) != 0)
@@ -151,6 +153,7 @@ static int parse_set(struct cli *cli, int argc, char **argv, struct person_args 
 		{ "animal", required_argument, NULL, OPT_ANIMAL },
 		{ "situation", required_argument, NULL, OPT_SITUATION },
 		{ "languages", required_argument, NULL, OPT_LANGUAGES },
+		{ "objection", required_argument, NULL, OPT_OBJECTION },
 		{ "clear", required_argument, NULL, OPT_CLEAR },
 		CLI_SEND_OPTIONS,
 		CLI_GLOBAL_OPTIONS,

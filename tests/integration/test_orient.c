@@ -640,8 +640,10 @@ static void test_admission_and_emergency(void **state)
 	assert_null(find(&p, rq.id)); /* the request is closed: the SIAO's access ended */
 	rejected(&f->s, proposal(&pr2, rq.id, CHRS_B, CAT(HOMME_SEUL)), ERR(CLOSED));
 	pull_all(&f->r, &p);
-	assert_non_null(s = find(&p, rq.id)); /* the admitting centre keeps the DECISION fields */
-	assert_string_equal(s->note, "");
+	/* The admitting centre has the person's file in full for the stay (test_circle.c),
+	 * the request's note included. */
+	assert_non_null(s = find(&p, rq.id));
+	assert_string_equal(s->note, NOTE);
 
 	/* An extension request: a later version with its motive. */
 	op_init(&ext);

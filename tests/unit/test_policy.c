@@ -18,7 +18,7 @@ static int policy_may_see(const char *structure_id, int role,
 {
 	struct policy_out out;
 
-	return policy_project(structure_id, role, POLICY_REL_NONE, rv, &out);
+	return policy_project(structure_id, role, 0, rv, &out);
 }
 
 struct rec {
@@ -124,12 +124,13 @@ static int model(const char *kind, const char *field, int rel, int role)
 	if (!person_data)
 		return 0;
 	if (!strcmp(kind, "Encounter") || !strcmp(kind, "Person")) {
-		/* The team's own, nobody else; health observations to its health
-		 * professionals only. */
+		/* The team's own, and the admitting centre's for the stay, nobody else's;
+		 * health observations to their health professionals only. */
+		int holder = rel == POLICY_REL_AUTHOR || rel == POLICY_REL_ADMITTED;
+
 		if (!strcmp(field, "health_note"))
-			return rel == POLICY_REL_AUTHOR &&
-			       role == VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE;
-		return rel == POLICY_REL_AUTHOR;
+			return holder && role == VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE;
+		return holder;
 	}
 	if (!strcmp(kind, "Request")) {
 		int decision = 0, workflow = 0;
@@ -138,7 +139,7 @@ static int model(const char *kind, const char *field, int rel, int role)
 			decision |= !strcmp(field, request_decision[i]);
 		for (int i = 0; request_workflow[i]; i++)
 			workflow |= !strcmp(field, request_workflow[i]);
-		if (rel == POLICY_REL_AUTHOR)
+		if (rel == POLICY_REL_AUTHOR || rel == POLICY_REL_ADMITTED) /* in full */
 			return 1;
 		if (rel == POLICY_REL_SIAO) /* all but the requester's note */
 			return strcmp(field, "note") != 0;
@@ -224,7 +225,8 @@ static const int ALL_ROLES[] = {
 /*
  * Every record kind (except Person, below), every relation, every role, every field: the
  * projection keeps exactly the fields the model says. The relation is made by naming the
- * recipient in the record (author, party) or passed in (SIAO, centre of a request).
+ * recipient in the record (author, party) or passed in as the store's state gives it (SIAO,
+ * centre of a request, admitting centre of the person).
  */
 static void test_table_against_model(void **state)
 {
@@ -263,8 +265,9 @@ static void test_table_against_model(void **state)
 				int by_name = (rel == POLICY_REL_AUTHOR && !named) ||
 					      (rel == POLICY_REL_PARTY && named);
 				int effective = by_name ? rel
-						: request && (rel == POLICY_REL_SIAO ||
-							      rel == POLICY_REL_CENTRE)
+						: (request && (rel == POLICY_REL_SIAO ||
+							       rel == POLICY_REL_CENTRE)) ||
+								  (!named && rel == POLICY_REL_ADMITTED)
 							? rel
 							: POLICY_REL_NONE;
 				struct policy_out out;
@@ -274,7 +277,8 @@ static void test_table_against_model(void **state)
 				fill_all(msg, kinds[k].desc, storage, &n_storage);
 				rv.record_case = kinds[k].record_case;
 				rv.encounter = msg; /* the union of record pointers */
-				got = policy_project(by_name ? "x" : "y", ALL_ROLES[r], rel, &rv, &out);
+				got = policy_project(by_name ? "x" : "y", ALL_ROLES[r], POLICY_BIT(rel),
+						     &rv, &out);
 				for (unsigned i = 0; i < kinds[k].desc->n_fields; i++) {
 					const ProtobufCFieldDescriptor *f = &kinds[k].desc->fields[i];
 					int want = model(kinds[k].name, f->name, effective, ALL_ROLES[r]);
@@ -293,39 +297,47 @@ static void test_table_against_model(void **state)
 	assert_true(checked > 500);
 }
 
-/* A person's values go by their field's class: all to the author team, none elsewhere, none
- * to supervision roles. */
+/* A person's values go by their field's class: all to the author team and to the admitting
+ * centre during the stay, none elsewhere, none to supervision roles. */
 static void test_person_values(void **state)
 {
+	enum { N = 11 }; /* PersonField values 1 to 11 */
 	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
 	Veille__V1__Person p = VEILLE__V1__PERSON__INIT;
-	Veille__V1__PersonFieldValue v[10], *vp[10];
+	Veille__V1__PersonFieldValue v[N], *vp[N];
 	struct policy_out out;
 
 	(void)state;
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < N; i++) {
 		veille__v1__person_field_value__init(&v[i]);
 		v[i].field = (Veille__V1__PersonField)(i + 1);
 		vp[i] = &v[i];
 	}
-	p.n_fields = 10;
+	p.n_fields = N;
 	p.fields = vp;
 	p.team_id = "maraude-13";
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
 	rv.person = &p;
-	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR,
-					POLICY_REL_NONE, &rv, &out), 1);
-	assert_int_equal(out.copy.person.n_fields, 10);
-	assert_int_equal(policy_project("maraude-14", VEILLE__V1__ROLE__ROLE_MARAUDEUR,
-					POLICY_REL_NONE, &rv, &out), 0);
-	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_SUPERVISEUR,
-					POLICY_REL_NONE, &rv, &out), 0);
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR, 0, &rv,
+					&out), 1);
+	assert_int_equal(out.copy.person.n_fields, N);
+	assert_int_equal(policy_project("maraude-14", VEILLE__V1__ROLE__ROLE_MARAUDEUR, 0, &rv,
+					&out), 0);
+	assert_int_equal(policy_project("chrs-1", VEILLE__V1__ROLE__ROLE_TRAVAILLEUR_SOCIAL,
+					POLICY_BIT(POLICY_REL_ADMITTED), &rv, &out), 1);
+	assert_int_equal(out.copy.person.n_fields, N);
+	/* The SIAO or a centre deciding on a request get nothing of the profile itself. */
+	assert_int_equal(policy_project("siao-13", VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO,
+					POLICY_BIT(POLICY_REL_SIAO) | POLICY_BIT(POLICY_REL_CENTRE),
+					&rv, &out), 0);
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_SUPERVISEUR, 0, &rv,
+					&out), 0);
 	/* Bad input: a value of an unknown field is shown to nobody but health roles (the
 	 * strictest class), never to a maraudeur. */
 	v[0].field = (Veille__V1__PersonField)99;
-	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR,
-					POLICY_REL_NONE, &rv, &out), 1);
-	assert_int_equal(out.copy.person.n_fields, 9);
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR, 0, &rv,
+					&out), 1);
+	assert_int_equal(out.copy.person.n_fields, N - 1);
 }
 
 /* docs/access-rules.md is the table as `veillectl access-rules` prints it. */

@@ -1,0 +1,361 @@
+/* circle: see circle.h. */
+#include "circle.h"
+
+#include "orient.h"
+#include "policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG_MET 'M'
+#define TAG_ADMITTED 'A'
+#define TAG_OBJECTION 'O'
+#define KEY_MAX (STORE_ID_BYTES + 1 + CODEC_MAX_ID)
+#define STAY_BYTES 16 /* from | until */
+
+static size_t circle_key(uint8_t key[KEY_MAX], const uint8_t pid[STORE_ID_BYTES], char tag,
+			 const char *structure_id)
+{
+	size_t n = structure_id ? strlen(structure_id) : 0;
+
+	if (n > CODEC_MAX_ID)
+		n = CODEC_MAX_ID;
+	memcpy(key, pid, STORE_ID_BYTES);
+	key[STORE_ID_BYTES] = (uint8_t)tag;
+	if (n)
+		memcpy(key + STORE_ID_BYTES + 1, structure_id, n);
+	return STORE_ID_BYTES + 1 + n;
+}
+
+int circle_objects(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], int *objects)
+{
+	uint8_t key[KEY_MAX];
+	const void *val;
+	size_t vlen, klen = circle_key(key, pid, TAG_OBJECTION, NULL);
+	int rc = store_get_plain(t, STORE_DB_CIRCLE, key, klen, &val, &vlen);
+
+	*objects = rc == STORE_OK;
+	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
+/* The stay of centre_id in pid's circle: STORE_OK with *found 0 if there is none. */
+static int get_stay(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
+		    const char *centre_id, int *found, uint64_t *from, uint64_t *until)
+{
+	uint8_t key[KEY_MAX];
+	const void *val;
+	size_t vlen, klen = circle_key(key, pid, TAG_ADMITTED, centre_id);
+	int rc = store_get_plain(t, STORE_DB_CIRCLE, key, klen, &val, &vlen);
+
+	*found = 0;
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK || vlen != STAY_BYTES)
+		return rc == STORE_OK ? STORE_EFORGED : rc;
+	*found = 1;
+	*from = store_be64_get(val);
+	*until = store_be64_get((const uint8_t *)val + 8);
+	return STORE_OK;
+}
+
+/* 1 if centre_id is in a stay of the person at now_ms and the person does not object. */
+static int admitted_now(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
+			const char *centre_id, uint64_t now_ms, int *yes)
+{
+	uint64_t from = 0, until = 0;
+	int found, objects, rc = get_stay(t, pid, centre_id, &found, &from, &until);
+
+	*yes = 0;
+	if (rc != STORE_OK || !found || now_ms < from || now_ms >= until)
+		return rc;
+	if ((rc = circle_objects(t, pid, &objects)) == STORE_OK)
+		*yes = !objects;
+	return rc;
+}
+
+/* The person a record is about, as its fields name it (0 if it names none the circle uses). */
+static int person_of(const Veille__Store__V1__RecordVersion *rv, uint8_t pid[STORE_ID_BYTES])
+{
+	const char *hex;
+
+	switch (rv->record_case) {
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER: hex = rv->encounter->person_id; break;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON: hex = rv->record_id; break;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST: hex = rv->request->person_id; break;
+	default: return 0;
+	}
+	return hex && records_parse_id(hex, pid) == 0;
+}
+
+int circle_relations(struct store_txn *t, const char *structure_id,
+		     const Veille__Store__V1__RecordVersion *rv, uint64_t now_ms, unsigned *rels)
+{
+	uint8_t pid[STORE_ID_BYTES];
+	int rc, rel, yes;
+
+	*rels = 0;
+	if (rv->record_case == VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST) {
+		if ((rc = orient_request_relation(t, rv->record_id, structure_id, &rel)) != STORE_OK)
+			return rc;
+		if (rel == POLICY_REL_SIAO || rel == POLICY_REL_CENTRE)
+			*rels |= POLICY_BIT(rel);
+	}
+	if (!person_of(rv, pid))
+		return STORE_OK;
+	if ((rc = admitted_now(t, pid, structure_id, now_ms, &yes)) == STORE_OK && yes)
+		*rels |= POLICY_BIT(POLICY_REL_ADMITTED);
+	return rc;
+}
+
+int circle_met(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], const char *structure_id,
+	       uint64_t now_ms)
+{
+	uint8_t key[KEY_MAX], at[8];
+	size_t klen = circle_key(key, pid, TAG_MET, structure_id);
+	int rc;
+
+	store_be64_put(at, now_ms);
+	rc = store_put_plain(t, STORE_DB_CIRCLE, key, klen, at, sizeof(at), STORE_NOOVERWRITE);
+	return rc == STORE_EEXISTS ? STORE_OK : rc;
+}
+
+/* ---- joining and leaving: the person's past records ---- */
+
+struct rids {
+	uint8_t (*id)[STORE_ID_BYTES];
+	size_t n, cap;
+};
+
+static int collect_rid(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct rids *r = arg;
+
+	(void)val;
+	(void)vlen;
+	if (klen != 2 * STORE_ID_BYTES)
+		return -STORE_EFORGED;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		void *grown = realloc(r->id, cap * sizeof(*r->id));
+
+		if (!grown)
+			return -STORE_ENOMEM;
+		r->id = grown;
+		r->cap = cap;
+	}
+	memcpy(r->id[r->n++], (const uint8_t *)key + STORE_ID_BYTES, STORE_ID_BYTES);
+	return 0;
+}
+
+/* The ids of every record about the person (caller frees r->id). Storage errors. */
+static int person_records(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], struct rids *r)
+{
+	int rc = store_scan(t, STORE_DB_PERSON_RECORDS, pid, STORE_ID_BYTES, NULL, 0, collect_rid, r);
+
+	return rc < 0 ? -rc : STORE_OK;
+}
+
+/* Sends structure_id what changed for it in the person's records when `toggled` (relation
+ * bits) came or went: a record it sees now, and saw otherwise before, is re-shared (the pull
+ * projects it anew); one it saw and sees no more is withdrawn. requests_only: look at
+ * requests alone (the only records an objecting person's centre held). */
+static int refresh(struct store_txn *t, const struct records_actor *a,
+		   const uint8_t pid[STORE_ID_BYTES], const char *structure_id, uint64_t now_ms,
+		   unsigned toggled, int requests_only)
+{
+	struct rids r = {NULL, 0, 0};
+	int rc = person_records(t, pid, &r);
+
+	for (size_t i = 0; rc == STORE_OK && i < r.n; i++) {
+		Veille__Store__V1__RecordVersion *rv = NULL;
+		struct records_head h;
+		unsigned rels = 0, now, before;
+
+		if ((rc = records_head(t, a, r.id[i], &h)) != STORE_OK || !h.version)
+			continue;
+		if ((rc = records_load(t, h.seq, &rv)) != STORE_OK)
+			break;
+		if (requests_only &&
+		    rv->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST) {
+			codec_stored_free(&rv->base);
+			continue;
+		}
+		rc = circle_relations(t, structure_id, rv, now_ms, &rels);
+		now = policy_classes(structure_id, rels, rv);
+		before = policy_classes(structure_id, rels ^ toggled, rv);
+		codec_stored_free(&rv->base);
+		if (rc != STORE_OK || now == before)
+			continue;
+		rc = now ? records_share(t, a, r.id[i], h.version, h.seq, structure_id)
+			 : records_withdraw(t, a, r.id[i], structure_id);
+	}
+	free(r.id);
+	return rc == STORE_ESHREDDED ? STORE_OK : rc; /* erased: nothing of them to send */
+}
+
+int circle_stay_begins(struct store_txn *t, const struct records_actor *a,
+		       const uint8_t pid[STORE_ID_BYTES], const char *centre_id, uint64_t now_ms)
+{
+	int yes, rc = admitted_now(t, pid, centre_id, now_ms, &yes);
+
+	if (rc != STORE_OK || !yes)
+		return rc;
+	return refresh(t, a, pid, centre_id, now_ms, POLICY_BIT(POLICY_REL_ADMITTED), 0);
+}
+
+int circle_admit(struct store_txn *t, const struct records_actor *a,
+		 const uint8_t pid[STORE_ID_BYTES], const char *centre_id, uint64_t from_ms,
+		 uint64_t until_ms, uint64_t now_ms)
+{
+	uint8_t key[KEY_MAX], val[STAY_BYTES];
+	size_t klen = circle_key(key, pid, TAG_ADMITTED, centre_id);
+	uint64_t from = 0, until = 0;
+	int found, rc = get_stay(t, pid, centre_id, &found, &from, &until);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (found) { /* stays that overlap or follow each other make one window */
+		from_ms = from < from_ms ? from : from_ms;
+		until_ms = until > until_ms ? until : until_ms;
+	}
+	store_be64_put(val, from_ms);
+	store_be64_put(val + 8, until_ms);
+	if ((rc = store_put_plain(t, STORE_DB_CIRCLE, key, klen, val, sizeof(val), 0)) != STORE_OK)
+		return rc;
+	return circle_stay_begins(t, a, pid, centre_id, now_ms);
+}
+
+int circle_stay_ends(struct store_txn *t, const struct records_actor *a,
+		     const uint8_t pid[STORE_ID_BYTES], const char *centre_id, uint64_t at_ms,
+		     uint64_t now_ms)
+{
+	uint8_t key[KEY_MAX];
+	size_t klen = circle_key(key, pid, TAG_ADMITTED, centre_id);
+	uint64_t from = 0, until = 0;
+	int found, objects, rc = get_stay(t, pid, centre_id, &found, &from, &until);
+
+	if (rc != STORE_OK || !found || until > at_ms) /* a later stay runs on */
+		return rc;
+	if ((rc = store_del(t, STORE_DB_CIRCLE, key, klen)) != STORE_OK ||
+	    (rc = circle_objects(t, pid, &objects)) != STORE_OK)
+		return rc;
+	return refresh(t, a, pid, centre_id, now_ms, POLICY_BIT(POLICY_REL_ADMITTED), objects);
+}
+
+/* ---- the circle as stored ---- */
+
+struct each {
+	circle_entry_fn fn;
+	void *arg;
+};
+
+static int each_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct each *e = arg;
+	const uint8_t *k = key;
+	char structure[CODEC_MAX_ID + 1];
+	size_t n = klen - STORE_ID_BYTES - 1;
+
+	if (klen < STORE_ID_BYTES + 1 || n > CODEC_MAX_ID)
+		return -STORE_EFORGED;
+	memcpy(structure, k + STORE_ID_BYTES + 1, n);
+	structure[n] = 0;
+	switch (k[STORE_ID_BYTES]) {
+	case TAG_MET:
+		return vlen == 8 ? e->fn("met", structure, store_be64_get(val), 0, e->arg) : 0;
+	case TAG_ADMITTED:
+		return vlen == STAY_BYTES ? e->fn("admitted", structure, store_be64_get(val),
+						  store_be64_get((const uint8_t *)val + 8), e->arg)
+					  : 0;
+	case TAG_OBJECTION:
+		return e->fn("objection", "", 0, 0, e->arg);
+	default:
+		return 0;
+	}
+}
+
+/* The stored part of the circle (stays, meetings, objection). */
+static int each_stored(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], circle_entry_fn fn,
+		       void *arg)
+{
+	struct each e = {fn, arg};
+	int rc = store_scan(t, STORE_DB_CIRCLE, pid, STORE_ID_BYTES, NULL, 0, each_one, &e);
+
+	return rc < 0 ? -rc : STORE_OK;
+}
+
+int circle_each(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], circle_entry_fn fn,
+		void *arg)
+{
+	struct rids r = {NULL, 0, 0};
+	int rc = each_stored(t, pid, fn, arg);
+
+	if (rc == STORE_OK)
+		rc = person_records(t, pid, &r);
+	for (size_t i = 0; rc == STORE_OK && i < r.n; i++)
+		rc = orient_request_parties(t, r.id[i], fn, arg);
+	free(r.id);
+	return rc;
+}
+
+/* The admitting centres of the person now, into a list (store_scan cannot write meanwhile). */
+struct stays {
+	uint64_t now_ms;
+	size_t n;
+	char id[8][CODEC_MAX_ID + 1];
+};
+
+static int stay_one(const char *reason, const char *structure_id, uint64_t from_ms,
+		    uint64_t until_ms, void *arg)
+{
+	struct stays *s = arg;
+
+	if (strcmp(reason, "admitted") != 0 || s->now_ms < from_ms || s->now_ms >= until_ms)
+		return 0;
+	if (s->n == sizeof(s->id) / sizeof(*s->id))
+		return 1; /* more centres at once than any stay makes: the first ones */
+	strcpy(s->id[s->n++], structure_id);
+	return 0;
+}
+
+static int stays_now(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], uint64_t now_ms,
+		     struct stays *s)
+{
+	s->now_ms = now_ms;
+	s->n = 0;
+	return each_stored(t, pid, stay_one, s);
+}
+
+int circle_set_objection(struct store_txn *t, const struct records_actor *a,
+			 const uint8_t pid[STORE_ID_BYTES], int objects, uint64_t now_ms)
+{
+	uint8_t key[KEY_MAX];
+	size_t klen = circle_key(key, pid, TAG_OBJECTION, NULL);
+	struct stays s;
+	int was, rc = circle_objects(t, pid, &was);
+
+	if (rc != STORE_OK || was == objects)
+		return rc;
+	rc = objects ? store_put_plain(t, STORE_DB_CIRCLE, key, klen, "", 0, 0)
+		     : store_del(t, STORE_DB_CIRCLE, key, klen);
+	if (rc != STORE_OK || (rc = stays_now(t, pid, now_ms, &s)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < s.n && rc == STORE_OK; i++)
+		rc = refresh(t, a, pid, s.id[i], now_ms, POLICY_BIT(POLICY_REL_ADMITTED), 0);
+	return rc;
+}
+
+int circle_admitted_audiences(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
+			      const Veille__Store__V1__RecordVersion *rv, uint64_t now_ms,
+			      circle_fn fn, void *arg)
+{
+	struct stays s;
+	int objects, rc = circle_objects(t, pid, &objects);
+
+	if (rc != STORE_OK || objects || (rc = stays_now(t, pid, now_ms, &s)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < s.n && rc == STORE_OK; i++)
+		if (policy_classes(s.id[i], POLICY_BIT(POLICY_REL_ADMITTED), rv))
+			rc = fn(s.id[i], arg);
+	return rc;
+}
