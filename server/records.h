@@ -4,10 +4,13 @@
  *   RECORDS  seq                  -> RecordVersion, sealed with the person's data key
  *   HEADS    record id            -> current version | person id | audience | seq
  *   FEED     audience | seq       -> record id | version | seq of the version in RECORDS
- *            (one entry per audience that may see the version: the author's structure, and
- *            for orientation records the other structures of the orientation, orient.h; a
- *            version shared later with a new audience gets a fresh seq there, so it arrives
- *            at that audience's next pull whatever its cursor)
+ *            (one entry per audience that may see the version: the author's structure, for
+ *            orientation records the other structures of the orientation, orient.h, and the
+ *            centres the person is staying at, circle.h; a version shared later with a new
+ *            audience gets a fresh seq there, so it arrives at that audience's next pull
+ *            whatever its cursor)
+ *   PERSON_RECORDS person id | record id -> "" (at the first version: what joining or leaving
+ *            the person's care circle re-evaluates)
  *   OPS      device id | counter  -> record id | version | status | code  (the op's outcome:
  *            a resent op gets the same answer, DUPLICATE for one that was applied)
  *   DEVICE_OPS device id          -> highest counter answered (counters must increase)
