@@ -359,3 +359,59 @@ int circle_admitted_audiences(struct store_txn *t, const uint8_t pid[STORE_ID_BY
 			rc = fn(s.id[i], arg);
 	return rc;
 }
+
+/* ---- erasure ---- */
+
+struct keys {
+	uint8_t (*key)[KEY_MAX];
+	size_t *len;
+	size_t n, cap;
+};
+
+static int collect_key(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct keys *k = arg;
+
+	(void)val;
+	(void)vlen;
+	if (klen > KEY_MAX)
+		return -STORE_EFORGED;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 8;
+		void *keys = realloc(k->key, cap * sizeof(*k->key));
+		void *lens = keys ? realloc(k->len, cap * sizeof(*k->len)) : NULL;
+
+		if (keys)
+			k->key = keys;
+		if (!lens)
+			return -STORE_ENOMEM;
+		k->len = lens;
+		k->cap = cap;
+	}
+	memcpy(k->key[k->n], key, klen);
+	k->len[k->n++] = klen;
+	return 0;
+}
+
+int circle_forget(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES])
+{
+	struct rids r = {NULL, 0, 0};
+	struct keys k = {NULL, NULL, 0, 0};
+	uint8_t index[2 * STORE_ID_BYTES];
+	int rc = person_records(t, pid, &r);
+
+	memcpy(index, pid, STORE_ID_BYTES);
+	for (size_t i = 0; rc == STORE_OK && i < r.n; i++) {
+		memcpy(index + STORE_ID_BYTES, r.id[i], STORE_ID_BYTES);
+		rc = store_del(t, STORE_DB_PERSON_RECORDS, index, sizeof(index));
+	}
+	if (rc == STORE_OK &&
+	    (rc = store_scan(t, STORE_DB_CIRCLE, pid, STORE_ID_BYTES, NULL, 0, collect_key, &k)) < 0)
+		rc = -rc;
+	for (size_t i = 0; rc == STORE_OK && i < k.n; i++)
+		rc = store_del(t, STORE_DB_CIRCLE, k.key[i], k.len[i]);
+	free(r.id);
+	free(k.key);
+	free(k.len);
+	return rc;
+}

@@ -80,4 +80,8 @@ typedef int (*circle_entry_fn)(const char *reason, const char *structure_id, uin
 int circle_each(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], circle_entry_fn fn,
 		void *arg);
 
+/* Erasure (records_erase): forgets the person's circle and the index of their records.
+ * Storage errors. */
+int circle_forget(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES]);
+
 #endif

@@ -598,6 +598,19 @@ static int expired_one(const void *key, size_t klen, const void *val, size_t vle
 	return x->n == x->max;
 }
 
+int records_erase(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES])
+{
+	int rc = store_shred_person(t, pid);
+
+	if (rc == STORE_OK)
+		rc = circle_forget(t, pid);
+	if (rc == STORE_OK) {
+		rc = store_del(t, STORE_DB_LAST_CONTACT, pid, STORE_ID_BYTES);
+		rc = rc == STORE_ENOTFOUND ? STORE_OK : rc;
+	}
+	return rc;
+}
+
 int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased)
 {
 	struct expire_ctx x = {before_ms, max, 0, calloc(max ? max : 1, STORE_ID_BYTES)};
@@ -610,10 +623,8 @@ int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *
 	rc = rc < 0 ? -rc : STORE_OK;
 	/* Collected first, then changed: no write while the scan's cursor is open. */
 	for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
-		rc = store_shred_person(t, x.ids[i]);
+		rc = records_erase(t, x.ids[i]);
 		if (rc == STORE_ENOTFOUND) /* nothing sealed about them: nothing to erase */
-			rc = STORE_OK;
-		if (rc == STORE_OK)
 			rc = store_del(t, STORE_DB_LAST_CONTACT, x.ids[i], STORE_ID_BYTES);
 		if (rc == STORE_OK)
 			(*erased)++;

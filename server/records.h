@@ -115,7 +115,12 @@ int records_withdraw(struct store_txn *t, const struct records_actor *a,
 /* Sets res to REJECTED with code and reason (static text); returns STORE_OK. */
 int records_reject(struct records_result *res, int code, const char *reason);
 
-/* Retention (DOMAIN rule 7): erases (store_shred_person) every person about whom nothing was
+/* Erases a person: destroys their data key (store_shred_person: every record about them is
+ * unreadable) and forgets their care circle, the index of their records and their last
+ * contact. Errors: STORE_ENOTFOUND (no such person), storage errors. */
+int records_erase(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES]);
+
+/* Retention (DOMAIN rule 7): erases (records_erase) every person about whom nothing was
  * stored since before_ms, at most max of them, and counts them in *erased. Storage errors. */
 int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased);
 

@@ -656,7 +656,7 @@ static int cmd_stats(struct ctl *c, struct args *a)
 
 static int erase_txn(struct store_txn *t, void *arg)
 {
-	return store_shred_person(t, arg);
+	return records_erase(t, arg);
 }
 
 /* Erasure by key destruction (docs/threat-model.md): the person's data key is destroyed, so

@@ -378,6 +378,12 @@ static void test_admitted_centre_has_the_file_for_the_stay(void **state)
 						   all.v[i].kind != VEILLE__V1__CHANGE__RECORD_REQUEST));
 	pull_from(&f->nadia, &nadia);
 	assert_int_equal(nadia.n, 0);
+
+	/* Erased, the person leaves no circle behind (ids included). */
+	assert_int_equal(hx_ctl(f->e, NULL, "person", "erase", person, (char *)NULL), 0);
+	assert_int_equal(hx_ctl(f->e, &out, "person", "circle", person, (char *)NULL), 0);
+	assert_int_equal(hx_count_lines(out.out, ""), 1); /* the header alone */
+	hx_out_free(&out);
 }
 
 /*
