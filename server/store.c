@@ -6,6 +6,7 @@
 #include "seal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <limits.h>
 #include <lmdb.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define FORMAT 1
 #define CLASS_DIRECTORY 1
@@ -753,6 +755,45 @@ int store_shred_person(struct store_txn *t, const uint8_t person_id[STORE_ID_BYT
 	 * pages (LMDB reuses them), and the person is marked erased. */
 	return put_sealed(t, in_keys(t), person_id, STORE_ID_BYTES,
 			  keyring_key(t->st->kr, KEYRING_WRAP), CLASS_DIRECTORY, NULL, 1, "", 0, 0);
+}
+
+/* A compacted copy of env from a read transaction (mdb_env_copyfd2 with MDB_CP_COMPACT takes
+ * no write lock), into a new file of mode 0600 (LMDB's own copy makes it 0666 less the
+ * umask), synced before it is called done. */
+static int backup_env(MDB_env *env, const char *dir_out)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dir_out) >= (int)sizeof(path))
+		return STORE_EIO;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return STORE_EEXISTS;
+	if (fd < 0) {
+		log_error("store: backup: cannot create %s: %s", path, strerror(errno));
+		return STORE_EIO;
+	}
+	rc = map_err(mdb_env_copyfd2(env, fd, MDB_CP_COMPACT), "backup");
+	if (rc == STORE_OK && fsync(fd) != 0) {
+		log_error("store: backup: %s: %s", path, strerror(errno));
+		rc = STORE_EIO;
+	}
+	if (close(fd) != 0 && rc == STORE_OK)
+		rc = STORE_EIO;
+	if (rc != STORE_OK)
+		unlink(path);
+	return rc;
+}
+
+int store_backup(struct store *st, const char *dir_out)
+{
+	return backup_env(st->env, dir_out);
+}
+
+int store_backup_keys(struct store *st, const char *dir_out)
+{
+	return backup_env(st->keys_env, dir_out);
 }
 
 const struct keyring *store_txn_keyring(const struct store_txn *t)

@@ -5,8 +5,10 @@
  * store_put, which seals them (seal.c): with the directory key for directory entries, or with
  * the data key of the person the value is about. Person data keys are random, wrapped by the
  * master-derived WRAP key and kept in DIR/keys, so deleting one entry there makes every value
- * about that person unreadable (crypto-shredding). A copy of DIR/store holds no key, so an
- * erasure reaches it too once it is restored next to the live key ring.
+ * about that person unreadable (crypto-shredding). A copy of DIR/store (store_backup) holds
+ * no key, so an erasure reaches it too once it is restored next to the live key ring; the key
+ * ring is copied apart (store_backup_keys) and its copies kept for a shorter time
+ * (docs/operations.md).
  *
  * Sealed value layout:  format(1) | key class(1) | key generation(4) | version(8)
  *                       | person id(16, person class only) | nonce | ciphertext | tag
@@ -173,6 +175,17 @@ int store_next_counter(struct store_txn *txn, const char *name, uint64_t *out);
  * and store_put for them fails with STORE_ESHREDDED.
  * Errors: STORE_ENOTFOUND (no such person), STORE_EFULL, STORE_EIO. */
 int store_shred_person(struct store_txn *txn, const uint8_t person_id[STORE_ID_BYTES]);
+
+/* Writes a consistent copy of DIR/store as DIR_OUT/data.mdb (a new file, mode 0600; DIR_OUT
+ * must exist), compacted (only the pages in use), from a read transaction: writers go on
+ * meanwhile, in this process or another. The copy has no person key. Restored as DIR/store
+ * next to a key ring, it opens with that key ring's keys: persons erased since are erased in
+ * it. Errors: STORE_EEXISTS (DIR_OUT/data.mdb exists), STORE_EIO. */
+int store_backup(struct store *st, const char *dir_out);
+
+/* The same for DIR/keys, the key ring: its copy can bring erased persons back, so it is kept
+ * for a shorter time than the store's (docs/operations.md). Errors as store_backup. */
+int store_backup_keys(struct store *st, const char *dir_out);
 
 /* The keyring the store was opened with (borrowed). */
 const struct keyring *store_txn_keyring(const struct store_txn *t);

@@ -897,6 +897,72 @@ static void test_person_keys_in_their_own_environment(void **state)
 	assert_int_equal(get1(f, STORE_DB_RECORDS, "a", "about A"), STORE_OK);
 }
 
+/* store_backup copies DIR/store (compacted) and no person key; store_backup_keys copies the
+ * key ring and nothing else. Bad input: a directory that already holds a copy. */
+static void test_backup_holds_no_person_key(void **state)
+{
+	struct fixture *f = *state;
+	char bk[PATH_MAX], kbk[PATH_MAX], file[PATH_MAX];
+	struct stat sb;
+	struct raw r;
+
+	put1(f, STORE_DB_STRUCTURES, "s", NULL, 1, "a structure");
+	put1(f, STORE_DB_RECORDS, "a", PERSON_A, 1, "about A");
+	put1(f, STORE_DB_RECORDS, "b", PERSON_B, 1, "about B");
+	unit_path(bk, f->dir, "backup");
+	unit_path(kbk, f->dir, "backup-keys");
+	assert_int_equal(mkdir(bk, 0700), 0);
+	assert_int_equal(mkdir(kbk, 0700), 0);
+	assert_int_equal(store_backup(f->st, bk), STORE_OK);
+	assert_int_equal(store_backup_keys(f->st, kbk), STORE_OK);
+	assert_int_equal(store_backup(f->st, bk), STORE_EEXISTS);
+	assert_int_equal(store_backup_keys(f->st, kbk), STORE_EEXISTS);
+	unit_path(file, bk, "data.mdb"); /* the copy is as private as the store */
+	assert_int_equal(stat(file, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	raw_open(&r, bk);
+	assert_false(raw_has_db(&r, "person_keys"));
+	assert_int_equal(raw_count(&r, "records"), 2);
+	assert_int_equal(raw_count(&r, "structures"), 1);
+	raw_close(&r);
+	raw_open(&r, kbk);
+	assert_int_equal(raw_count(&r, "person_keys"), 2);
+	assert_false(raw_has_db(&r, "records"));
+	raw_close(&r);
+}
+
+/* The issue's case at the store's level: a backup, then A erased; the backup restored as
+ * DIR/store with the live key ring: A's records read as erased, B's are all there. */
+static void test_erasure_reaches_restored_backup(void **state)
+{
+	struct fixture *f = *state;
+	char bk[PATH_MAX], live[PATH_MAX], old[PATH_MAX];
+	struct store_txn *t;
+
+	put1(f, STORE_DB_RECORDS, "a-1", PERSON_A, 1, "A first");
+	put1(f, STORE_DB_RECORDS, "a-2", PERSON_A, 1, "A second");
+	put1(f, STORE_DB_RECORDS, "b-1", PERSON_B, 1, "B first");
+	unit_path(bk, f->dir, "backup");
+	assert_int_equal(mkdir(bk, 0700), 0);
+	assert_int_equal(store_backup(f->st, bk), STORE_OK);
+	put1(f, STORE_DB_RECORDS, "b-2", PERSON_B, 1, "B after the backup");
+	assert_int_equal(store_begin(f->st, 1, &t), STORE_OK);
+	assert_int_equal(store_shred_person(t, PERSON_A), STORE_OK);
+	assert_int_equal(store_commit(t), STORE_OK);
+
+	fixture_close(f);
+	unit_path(live, f->dir, "store");
+	unit_path(old, f->dir, "store-before-restore");
+	assert_int_equal(rename(live, old), 0);
+	assert_int_equal(rename(bk, live), 0);
+	fixture_open(f);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a-1", NULL), STORE_ESHREDDED);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a-2", NULL), STORE_ESHREDDED);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "b-1", "B first"), STORE_OK);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "b-2", NULL), STORE_ENOTFOUND);
+}
+
 /* A store of the first format (person keys in DIR/store's person_keys database) opens: its
  * keys move to DIR/keys once, and the old database is dropped. A key already in DIR/keys
  * wins over the old one: B was erased after the old keys were left behind (an interrupted
@@ -982,6 +1048,8 @@ int main(void)
 		T(test_plain_value_is_not_sealed_get),
 		T(test_other_master_key_cannot_read),
 		T(test_person_keys_in_their_own_environment),
+		T(test_backup_holds_no_person_key),
+		T(test_erasure_reaches_restored_backup),
 		T(test_old_format_keys_move_once),
 		cmocka_unit_test(test_strerror),
 	};
