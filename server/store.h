@@ -1,19 +1,28 @@
-/* store: the one LMDB environment of veilled, with sealed values.
+/* store: the LMDB environments of veilled, with sealed values.
  *
- * Named databases (enum store_db) live in DIR/store. Values that hold personal data are
- * written with store_put, which seals them (seal.c): with the directory key for directory
- * entries, or with the data key of the person the value is about. Person data keys are random,
- * wrapped by the master-derived WRAP key and kept in STORE_DB_PERSON_KEYS, so deleting one
- * entry there makes every value about that person unreadable (crypto-shredding), including in
- * old backups of the store, which never hold the master key.
+ * Two environments: DIR/store holds the named databases (enum store_db); DIR/keys holds only
+ * the person data keys (the key ring). Values that hold personal data are written with
+ * store_put, which seals them (seal.c): with the directory key for directory entries, or with
+ * the data key of the person the value is about. Person data keys are random, wrapped by the
+ * master-derived WRAP key and kept in DIR/keys, so deleting one entry there makes every value
+ * about that person unreadable (crypto-shredding). A copy of DIR/store (store_backup) holds
+ * no key, so an erasure reaches it too once it is restored next to the live key ring; the key
+ * ring is copied apart (store_backup_keys) and its copies kept for a shorter time
+ * (docs/operations.md).
  *
  * Sealed value layout:  format(1) | key class(1) | key generation(4) | version(8)
  *                       | person id(16, person class only) | nonce | ciphertext | tag
  * The associated data is: "veille.store.v1" | db name | 0 | key length(4) | key | header,
- * so a value cannot be moved to another database, key, version or person undetected.
+ * so a value cannot be moved to another database, key, version or person undetected. (The
+ * key ring's database is named "person_keys".)
  *
  * Values without personal data (counters, feed entries, dedup entries: ids and numbers only)
  * are stored plain with store_put_plain.
+ *
+ * A store_txn is a transaction on DIR/store and, begun on its first use of a person key, one
+ * on DIR/keys; they commit together, the key ring's first (store_commit). A read sees the
+ * key ring as of its first person key, which is never older than its view of DIR/store, so
+ * every record it reads has its key (or the tombstone of a later erasure).
  *
  * Threading: one write transaction at a time (LMDB's rule); MDB_NOTLS so read transactions are
  * not tied to threads. Transactions must be short: a long read transaction stops page reuse.
@@ -32,7 +41,6 @@ enum store_db {
 	STORE_DB_PROFESSIONALS, /* sealed: professional id -> store.v1.Professional */
 	STORE_DB_DEVICES,       /* sealed: device id (16) -> store.v1.Device */
 	STORE_DB_PAIRINGS,      /* sealed: blind index of code (32) -> store.v1.Pairing */
-	STORE_DB_PERSON_KEYS,   /* sealed (WRAP key): person id (16) -> data key (32), or empty once erased */
 	STORE_DB_RECORDS,       /* sealed (person key): seq (8) -> RecordVersion (appended) */
 	STORE_DB_HEADS,         /* plain: record id (16) -> version | person id | audience | seq */
 	STORE_DB_FEED,          /* plain: audience (16) | seq (8) -> record id (16) | version (8) */
@@ -81,23 +89,29 @@ struct store_options {
 	int read_only;    /* open without write access (backups, inspection) */
 };
 
-/* Opens (creating if needed) DIR/store with all named databases. The keyring is borrowed and
- * must outlive the store. Errors: STORE_EIO, STORE_ENOMEM. */
+/* Opens (creating if needed) DIR/store with all named databases, and DIR/keys, the key ring:
+ * person id (16) -> data key (32) sealed with the WRAP key, or an empty sealed value once the
+ * person is erased. A DIR/store of the first format, with the person keys in its own
+ * person_keys database, has them moved to DIR/keys here, once (read_only: refused, logged).
+ * The keyring is borrowed and must outlive the store. Errors: STORE_EIO, STORE_ENOMEM. */
 int store_open(struct store **out, const char *dir, const struct keyring *kr,
 	       const struct store_options *opt);
 
 /* Closes the environment; no transaction may be open. */
 void store_close(struct store *st);
 
-/* Doubles the map size. Call only when no transaction of this process is open (after
- * STORE_EFULL). Errors: STORE_EIO. */
+/* Doubles the map size (of DIR/store and of DIR/keys). Call only when no transaction of this
+ * process is open (after STORE_EFULL). Errors: STORE_EIO. */
 int store_grow(struct store *st);
 
 /* Begins a transaction. Errors: STORE_EBUSY (write already open), STORE_EIO, STORE_ENOMEM. */
 int store_begin(struct store *st, int write, struct store_txn **out);
 
 /* Commits and frees txn; for a write transaction, data is on disk when this returns OK
- * (LMDB syncs on commit). Errors: STORE_EFULL, STORE_EIO; txn is freed in every case. */
+ * (LMDB syncs on commit). The key ring's part commits first: a record on disk never needs a
+ * key that is not. If DIR/store's commit then fails, the new keys stay (unused, harmless) and
+ * so do erasures (what was asked; doing it again is harmless).
+ * Errors: STORE_EFULL, STORE_EIO; txn is freed in every case. */
 int store_commit(struct store_txn *txn);
 
 /* Aborts and frees txn (NULL is a no-op). */
@@ -158,10 +172,22 @@ int store_last_plain(struct store_txn *txn, enum store_db db, const void **key, 
 /* Next value of a 64-bit counter kept in STORE_DB_META under name (first call returns 1). */
 int store_next_counter(struct store_txn *txn, const char *name, uint64_t *out);
 
-/* Destroys a person's data key, leaving a tombstone: every sealed value about them reads as
- * STORE_ESHREDDED, and store_put for them fails with STORE_ESHREDDED.
+/* Destroys a person's data key in DIR/keys, leaving a tombstone: every sealed value about them
+ * reads as STORE_ESHREDDED (in DIR/store, and in any copy of it opened with this key ring),
+ * and store_put for them fails with STORE_ESHREDDED.
  * Errors: STORE_ENOTFOUND (no such person), STORE_EFULL, STORE_EIO. */
 int store_shred_person(struct store_txn *txn, const uint8_t person_id[STORE_ID_BYTES]);
+
+/* Writes a consistent copy of DIR/store as DIR_OUT/data.mdb (a new file, mode 0600; DIR_OUT
+ * must exist), compacted (only the pages in use), from a read transaction: writers go on
+ * meanwhile, in this process or another. The copy has no person key. Restored as DIR/store
+ * next to a key ring, it opens with that key ring's keys: persons erased since are erased in
+ * it. Errors: STORE_EEXISTS (DIR_OUT/data.mdb exists), STORE_EIO. */
+int store_backup(struct store *st, const char *dir_out);
+
+/* The same for DIR/keys, the key ring: its copy can bring erased persons back, so it is kept
+ * for a shorter time than the store's (docs/operations.md). Errors as store_backup. */
+int store_backup_keys(struct store *st, const char *dir_out);
 
 /* The keyring the store was opened with (borrowed). */
 const struct keyring *store_txn_keyring(const struct store_txn *t);

@@ -17,6 +17,7 @@
 #include "stats.h"
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
@@ -60,6 +61,9 @@ static void usage(FILE *f)
 		"  person circle PERSON_ID  (the person's care circle: who takes part, why, until when)\n"
 		"  person erase PERSON_ID   (destroys the person's data key: their records become\n"
 		"                           unreadable everywhere)\n"
+		"  backup OUT_DIR           (a copy of the store, without the person keys, taken\n"
+		"                           while veilled serves; docs/operations.md)\n"
+		"  backup-keys OUT_DIR      (a copy of the key ring: keep it for a shorter time)\n"
 		"  stats --territory DEP --from YYYY-MM-DD --to YYYY-MM-DD   (activity indicators,\n"
 		"                                                   CSV, aggregates only)\n"
 		"KIND: siao equipe_mobile accueil_de_jour sao chrs chu cph prefecture\n"
@@ -732,6 +736,55 @@ static int cmd_person_circle(struct ctl *c, const char *hex)
 	return rc == STORE_OK ? 0 : fail("person circle", rc);
 }
 
+/* The directory a copy goes to: made (0700) if missing, refused if it holds anything, so that
+ * a copy never lands beside another one. */
+static int backup_dir_ready(const char *dir)
+{
+	struct dirent *e;
+	int empty = 1;
+	DIR *d;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST || !(d = opendir(dir))) {
+		fprintf(stderr, "veillectl: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while (empty && (e = readdir(d)) != NULL)
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	if (!empty)
+		fprintf(stderr, "veillectl: %s is not empty: a backup goes to a new or empty "
+				"directory\n", dir);
+	return !empty;
+}
+
+static int nothing_txn(struct store_txn *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	return STORE_OK;
+}
+
+/* backup OUT_DIR: a consistent copy of the store, taken while veilled serves, without the
+ * person keys, so that an erasure reaches it (docs/operations.md); backup-keys OUT_DIR: a copy
+ * of the key ring, which does not. Each is in the audit log once it is made. */
+static int cmd_backup(struct ctl *c, const char *dir_out, int keys)
+{
+	const char *action = keys ? "backup-keys" : "backup";
+	int rc;
+
+	if (open_store(c) || backup_dir_ready(dir_out))
+		return 1;
+	rc = keys ? store_backup_keys(c->st, dir_out) : store_backup(c->st, dir_out);
+	if (rc == STORE_OK)
+		rc = admin_write(c, action, dir_out, nothing_txn, NULL);
+	if (rc != STORE_OK)
+		return fail(action, rc);
+	printf("%s=%s\n", keys ? "backup_keys" : "backup", dir_out);
+	return 0;
+}
+
 static int print_entry(uint64_t seq, uint64_t at_ms, const char *actor, const char *action,
 		       const char *subject, void *arg)
 {
@@ -840,6 +893,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_person_erase(c, argv[2]);
 	if (!strcmp(cmd, "person") && !strcmp(sub, "circle") && argc == 3)
 		return cmd_person_circle(c, argv[2]);
+	if ((!strcmp(cmd, "backup") || !strcmp(cmd, "backup-keys")) && argc == 2)
+		return cmd_backup(c, argv[1], !strcmp(cmd, "backup-keys"));
 	if (!strcmp(cmd, "stats")) {
 		if (parse_args(argc, argv, &a) != 0 || optind != argc) {
 			usage(stderr);

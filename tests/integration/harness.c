@@ -826,14 +826,21 @@ int hx_server_stop(struct hx_env *e)
 
 int hx_server_restart(struct hx_env *e)
 {
-	int port = e->port;
-
 	if (hx_server_stop(e) != 0)
 		return -1;
+	return hx_server_start_again(e);
+}
+
+int hx_server_start_again(struct hx_env *e)
+{
+	if (e->pid) {
+		fprintf(stderr, "harness: veilled already running\n");
+		return -1;
+	}
 	/* The devices saved the url with this port: come back on it. A port still held for a
 	 * moment by the old socket is retried, bounded. */
 	for (int i = 0; i < 30; i++) {
-		if (start_server(e, port, i < 29) == 0)
+		if (start_server(e, e->port, i < 29) == 0)
 			return 0;
 		hx_sleep_ms(100);
 	}

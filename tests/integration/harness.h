@@ -184,6 +184,11 @@ int hx_server_stop(struct hx_env *e);
 /* Stops (must be clean) and starts again on the same data directory, port and arguments. */
 int hx_server_restart(struct hx_env *e);
 
+/* The second half of hx_server_restart, after hx_server_stop: starts veilled again on the port
+ * it had (the devices saved their url with it) and the same arguments. For a test that changes
+ * the data directory while the server is stopped (a restore). */
+int hx_server_start_again(struct hx_env *e);
+
 /* Runs veilled on e's data directory in the foreground, for a start that must fail; the
  * caller checks out->status and out->err. A server that does start is stopped (SIGTERM) once
  * timeout_ms passed: its status is then that of the stop. Extra arguments NULL-terminated. */

@@ -226,6 +226,85 @@ static void test_retention_run(void **state)
 	hx_mut_free(&q);
 }
 
+/*
+ * Backups that erasure reaches (docs/operations.md). Marc records two encounters about P and
+ * two about Q; `veillectl backup OUT` while veilled serves; then a third encounter about Q,
+ * and P is erased. veilled is stopped, OUT put in place as the data directory's store (the
+ * live key ring, DATA/keys, kept) and veilled started again. A pull from the start has Q's
+ * two encounters of before the backup (the store is the backup's: the third is gone) and
+ * nothing about P: the backup holds P's records but not P's key, which the erasure destroyed.
+ * A new encounter about P is still refused. Both backups are in the audit log. Bad input: a
+ * backup into a directory that is not empty.
+ */
+static void test_erasure_reaches_backup(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_batch *p = hx_batch_new(2, NULL, "personne P avant la sauvegarde");
+	struct hx_batch *q = hx_batch_new(2, NULL, "personne Q avant la sauvegarde");
+	struct hx_batch *q_after = NULL, *p_again = NULL;
+	char out_dir[PATH_MAX + 32], keys_dir[PATH_MAX + 32], store[PATH_MAX + 32],
+		old[PATH_MAX + 32];
+	struct hx_changes cs;
+	struct hx_out out;
+
+	assert_non_null(p);
+	assert_non_null(q);
+	assert_non_null(q_after = hx_batch_new(1, q->muts[0].person_id, "Q après la sauvegarde"));
+	assert_non_null(p_again = hx_batch_new(1, p->muts[0].person_id, "P après l'effacement"));
+	assert_int_equal(hx_push(&f->marc, p), 0);
+	assert_int_equal(hx_push(&f->marc, q), 0);
+
+	snprintf(out_dir, sizeof out_dir, "%s/backup", f->e->tmp);
+	snprintf(keys_dir, sizeof keys_dir, "%s/backup-keys", f->e->tmp);
+	assert_int_equal(hx_ctl(f->e, &out, "backup", out_dir, (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "backup="));
+	hx_out_free(&out);
+	assert_int_equal(hx_ctl(f->e, &out, "backup-keys", keys_dir, (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "backup_keys="));
+	hx_out_free(&out);
+	/* Bad input: a directory that already holds something. */
+	assert_int_not_equal(hx_ctl(f->e, NULL, "backup", out_dir, (char *)NULL), 0);
+	assert_int_not_equal(hx_ctl(f->e, NULL, "backup-keys", out_dir, (char *)NULL), 0);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "list", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "\tveillectl\tbackup\t"));
+	assert_non_null(strstr(out.out, "\tveillectl\tbackup-keys\t"));
+	hx_out_free(&out);
+
+	assert_int_equal(hx_push(&f->marc, q_after), 0);
+	assert_int_equal(q_after->res[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
+	assert_int_equal(hx_ctl(f->e, NULL, "person", "erase", p->muts[0].person_id, (char *)NULL),
+			 0);
+
+	/* The restore: veilled stopped, the backup in place of DATA/store, DATA/keys kept. */
+	assert_int_equal(hx_server_stop(f->e), 0);
+	snprintf(store, sizeof store, "%s/store", f->e->data);
+	snprintf(old, sizeof old, "%s/store-before-restore", f->e->tmp);
+	assert_int_equal(rename(store, old), 0);
+	assert_int_equal(rename(out_dir, store), 0);
+	assert_int_equal(hx_server_start_again(f->e), 0);
+
+	assert_int_equal(veille_connect(f->marc.c, -1), 0);
+	memset(&cs, 0, sizeof cs);
+	assert_int_equal(hx_pull_all(f->marc.c, 0, 0, &cs), 0);
+	assert_int_equal(cs.n, 2);
+	for (size_t i = 0; i < q->n; i++) {
+		const struct hx_change *ch = hx_changes_find(&cs, q->muts[i].record_id, 1);
+
+		assert_non_null(ch);
+		assert_string_equal(ch->note, q->muts[i].note);
+	}
+	for (size_t i = 0; i < cs.n; i++)
+		assert_string_not_equal(cs.v[i].person_id, p->muts[0].person_id);
+	hx_changes_free(&cs);
+	assert_int_equal(hx_push(&f->marc, p_again), 0);
+	assert_int_equal(p_again->res[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED);
+	assert_int_equal(p_again->res[0].code, VEILLE__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN);
+	hx_batch_free(p);
+	hx_batch_free(q);
+	hx_batch_free(q_after);
+	hx_batch_free(p_again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_person_erased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_actions_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erasure_reaches_backup, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

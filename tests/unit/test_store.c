@@ -105,24 +105,36 @@ static int get1(struct fixture *f, enum store_db db, const char *key, const char
 	return rc;
 }
 
-/* ---- raw LMDB access to DIR/store, bypassing the seal ---- */
+/* ---- raw LMDB access to the store's files, bypassing the seal ---- */
 
 struct raw {
 	MDB_env *env;
 	MDB_txn *txn;
 };
 
-static void raw_begin(struct fixture *f, struct raw *r)
+/* Opens the LMDB environment in directory path (DIR/store, DIR/keys or a backup copy). */
+static void raw_open(struct raw *r, const char *path)
 {
-	char path[PATH_MAX];
-
-	fixture_close(f);
-	unit_path(path, f->dir, "store");
 	assert_int_equal(mdb_env_create(&r->env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(r->env, 32), 0);
 	assert_int_equal(mdb_env_set_mapsize(r->env, 32u << 20), 0);
 	assert_int_equal(mdb_env_open(r->env, path, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(r->env, NULL, 0, &r->txn), 0);
+}
+
+/* Closes the store and opens its environment sub ("store" or "keys") raw. */
+static void raw_begin_env(struct fixture *f, struct raw *r, const char *sub)
+{
+	char path[PATH_MAX];
+
+	fixture_close(f);
+	unit_path(path, f->dir, sub);
+	raw_open(r, path);
+}
+
+static void raw_begin(struct fixture *f, struct raw *r)
+{
+	raw_begin_env(f, r, "store");
 }
 
 static MDB_dbi raw_dbi(struct raw *r, const char *name)
@@ -131,6 +143,25 @@ static MDB_dbi raw_dbi(struct raw *r, const char *name)
 
 	assert_int_equal(mdb_dbi_open(r->txn, name, 0, &dbi), 0);
 	return dbi;
+}
+
+/* Whether the environment has a database of that name. */
+static int raw_has_db(struct raw *r, const char *name)
+{
+	MDB_dbi dbi;
+	int rc = mdb_dbi_open(r->txn, name, 0, &dbi);
+
+	assert_true(rc == 0 || rc == MDB_NOTFOUND);
+	return rc == 0;
+}
+
+/* Number of entries of database name. */
+static size_t raw_count(struct raw *r, const char *name)
+{
+	MDB_stat s;
+
+	assert_int_equal(mdb_stat(r->txn, raw_dbi(r, name), &s), 0);
+	return s.ms_entries;
 }
 
 /* A malloc'd copy of the raw stored bytes of key (caller frees). */
@@ -155,10 +186,16 @@ static void raw_put(struct raw *r, const char *db, const void *key, size_t klen,
 	assert_int_equal(mdb_put(r->txn, raw_dbi(r, db), &k, &v, 0), 0);
 }
 
-static void raw_end(struct fixture *f, struct raw *r)
+/* Commits and closes, leaving the store closed. */
+static void raw_close(struct raw *r)
 {
 	assert_int_equal(mdb_txn_commit(r->txn), 0);
 	mdb_env_close(r->env);
+}
+
+static void raw_end(struct fixture *f, struct raw *r)
+{
+	raw_close(r);
 	fixture_open(f);
 }
 
@@ -752,9 +789,9 @@ static void test_abort_discards(void **state)
 	assert_int_equal(store_begin(f->st, 0, &t), STORE_OK);
 	assert_int_equal(store_get_plain(t, STORE_DB_META, "gone", 4, &v, &vlen),
 			 STORE_ENOTFOUND);
-	assert_int_equal(store_get_plain(t, STORE_DB_PERSON_KEYS, PERSON_A, STORE_ID_BYTES, &v,
-					 &vlen),
-			 STORE_ENOTFOUND);
+	store_abort(t);
+	assert_int_equal(store_begin(f->st, 1, &t), STORE_OK);
+	assert_int_equal(store_shred_person(t, PERSON_A), STORE_ENOTFOUND); /* no key for A */
 	store_abort(t);
 	assert_int_equal(get1(f, STORE_DB_RECORDS, "gone", NULL), STORE_ENOTFOUND);
 }
@@ -824,9 +861,11 @@ static void test_other_master_key_cannot_read(void **state)
 	unit_mkdtemp(dir2);
 	assert_int_equal(keyring_create(dir2), KEYRING_OK);
 	assert_int_equal(keyring_load(&kr2, dir2), KEYRING_OK);
-	unit_path(src, f->dir, "store");
-	unit_path(dst, dir2, "store");
-	assert_int_equal(rename(src, dst), 0);
+	for (int i = 0; i < 2; i++) {
+		unit_path(src, f->dir, i ? "keys" : "store");
+		unit_path(dst, dir2, i ? "keys" : "store");
+		assert_int_equal(rename(src, dst), 0);
+	}
 	keyring_free(f->kr);
 	f->kr = kr2;
 	unit_rmtree(f->dir);
@@ -834,6 +873,140 @@ static void test_other_master_key_cannot_read(void **state)
 	fixture_open(f);
 	assert_int_equal(get1(f, STORE_DB_STRUCTURES, "s", NULL), STORE_EFORGED);
 	assert_int_equal(get1(f, STORE_DB_RECORDS, "r", NULL), STORE_EFORGED);
+}
+
+/* ---- the key ring apart from the records, and backups ---- */
+
+/* Person keys live in DIR/keys, not in DIR/store: the store's file has no person_keys
+ * database, the key ring has nothing else. */
+static void test_person_keys_in_their_own_environment(void **state)
+{
+	struct fixture *f = *state;
+	struct raw r;
+
+	put1(f, STORE_DB_RECORDS, "a", PERSON_A, 1, "about A");
+	put1(f, STORE_DB_RECORDS, "b", PERSON_B, 1, "about B");
+	raw_begin(f, &r);
+	assert_false(raw_has_db(&r, "person_keys"));
+	assert_int_equal(raw_count(&r, "records"), 2);
+	raw_close(&r);
+	raw_begin_env(f, &r, "keys");
+	assert_int_equal(raw_count(&r, "person_keys"), 2);
+	assert_false(raw_has_db(&r, "records"));
+	raw_end(f, &r);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a", "about A"), STORE_OK);
+}
+
+/* store_backup copies DIR/store (compacted) and no person key; store_backup_keys copies the
+ * key ring and nothing else. Bad input: a directory that already holds a copy. */
+static void test_backup_holds_no_person_key(void **state)
+{
+	struct fixture *f = *state;
+	char bk[PATH_MAX], kbk[PATH_MAX], file[PATH_MAX];
+	struct stat sb;
+	struct raw r;
+
+	put1(f, STORE_DB_STRUCTURES, "s", NULL, 1, "a structure");
+	put1(f, STORE_DB_RECORDS, "a", PERSON_A, 1, "about A");
+	put1(f, STORE_DB_RECORDS, "b", PERSON_B, 1, "about B");
+	unit_path(bk, f->dir, "backup");
+	unit_path(kbk, f->dir, "backup-keys");
+	assert_int_equal(mkdir(bk, 0700), 0);
+	assert_int_equal(mkdir(kbk, 0700), 0);
+	assert_int_equal(store_backup(f->st, bk), STORE_OK);
+	assert_int_equal(store_backup_keys(f->st, kbk), STORE_OK);
+	assert_int_equal(store_backup(f->st, bk), STORE_EEXISTS);
+	assert_int_equal(store_backup_keys(f->st, kbk), STORE_EEXISTS);
+	unit_path(file, bk, "data.mdb"); /* the copy is as private as the store */
+	assert_int_equal(stat(file, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	raw_open(&r, bk);
+	assert_false(raw_has_db(&r, "person_keys"));
+	assert_int_equal(raw_count(&r, "records"), 2);
+	assert_int_equal(raw_count(&r, "structures"), 1);
+	raw_close(&r);
+	raw_open(&r, kbk);
+	assert_int_equal(raw_count(&r, "person_keys"), 2);
+	assert_false(raw_has_db(&r, "records"));
+	raw_close(&r);
+}
+
+/* The issue's case at the store's level: a backup, then A erased; the backup restored as
+ * DIR/store with the live key ring: A's records read as erased, B's are all there. */
+static void test_erasure_reaches_restored_backup(void **state)
+{
+	struct fixture *f = *state;
+	char bk[PATH_MAX], live[PATH_MAX], old[PATH_MAX];
+	struct store_txn *t;
+
+	put1(f, STORE_DB_RECORDS, "a-1", PERSON_A, 1, "A first");
+	put1(f, STORE_DB_RECORDS, "a-2", PERSON_A, 1, "A second");
+	put1(f, STORE_DB_RECORDS, "b-1", PERSON_B, 1, "B first");
+	unit_path(bk, f->dir, "backup");
+	assert_int_equal(mkdir(bk, 0700), 0);
+	assert_int_equal(store_backup(f->st, bk), STORE_OK);
+	put1(f, STORE_DB_RECORDS, "b-2", PERSON_B, 1, "B after the backup");
+	assert_int_equal(store_begin(f->st, 1, &t), STORE_OK);
+	assert_int_equal(store_shred_person(t, PERSON_A), STORE_OK);
+	assert_int_equal(store_commit(t), STORE_OK);
+
+	fixture_close(f);
+	unit_path(live, f->dir, "store");
+	unit_path(old, f->dir, "store-before-restore");
+	assert_int_equal(rename(live, old), 0);
+	assert_int_equal(rename(bk, live), 0);
+	fixture_open(f);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a-1", NULL), STORE_ESHREDDED);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a-2", NULL), STORE_ESHREDDED);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "b-1", "B first"), STORE_OK);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "b-2", NULL), STORE_ENOTFOUND);
+}
+
+/* A store of the first format (person keys in DIR/store's person_keys database) opens: its
+ * keys move to DIR/keys once, and the old database is dropped. A key already in DIR/keys
+ * wins over the old one: B was erased after the old keys were left behind (an interrupted
+ * move), and the old key must not bring them back. */
+static void test_old_format_keys_move_once(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *a_key, *b_key;
+	size_t a_len, b_len;
+	struct store_txn *t;
+	struct raw r;
+	MDB_dbi old;
+	MDB_val k = {STORE_ID_BYTES, (void *)PERSON_A};
+
+	put1(f, STORE_DB_RECORDS, "a", PERSON_A, 1, "about A");
+	put1(f, STORE_DB_RECORDS, "b", PERSON_B, 1, "about B");
+	raw_begin_env(f, &r, "keys");
+	a_key = raw_get(&r, "person_keys", PERSON_A, STORE_ID_BYTES, &a_len);
+	b_key = raw_get(&r, "person_keys", PERSON_B, STORE_ID_BYTES, &b_len);
+	raw_end(f, &r);
+	assert_int_equal(store_begin(f->st, 1, &t), STORE_OK);
+	assert_int_equal(store_shred_person(t, PERSON_B), STORE_OK);
+	assert_int_equal(store_commit(t), STORE_OK);
+	/* The old layout: A's key only in DIR/store, B's old key there too. */
+	raw_begin_env(f, &r, "keys");
+	assert_int_equal(mdb_del(r.txn, raw_dbi(&r, "person_keys"), &k, NULL), 0);
+	raw_close(&r);
+	raw_begin(f, &r);
+	assert_int_equal(mdb_dbi_open(r.txn, "person_keys", MDB_CREATE, &old), 0);
+	raw_put(&r, "person_keys", PERSON_A, STORE_ID_BYTES, a_key, a_len);
+	raw_put(&r, "person_keys", PERSON_B, STORE_ID_BYTES, b_key, b_len);
+	raw_end(f, &r);
+
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a", "about A"), STORE_OK);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "b", NULL), STORE_ESHREDDED);
+	raw_begin(f, &r);
+	assert_false(raw_has_db(&r, "person_keys"));
+	raw_close(&r);
+	raw_begin_env(f, &r, "keys");
+	assert_int_equal(raw_count(&r, "person_keys"), 2);
+	raw_end(f, &r);
+	assert_int_equal(get1(f, STORE_DB_RECORDS, "a", "about A"), STORE_OK);
+	free(a_key);
+	free(b_key);
 }
 
 static void test_strerror(void **state)
@@ -874,6 +1047,10 @@ int main(void)
 		T(test_plain_put_get_del),
 		T(test_plain_value_is_not_sealed_get),
 		T(test_other_master_key_cannot_read),
+		T(test_person_keys_in_their_own_environment),
+		T(test_backup_holds_no_person_key),
+		T(test_erasure_reaches_restored_backup),
+		T(test_old_format_keys_move_once),
 		cmocka_unit_test(test_strerror),
 	};
 #undef T
