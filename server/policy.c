@@ -311,3 +311,59 @@ void policy_print_rules(FILE *f)
 				class_names[kinds[k].fields[i].cls]);
 	fprintf(f, "| Person | team_id | OPERATIONAL |\n");
 }
+
+/* ---- what a projection disclosed, for the audit ---- */
+
+/* The same decision as policy_project, from the same table and gates: a test keeps the two
+ * equal (tests/unit/test_policy.c). */
+int policy_grant(const char *structure_id, int role, int request_relation,
+		 const Veille__Store__V1__RecordVersion *rv, struct policy_grant *g)
+{
+	enum policy_kind kind = kind_of(rv->record_case);
+	unsigned shown = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (kind == POLICY__KINDS)
+		return 0;
+	g->record_case = rv->record_case;
+	g->relation = relation_to(structure_id, rv, request_relation);
+	for (int c = 0; c < POLICY__CLASSES; c++)
+		if (visible(kind, (enum policy_class)c, (enum policy_relation)g->relation))
+			shown |= C(c);
+	shown &= role_classes(role);
+	if (!shown)
+		return 0;
+	g->classes = shown;
+	if (kind == POLICY_PERSON) {
+		for (size_t i = 0; i < rv->person->n_fields && g->n_fields < POLICY_MAX_FIELDS; i++)
+			if (shown & C(field_class(POLICY_PERSON, rv->person->fields[i]->field)))
+				g->fields[g->n_fields++] = rv->person->fields[i]->field;
+		return 1;
+	}
+	for (unsigned i = 0; i < kinds[kind].desc->n_fields && g->n_fields < POLICY_MAX_FIELDS; i++)
+		if (shown & C(field_class(kind, kinds[kind].desc->fields[i].id)))
+			g->fields[g->n_fields++] = kinds[kind].desc->fields[i].id;
+	return 1;
+}
+
+const char *policy_kind_name(int record_case)
+{
+	enum policy_kind kind = kind_of(record_case);
+
+	return kind == POLICY__KINDS ? NULL : kinds[kind].name;
+}
+
+const char *policy_field_name(int record_case, unsigned field)
+{
+	enum policy_kind kind = kind_of(record_case);
+
+	for (size_t i = 0; kind < POLICY__KINDS && i < kinds[kind].n; i++)
+		if (kinds[kind].fields[i].field == field)
+			return kinds[kind].fields[i].name;
+	return NULL;
+}
+
+const char *policy_relation_name(int relation)
+{
+	return relation >= 0 && relation < POLICY__RELATIONS ? relation_names[relation] : NULL;
+}
