@@ -41,6 +41,7 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_STATS] = "stats",
 	[STORE_DB_AUDIT] = "audit",
 	[STORE_DB_LAST_CONTACT] = "last_contact",
+	[STORE_DB_AUDIT_PERSONS] = "audit_persons",
 };
 
 struct store {

@@ -27,7 +27,8 @@
 struct keyring;
 
 enum store_db {
-	STORE_DB_META,          /* plain: "server_id", "seq" (last sequence number) */
+	STORE_DB_META,          /* plain: "server_id", "seq" (last sequence number),
+				 * "audit_anchor" (audit.h) */
 	STORE_DB_STRUCTURES,    /* sealed: structure id -> store.v1.Structure */
 	STORE_DB_PROFESSIONALS, /* sealed: professional id -> store.v1.Professional */
 	STORE_DB_DEVICES,       /* sealed: device id (16) -> store.v1.Device */
@@ -44,6 +45,7 @@ enum store_db {
 	STORE_DB_STATS,         /* plain: activity counters, aggregates only (stats.h) */
 	STORE_DB_AUDIT,         /* plain: seq (8) -> store.v1.AuditEntry, MAC-chained (audit.h) */
 	STORE_DB_LAST_CONTACT,  /* plain: person id (16) -> last version stored about them (ms, 8) */
+	STORE_DB_AUDIT_PERSONS, /* plain: person id (16) | audit seq (8) -> empty (audit.h) */
 	STORE_DB__COUNT
 };
 
