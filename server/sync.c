@@ -246,10 +246,16 @@ void sync_page_done(struct session *s, struct sync_page *pg, int ok)
 		return;
 	}
 	send_page(s, pg->request_id, pg, pg->cursor);
-	if (pg->more && s->pull.pages_left && s->pull.request_id == pg->request_id)
-		s->pull.cursor = pg->next; /* the next page once this one is written */
-	else
+	if (!pg->more || !s->pull.pages_left || s->pull.request_id != pg->request_id) {
 		s->pull.pages_left = 0;
+		return;
+	}
+	s->pull.cursor = pg->next;
+	/* If the page before this one was written out, the writer reads the next one (and waits
+	 * for its fsync) while the client reads this one; else the next one waits until the
+	 * output is written (session_on_drained). A slow reader holds at most two pages. */
+	if (s->pull.unwritten++ == 0)
+		sync_pull_next_page(s);
 }
 
 /* Whether the caller's feed has anything after cursor: a short read transaction on the loop
@@ -319,8 +325,9 @@ void sync_on_pull(struct session *s, const Veille__V1__Envelope *env)
 			      "a pull is in progress: send again", RETRY_MS);
 		return;
 	}
-	/* The next pages are made once the previous one has been written (session_on_drained):
-	 * the client reads page k while the server reads page k+1. */
+	/* The next pages follow as the client reads (sync_page_done, session_on_drained): the
+	 * writer reads page k+1 while the client reads page k, never more than two pages ahead
+	 * of what the socket took. */
 	s->pull.request_id = env->request_id;
 	s->pull.cursor = req->cursor;
 	s->pull.limit = limit;
