@@ -13,6 +13,7 @@
 #include "server.h"
 #include "session.h"
 #include "store.h"
+#include "sync.h"
 #include "transport.h"
 
 #include <libwebsockets.h>
@@ -29,8 +30,9 @@
 /* What the writer applies: pushes, declarations of vacancies, and the once-a-second sweep
  * (staleness of declarations, orientation holds). All of them go through the one writer, so
  * every change of the places has its sequence number in commit order, and deltas go out in
- * that order. */
-enum item_kind { ITEM_PUSH, ITEM_DECLARE, ITEM_SWEEP };
+ * that order. And pull pages: read there so that the audit of what they disclose is written
+ * in the transaction of the read. */
+enum item_kind { ITEM_PUSH, ITEM_DECLARE, ITEM_SWEEP, ITEM_PULL };
 
 struct commit_item {
 	struct commit_item *next;
@@ -52,6 +54,7 @@ struct commit_item {
 	struct places_declared declared;
 	/* ITEM_SWEEP: declarations that went stale in (from, to], holds ended by to */
 	uint64_t from_ms, to_ms;
+	struct sync_page *page; /* ITEM_PULL */
 };
 
 /*
@@ -150,6 +153,20 @@ void commit_enqueue_declare(struct server *srv, struct session *s, uint64_t requ
 	item_queue(srv, it, 1);
 }
 
+int commit_enqueue_pull(struct server *srv, struct session *s, uint64_t request_id,
+			struct sync_page *pg)
+{
+	struct commit_item *it = item_new(srv, ITEM_PULL, s, request_id, 1);
+
+	if (!it) { /* answered */
+		sync_page_free(pg);
+		return -1;
+	}
+	it->page = pg;
+	item_queue(srv, it, 1);
+	return 0;
+}
+
 int commit_enqueue_sweep(struct server *srv, uint64_t from_ms, uint64_t to_ms)
 {
 	struct commit_item *it;
@@ -183,6 +200,7 @@ void commit_forget_session(struct server *srv, struct session *s)
 static void item_free(struct commit_item *it)
 {
 	codec_msg_free(&it->msg);
+	sync_page_free(it->page);
 	effects_free(&it->fx);
 	free(it->results);
 	free(it);
@@ -246,10 +264,13 @@ static int flush_txn(struct store_txn *t, void *arg)
 	uint64_t now = clock_now_ms();
 	int rc = STORE_OK;
 
-	for (struct commit_item *it = fl->batch; it && rc == STORE_OK; prev = it, it = it->next) {
+	for (struct commit_item *it = fl->batch; it && rc == STORE_OK; it = it->next) {
 		effects_reset(&it->fx);
-		if (it->kind != ITEM_SWEEP && (rc = item_territory(t, it, prev)) != STORE_OK)
-			break;
+		if (it->kind == ITEM_PUSH || it->kind == ITEM_DECLARE) {
+			if ((rc = item_territory(t, it, prev)) != STORE_OK)
+				break;
+			prev = it;
+		}
 		switch (it->kind) {
 		case ITEM_PUSH:
 			rc = apply_push(t, fl->srv, it, now);
@@ -267,6 +288,13 @@ static int flush_txn(struct store_txn *t, void *arg)
 			rc = places_sweep(t, it->from_ms, it->to_ms, &it->fx);
 			if (rc == STORE_OK)
 				rc = orient_sweep(t, it->to_ms, &it->fx);
+			break;
+		case ITEM_PULL:
+			rc = auth_device_active(t, it->device_id);
+			it->revoked = rc == 0;
+			rc = rc < 0 ? -rc
+			     : it->revoked ? STORE_OK
+					   : sync_page_read(t, it->page, now);
 			break;
 		}
 	}
@@ -416,16 +444,21 @@ static void settle(struct server *srv, struct commit_item *batch, size_t ops, in
 		wrote |= it->fx.n_structures > 0 || it->fx.failed;
 		if (!it->s)
 			continue;
+		if (it->kind == ITEM_PULL)
+			sync_page_done(it->s, it->page, rc == STORE_OK && !it->revoked);
 		if (rc != STORE_OK)
 			session_error(it->s, it->request_id, VEILLE_ERR(INTERNAL),
-				      "storage failure: nothing of this request was applied", 0);
+				      it->kind == ITEM_PULL
+					      ? "storage failure: page not sent"
+					      : "storage failure: nothing of this request was applied",
+				      0);
 		else if (it->revoked)
 			session_fail(it->s, it->request_id, VEILLE_ERR(DEVICE_REVOKED),
 				     "device or professional revoked", 0,
 				     LWS_CLOSE_STATUS_POLICY_VIOLATION);
 		else if (it->kind == ITEM_DECLARE)
 			places_answer_declare(it->s, it->request_id, &it->declared);
-		else
+		else if (it->kind == ITEM_PUSH)
 			answer_push(it);
 	}
 	/* Then the places deltas, in commit order, which is their sequence order. */

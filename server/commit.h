@@ -1,4 +1,4 @@
-/* commit: group commit of pushes.
+/* commit: group commit of pushes (and of the audit of pull pages).
  *
  * A push is not applied when it arrives: its decoded request is queued. After each pass of the
  * event loop (which reads every socket that is ready), commit_flush hands everything queued,
@@ -11,7 +11,10 @@
  *
  * Declarations of vacancies and veilled's own once-a-second sweep go through the same queue
  * and writer (commit_enqueue_declare, commit_enqueue_sweep): one write path, so the places
- * sequence numbers are taken in commit order and the deltas go out in that order.
+ * sequence numbers are taken in commit order and the deltas go out in that order. So do pull
+ * pages (commit_enqueue_pull): each is read and its disclosures audited in the group's
+ * transaction, and sent only once that is committed (the audit in the transaction of the read
+ * it records, issue 5), sharing the group's fsync.
  *
  * Threads: the writer only runs store_write_nogrow over the batch it was handed; everything
  * else (the queue, sessions, answers, map growth) stays on the loop thread. */
@@ -22,6 +25,7 @@
 
 struct server;
 struct session;
+struct sync_page;
 
 /* Queues a decoded push of session s, taking ownership of msg (zeroed on return). If the queue
  * is full the push is refused with UNAVAILABLE (the client retries). */
@@ -31,6 +35,12 @@ void commit_enqueue(struct server *srv, struct session *s, struct codec_msg *msg
  * writer, answered once committed, and its delta sent in order with every other change. */
 void commit_enqueue_declare(struct server *srv, struct session *s, uint64_t request_id,
 			    const Veille__V1__DeclareVacancies *req);
+
+/* Queues a page of session s's pull answering request_id (sync.c), taking ownership of pg: read, projected and
+ * audited by the writer in its transaction, sent once committed (sync_page_done). Returns 0,
+ * or -1 after answering UNAVAILABLE (pg freed). */
+int commit_enqueue_pull(struct server *srv, struct session *s, uint64_t request_id,
+			struct sync_page *pg);
 
 /* Queues veilled's sweep of declarations that went stale in (from_ms, to_ms] and of the
  * orientation holds and extensions due by to_ms (places_sweep, orient_sweep); if one is

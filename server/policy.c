@@ -332,3 +332,62 @@ void policy_print_rules(FILE *f)
 				class_names[kinds[k].fields[i].cls]);
 	fprintf(f, "| Person | team_id | OPERATIONAL |\n");
 }
+
+/* ---- what a projection disclosed, for the audit ---- */
+
+/* The same decision as policy_project, from the same table and gates: a test keeps the two
+ * equal (tests/unit/test_policy.c). */
+int policy_grant(const char *structure_id, int role, unsigned state_relations,
+		 const Veille__Store__V1__RecordVersion *rv, struct policy_grant *g)
+{
+	enum policy_kind kind = kind_of(rv->record_case);
+	unsigned shown = policy_classes(structure_id, state_relations, rv) & role_classes(role);
+	unsigned rels, best = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (!shown)
+		return 0;
+	g->record_case = rv->record_case;
+	g->classes = shown;
+	rels = relations_to(structure_id, rv, state_relations);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		unsigned covers = (unsigned)__builtin_popcount(rules[i].classes & shown);
+
+		if (rules[i].kind == kind && (rels & POLICY_BIT(rules[i].rel)) && covers > best) {
+			best = covers;
+			g->relation = rules[i].rel;
+		}
+	}
+	if (kind == POLICY_PERSON) {
+		for (size_t i = 0; i < rv->person->n_fields && g->n_fields < POLICY_MAX_FIELDS; i++)
+			if (shown & C(field_class(POLICY_PERSON, rv->person->fields[i]->field)))
+				g->fields[g->n_fields++] = rv->person->fields[i]->field;
+		return 1;
+	}
+	for (unsigned i = 0; i < kinds[kind].desc->n_fields && g->n_fields < POLICY_MAX_FIELDS; i++)
+		if (shown & C(field_class(kind, kinds[kind].desc->fields[i].id)))
+			g->fields[g->n_fields++] = kinds[kind].desc->fields[i].id;
+	return 1;
+}
+
+const char *policy_kind_name(int record_case)
+{
+	enum policy_kind kind = kind_of(record_case);
+
+	return kind == POLICY__KINDS ? NULL : kinds[kind].name;
+}
+
+const char *policy_field_name(int record_case, unsigned field)
+{
+	enum policy_kind kind = kind_of(record_case);
+
+	for (size_t i = 0; kind < POLICY__KINDS && i < kinds[kind].n; i++)
+		if (kinds[kind].fields[i].field == field)
+			return kinds[kind].fields[i].name;
+	return NULL;
+}
+
+const char *policy_relation_name(int relation)
+{
+	return relation >= 0 && relation < POLICY__RELATIONS ? relation_names[relation] : NULL;
+}

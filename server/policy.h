@@ -89,6 +89,34 @@ unsigned policy_classes(const char *structure_id, unsigned state_relations,
 int policy_project(const char *structure_id, int role, unsigned state_relations,
 		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out);
 
+#define POLICY_MAX_FIELDS 32 /* more than any record kind has */
+
+/* What policy_project lets through of a record: the rule row that allowed it (record kind x
+ * relation), the classes shown (after the role gates) and the fields kept. For the audit of
+ * disclosures: ids and numbers only, never a value. */
+struct policy_grant {
+	int record_case;  /* Veille__Store__V1__RecordVersion__RecordCase */
+	int relation;     /* enum policy_relation */
+	unsigned classes; /* bit (1u << policy_class) per class shown */
+	unsigned fields[POLICY_MAX_FIELDS]; /* field numbers shown; a person: the PersonField of
+					     * each value shown (its team_id, OPERATIONAL,
+					     * always goes and is not listed) */
+	size_t n_fields;
+};
+
+/* The same decision as policy_project for the same arguments: returns 1 and fills g if
+ * policy_project returns 1 (g lists what it kept), 0 otherwise. With several relations, the
+ * rule told is the row that shows the most of what was kept (the first such row). */
+int policy_grant(const char *structure_id, int role, unsigned state_relations,
+		 const Veille__Store__V1__RecordVersion *rv, struct policy_grant *g);
+
+/* Names from the table, for listings (static text; NULL if unknown): a record kind by its
+ * RecordVersion record case, one of its fields by number (a person: by PersonField), a
+ * relation. */
+const char *policy_kind_name(int record_case);
+const char *policy_field_name(int record_case, unsigned field);
+const char *policy_relation_name(int relation);
+
 /* Prints the table and the classes of every field as Markdown (docs/access-rules.md). */
 void policy_print_rules(FILE *f);
 

@@ -62,6 +62,7 @@ static void send_frame(struct session *s, struct frame *f)
 
 void session_on_drained(struct session *s)
 {
+	s->pull.unwritten = 0;
 	if (s->state == SESSION_AUTHENTICATED && s->pull.pages_left)
 		sync_pull_next_page(s);
 }

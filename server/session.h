@@ -35,11 +35,15 @@ struct session {
 	char professional_id[65];
 	char structure_id[65];
 	int role;
-	/* A pull that asked for several pages: the next page is made when the previous one has
-	 * been written (transport calls session_on_drained), so a slow reader holds one page. */
+	/* A pull that asked for several pages: the next page is read while the client reads
+	 * this one, or, if the output queue still holds the page before, once it has been
+	 * written (transport calls session_on_drained), so a slow reader holds two pages at
+	 * most. pending: a page of this session is with the commit writer (sync.c);
+	 * unwritten: pages sent since the output queue was last written out. */
 	struct {
 		uint64_t request_id, cursor;
 		uint32_t limit, pages_left;
+		int pending, unwritten;
 	} pull;
 	/* The places subscription (places.c): the territory's deltas come to the session. */
 	struct {

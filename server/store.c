@@ -47,6 +47,7 @@ static const char *const db_names[STORE_DB__COUNT] = {
 	[STORE_DB_LAST_CONTACT] = "last_contact",
 	[STORE_DB_PERSON_RECORDS] = "person_records",
 	[STORE_DB_CIRCLE] = "circle",
+	[STORE_DB_AUDIT_PERSONS] = "audit_persons",
 };
 
 struct store {

@@ -36,7 +36,8 @@
 struct keyring;
 
 enum store_db {
-	STORE_DB_META,          /* plain: "server_id", "seq" (last sequence number) */
+	STORE_DB_META,          /* plain: "server_id", "seq" (last sequence number),
+				 * "audit_anchor" (audit.h) */
 	STORE_DB_STRUCTURES,    /* sealed: structure id -> store.v1.Structure */
 	STORE_DB_PROFESSIONALS, /* sealed: professional id -> store.v1.Professional */
 	STORE_DB_DEVICES,       /* sealed: device id (16) -> store.v1.Device */
@@ -54,6 +55,7 @@ enum store_db {
 	STORE_DB_LAST_CONTACT,  /* plain: person id (16) -> last version stored about them (ms, 8) */
 	STORE_DB_PERSON_RECORDS, /* plain: person id (16) | record id (16) -> "" (every record about them) */
 	STORE_DB_CIRCLE,        /* plain: the care circles, ids and times only (circle.h) */
+	STORE_DB_AUDIT_PERSONS, /* plain: person id (16) | audit seq (8) -> empty (audit.h) */
 	STORE_DB__COUNT
 };
 

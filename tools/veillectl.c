@@ -57,7 +57,12 @@ static void usage(FILE *f)
 		"  places list --territory DEP\n"
 		"  retention run [--days N | --seconds N]   (erases the persons about whom nothing\n"
 		"                           was recorded for N days; default 730)\n"
-		"  audit verify | audit list   (the MAC-chained log of administrative actions)\n"
+		"  audit verify | audit list   (the MAC-chained log of administrative actions and\n"
+		"                           of disclosures of personal data)\n"
+		"  audit person PERSON_ID   (who received that person's data: each disclosure, and\n"
+		"                           the actions about them; oldest first)\n"
+		"  audit prune [--days N | --seconds N]   (removes the audit entries older than N\n"
+		"                           days, default 365, and re-anchors the chain)\n"
 		"  person circle PERSON_ID  (the person's care circle: who takes part, why, until when)\n"
 		"  person erase PERSON_ID   (destroys the person's data key: their records become\n"
 		"                           unreadable everywhere)\n"
@@ -224,6 +229,7 @@ struct admin {
 	store_write_fn fn;
 	void *arg;
 	const char *action, *subject;
+	const uint8_t *person; /* an action about one person (16 bytes), or NULL */
 };
 
 static int admin_txn(struct store_txn *t, void *arg)
@@ -231,16 +237,25 @@ static int admin_txn(struct store_txn *t, void *arg)
 	const struct admin *a = arg;
 	int rc = a->fn(t, a->arg);
 
-	return rc != STORE_OK ? rc : audited(t, a->action, a->subject);
+	return rc != STORE_OK ? rc
+			      : audit_append_about(t, clock_now_ms(), "veillectl", a->action,
+						   a->subject, a->person);
 }
 
-/* store_write of fn, with the action's audit entry in the same transaction. */
+/* store_write of fn, with the action's audit entry in the same transaction; person: the
+ * person the action is about (NULL: none), under whom the entry is indexed. */
+static int admin_write_about(struct ctl *c, const char *action, const char *subject,
+			     const uint8_t *person, store_write_fn fn, void *arg)
+{
+	struct admin a = {fn, arg, action, subject, person};
+
+	return store_write(c->st, admin_txn, &a);
+}
+
 static int admin_write(struct ctl *c, const char *action, const char *subject, store_write_fn fn,
 		       void *arg)
 {
-	struct admin a = {fn, arg, action, subject};
-
-	return store_write(c->st, admin_txn, &a);
+	return admin_write_about(c, action, subject, NULL, fn, arg);
 }
 
 static int name_valid(const char *s)
@@ -676,7 +691,7 @@ static int cmd_person_erase(struct ctl *c, const char *hex)
 	}
 	if (open_store(c))
 		return 1;
-	rc = admin_write(c, "person erase", hex, erase_txn, pid);
+	rc = admin_write_about(c, "person erase", hex, pid, erase_txn, pid);
 	if (rc == STORE_ENOTFOUND) {
 		fprintf(stderr, "veillectl: person erase: no data about %s\n", hex);
 		return 1;
@@ -785,14 +800,164 @@ static int cmd_backup(struct ctl *c, const char *dir_out, int keys)
 	return 0;
 }
 
-static int print_entry(uint64_t seq, uint64_t at_ms, const char *actor, const char *action,
-		       const char *subject, void *arg)
+/* "given_name,birth_year": the names of the fields a disclosure lists (numbers if unknown). */
+static const char *field_names(const Veille__Store__V1__AuditDisclosure *d, char *buf,
+			       size_t n)
 {
-	char when[32];
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->n_fields && at < n; i++) {
+		const char *name = policy_field_name((int)d->record_kind, d->fields[i]);
+		int w = name ? snprintf(buf + at, n - at, "%s%s", i ? "," : "", name)
+			     : snprintf(buf + at, n - at, "%s%u", i ? "," : "", d->fields[i]);
+
+		at += w > 0 ? (size_t)w : 0;
+	}
+	return buf[0] ? buf : "-";
+}
+
+/* "Encounter/author": the rule row (record kind x relation) that let a disclosure through. */
+static const char *rule_name(const Veille__Store__V1__AuditDisclosure *d, char *buf, size_t n)
+{
+	const char *kind = policy_kind_name((int)d->record_kind);
+	const char *rel = policy_relation_name((int)d->relation);
+
+	if (kind && rel)
+		snprintf(buf, n, "%s/%s", kind, rel);
+	else
+		snprintf(buf, n, "kind %u/relation %u", d->record_kind, d->relation);
+	return buf;
+}
+
+static const char *hex16(const ProtobufCBinaryData *b, char out[33])
+{
+	if (b->len != 16)
+		return "-";
+	sodium_bin2hex(out, 33, b->data, 16);
+	return out;
+}
+
+/* audit list: one line per entry; a disclosure, one line per record version it disclosed. */
+static int print_entry(const Veille__Store__V1__AuditEntry *e, void *arg)
+{
+	char when[32], dev[33], pid[33], fields[1024], rule[160];
 
 	(void)arg;
-	printf("%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)seq, iso(at_ms, when), actor,
-	       action, subject);
+	iso(e->at_ms, when);
+	if (!e->n_disclosures) {
+		printf("%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)e->seq, when, e->actor,
+		       e->action, e->subject);
+		return 0;
+	}
+	for (size_t i = 0; i < e->n_disclosures; i++) {
+		const Veille__Store__V1__AuditDisclosure *d = e->disclosures[i];
+
+		printf("%llu\t%s\t%s\t%s\t%s device=%s structure=%s role=%s record=%s version=%llu "
+		       "person=%s fields=%s rule=%s\n",
+		       (unsigned long long)e->seq, when, e->actor, e->action, e->subject,
+		       hex16(&e->device_id, dev), e->structure_id, directory_role_name(e->role),
+		       d->record_id, (unsigned long long)d->version, hex16(&d->person_id, pid),
+		       field_names(d, fields, sizeof(fields)), rule_name(d, rule, sizeof(rule)));
+	}
+	return 0;
+}
+
+/* audit person: one line per version of the person's records disclosed, and per action about
+ * them. */
+static int print_person_entry(const Veille__Store__V1__AuditEntry *e, void *arg)
+{
+	const uint8_t *person = arg;
+	char when[32], fields[1024], rule[160];
+
+	iso(e->at_ms, when);
+	if (!e->n_disclosures) {
+		printf("%llu\t%s\t%s\t-\t-\t%s\t-\t-\t-\t-\n", (unsigned long long)e->seq, when,
+		       e->actor, e->action);
+		return 0;
+	}
+	for (size_t i = 0; i < e->n_disclosures; i++) {
+		const Veille__Store__V1__AuditDisclosure *d = e->disclosures[i];
+
+		if (d->person_id.len != 16 || memcmp(d->person_id.data, person, 16) != 0)
+			continue;
+		printf("%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%llu\t%s\t%s\n", (unsigned long long)e->seq,
+		       when, e->actor, e->structure_id, directory_role_name(e->role), e->action,
+		       d->record_id, (unsigned long long)d->version,
+		       field_names(d, fields, sizeof(fields)), rule_name(d, rule, sizeof(rule)));
+	}
+	return 0;
+}
+
+/* audit person ID: the person's access report, through the person index. */
+static int cmd_audit_person(struct ctl *c, const char *hex)
+{
+	uint8_t pid[STORE_ID_BYTES];
+	struct store_txn *t;
+	int rc;
+
+	if (records_parse_id(hex, pid) != 0) {
+		fprintf(stderr, "veillectl: audit person: PERSON_ID is 32 lowercase hex characters\n");
+		return 2;
+	}
+	if (open_store(c))
+		return 1;
+	if ((rc = store_begin(c->st, 0, &t)) != STORE_OK)
+		return fail("audit person", rc);
+	printf("# seq\tat\tprofessional\tstructure\trole\taction\trecord\tversion\tfields\t"
+	       "rule\n");
+	rc = audit_person(t, pid, print_person_entry, pid);
+	store_abort(t);
+	if (rc == STORE_EFORGED) {
+		fprintf(stderr, "veillectl: audit person: an entry of this person is altered or "
+				"missing (audit verify)\n");
+		return 1;
+	}
+	return rc == STORE_OK ? 0 : fail("audit person", rc);
+}
+
+#define AUDIT_RETENTION_DEFAULT_DAYS 365 /* DOMAIN.md rule 7: access logs, 6 to 12 months */
+#define AUDIT_PRUNE_BATCH 10000          /* entries removed per transaction at most */
+
+struct audit_prune_ctx {
+	uint64_t before_ms;
+	size_t removed;
+};
+
+static int audit_prune_txn(struct store_txn *t, void *arg)
+{
+	struct audit_prune_ctx *p = arg;
+
+	return audit_prune(t, p->before_ms, AUDIT_PRUNE_BATCH, &p->removed);
+}
+
+/* audit prune: removes the entries older than --days N (default 365) or --seconds N; each
+ * batch re-anchors the chain and is itself an audited action. */
+static int cmd_audit_prune(struct ctl *c, struct args *a)
+{
+	uint64_t keep_ms = a->period_s ? (uint64_t)a->period_s * 1000
+				       : (uint64_t)AUDIT_RETENTION_DEFAULT_DAYS * 86400 * 1000;
+	struct audit_prune_ctx p = {0, 0};
+	char when[32], subject[64];
+	size_t total = 0;
+	int rc;
+
+	if (open_store(c))
+		return 1;
+	p.before_ms = clock_now_ms() > keep_ms ? clock_now_ms() - keep_ms : 0;
+	snprintf(subject, sizeof subject, "before %s", iso(p.before_ms, when));
+	do {
+		rc = admin_write(c, "audit prune", subject, audit_prune_txn, &p);
+		total += rc == STORE_OK ? p.removed : 0;
+	} while (rc == STORE_OK && p.removed == AUDIT_PRUNE_BATCH);
+	if (rc == STORE_EFORGED) {
+		fprintf(stderr, "veillectl: audit prune: the log is broken in what would be removed: "
+				"nothing removed (audit verify)\n");
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("audit prune", rc);
+	printf("pruned=%zu before=%s\n", total, when);
 	return 0;
 }
 
@@ -824,7 +989,11 @@ static int cmd_audit(struct ctl *c, int list)
 		       (unsigned long long)r.entries, (unsigned long long)r.bad_seq, r.why);
 		return 1;
 	}
-	printf("audit=ok entries=%llu\n", (unsigned long long)r.entries);
+	if (r.first_seq > 1)
+		printf("audit=ok entries=%llu first_seq=%llu\n", (unsigned long long)r.entries,
+		       (unsigned long long)r.first_seq);
+	else
+		printf("audit=ok entries=%llu\n", (unsigned long long)r.entries);
 	return 0;
 }
 
@@ -889,6 +1058,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_professional_revoke(c, argv[2]);
 	if (!strcmp(cmd, "audit") && (!strcmp(sub, "verify") || !strcmp(sub, "list")) && argc == 2)
 		return cmd_audit(c, !strcmp(sub, "list"));
+	if (!strcmp(cmd, "audit") && !strcmp(sub, "person") && argc == 3)
+		return cmd_audit_person(c, argv[2]);
 	if (!strcmp(cmd, "person") && !strcmp(sub, "erase") && argc == 3)
 		return cmd_person_erase(c, argv[2]);
 	if (!strcmp(cmd, "person") && !strcmp(sub, "circle") && argc == 3)
@@ -916,6 +1087,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_centre_capacity(c, &a, argc - 1 - optind, argv + 1 + optind);
 	if (!strcmp(cmd, "retention") && !strcmp(sub, "run") && optind == argc - 1)
 		return cmd_retention_run(c, &a);
+	if (!strcmp(cmd, "audit") && !strcmp(sub, "prune") && optind == argc - 1)
+		return cmd_audit_prune(c, &a);
 	if (!strcmp(cmd, "territory") && !strcmp(sub, "period") && optind == argc - 1)
 		return cmd_territory_period(c, &a);
 	if (!strcmp(cmd, "places") && !strcmp(sub, "list") && optind == argc - 1)

@@ -4,7 +4,8 @@
  * the rest of the table.
  *
  * Maraude 75 with Marc (maraudeur) and Hélène (professionnelle de santé); a superviseur of the
- * same maraude; a maraude of département 93 (Nadia).
+ * same maraude; a maraude of département 93 (Nadia). The audit of disclosures (who received
+ * which version, which fields, by which rule) is checked here too, through the real veillectl.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -305,6 +306,182 @@ static void test_erasure_reaches_backup(void **state)
 	hx_batch_free(p_again);
 }
 
+/* The lines of text that contain needle. */
+static size_t count_containing(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *at = text; (at = strstr(at, needle)) != NULL; at += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The line of text holding both a and b (NULL if none), copied into line. */
+static const char *line_with(const char *text, const char *a, const char *b, char *line,
+			    size_t n)
+{
+	for (const char *at = text; at && *at;) {
+		const char *end = strchr(at, '\n');
+		size_t len = end ? (size_t)(end - at) : strlen(at);
+
+		if (len < n) {
+			memcpy(line, at, len);
+			line[len] = '\0';
+			if (strstr(line, a) && strstr(line, b))
+				return line;
+		}
+		at = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+#define NICKNAME "Jojo-des-quais"
+#define SITUATION "dort sous le pont Marie depuis mars"
+#define NOTE "rencontré quai de la Tournelle"
+
+/*
+ * The audit of disclosures (issue 5): Marc pushes an encounter about P (a team note and a
+ * health note) and P's profile (a nickname, a situation). Hélène, of the same maraude, pulls
+ * them: `veillectl audit person P` lists her disclosure of each, with record id, version,
+ * field names and rule; no field value appears in `audit list`. Nadia, in another
+ * département, pulls nothing of P: nothing is listed for her. The chain is whole after the
+ * pulls; a pull that finds nothing adds no entry.
+ */
+static void test_disclosures_audited(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut enc;
+	Veille__V1__Mutation per = VEILLE__V1__MUTATION__INIT, *muts[2];
+	Veille__V1__Person person = VEILLE__V1__PERSON__INIT;
+	Veille__V1__PersonFieldValue v[2], *vp[2];
+	Veille__V1__Hlc hlc = VEILLE__V1__HLC__INIT;
+	struct veille_op_result r[2];
+	struct hx_out out, list, verify;
+	char line[2048], entries_before[32], entries_after[32];
+	struct seen s;
+
+	assert_int_equal(hx_mut_init(&enc, NULL, NOTE), 0);
+	enc.e.health_note = (char *)HEALTH_NOTE;
+	hlc.wall_ms = hx_now_ms();
+	hlc.device_id.data = f->marc.device_id;
+	hlc.device_id.len = 16;
+	for (int i = 0; i < 2; i++) {
+		veille__v1__person_field_value__init(&v[i]);
+		v[i].hlc = &hlc;
+		v[i].value_case = VEILLE__V1__PERSON_FIELD_VALUE__VALUE_TEXT;
+		vp[i] = &v[i];
+	}
+	v[0].field = VEILLE__V1__PERSON_FIELD__PERSON_FIELD_NICKNAME;
+	v[0].text = (char *)NICKNAME;
+	v[1].field = VEILLE__V1__PERSON_FIELD__PERSON_FIELD_SITUATION;
+	v[1].text = (char *)SITUATION;
+	person.n_fields = 2;
+	person.fields = vp;
+	per.record_id = enc.person_id; /* a profile's record id is the person's id */
+	per.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
+	per.person = &person;
+	muts[0] = &enc.m;
+	muts[1] = &per;
+	assert_int_equal(veille_push(f->marc.c, muts, 2, r), 0);
+	assert_int_equal(r[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
+	assert_int_equal(r[1].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
+
+	s = pull(&f->helene);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.health_note, HEALTH_NOTE);
+	assert_int_equal(hx_ctl(f->e, &verify, "audit", "verify", (char *)NULL), 0);
+	assert_int_equal(hx_kv(verify.out, "audit=ok entries", entries_before,
+			       sizeof entries_before), 0);
+	hx_out_free(&verify);
+	/* Nadia's pull finds nothing she may see: no entry. */
+	assert_int_equal(pull(&f->nadia).n, 0);
+	assert_int_equal(hx_ctl(f->e, &verify, "audit", "verify", (char *)NULL), 0);
+	assert_int_equal(hx_kv(verify.out, "audit=ok entries", entries_after,
+			       sizeof entries_after), 0);
+	assert_string_equal(entries_before, entries_after);
+	hx_out_free(&verify);
+
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "person", enc.person_id, (char *)NULL), 0);
+	/* Hélène's disclosure of the encounter: her structure, role, the record and version,
+	 * the fields she received (the health note among them: she is a health professional),
+	 * the rule. */
+	assert_non_null(line_with(out.out, f->helene.professional_id, enc.record_id, line,
+				  sizeof line));
+	assert_non_null(strstr(line, "\t" MARAUDE "\tprofessionnel_sante\tdisclose\t"));
+	assert_non_null(strstr(line, "\t1\t"));
+	assert_non_null(strstr(line, "note"));
+	assert_non_null(strstr(line, "health_note"));
+	assert_non_null(strstr(line, "Encounter/author"));
+	/* ... and of the profile: its two fields by name. */
+	{
+		char rec[64];
+
+		snprintf(rec, sizeof rec, "\t%s\t1\t", enc.person_id);
+		assert_non_null(line_with(out.out, f->helene.professional_id, rec, line,
+					  sizeof line));
+		assert_non_null(strstr(line, "nickname,situation"));
+		assert_non_null(strstr(line, "Person/author"));
+	}
+	assert_null(strstr(out.out, f->nadia.professional_id));
+	assert_null(strstr(out.out, "maraude-93"));
+	hx_out_free(&out);
+
+	/* No field value anywhere in the log. */
+	assert_int_equal(hx_ctl(f->e, &list, "audit", "list", (char *)NULL), 0);
+	assert_true(count_containing(list.out, "\tdisclose\t") >= 2);
+	assert_null(strstr(list.out, NICKNAME));
+	assert_null(strstr(list.out, SITUATION));
+	assert_null(strstr(list.out, NOTE));
+	assert_null(strstr(list.out, "plaie"));
+	/* Nadia is in the log (her professional was added) but received nothing. */
+	assert_null(line_with(list.out, f->nadia.professional_id, "\tdisclose\t", line,
+			      sizeof line));
+	hx_out_free(&list);
+	assert_int_equal(hx_ctl(f->e, &verify, "audit", "verify", (char *)NULL), 0);
+	assert_non_null(strstr(verify.out, "audit=ok entries="));
+	hx_out_free(&verify);
+	/* Bad input: not a person id. */
+	assert_int_not_equal(hx_ctl(f->e, NULL, "audit", "person", "P1", (char *)NULL), 0);
+	hx_mut_free(&enc);
+}
+
+/*
+ * `veillectl audit prune --seconds 1`, 1.5 s after a disclosure: the old entries go, the
+ * chain verifies from its new anchor, the prune is itself in the log, and the person's report
+ * no longer holds the pruned disclosure. Bad input: --days 0.
+ */
+static void test_audit_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut enc;
+	Veille__V1__Mutation *mp = &enc.m;
+	struct veille_op_result r;
+	struct hx_out out;
+
+	assert_int_equal(hx_mut_init(&enc, NULL, "à revoir"), 0);
+	assert_int_equal(veille_push(f->marc.c, &mp, 1, &r), 0);
+	assert_int_equal(pull(&f->marc).n, 1);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "person", enc.person_id, (char *)NULL), 0);
+	assert_int_equal(count_containing(out.out, "\tdisclose\t"), 1);
+	hx_out_free(&out);
+	hx_sleep_ms(1500);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "prune", "--seconds", "1", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "pruned="));
+	assert_null(strstr(out.out, "pruned=0 "));
+	hx_out_free(&out);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "verify", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "audit=ok entries=1 first_seq="));
+	hx_out_free(&out);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "list", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "\tveillectl\taudit prune\tbefore "));
+	hx_out_free(&out);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "person", enc.person_id, (char *)NULL), 0);
+	assert_int_equal(count_containing(out.out, "\tdisclose\t"), 0);
+	hx_out_free(&out);
+	assert_int_not_equal(hx_ctl(f->e, NULL, "audit", "prune", "--days", "0", (char *)NULL), 0);
+	hx_mut_free(&enc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +491,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_actions_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erasure_reaches_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disclosures_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_prune, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

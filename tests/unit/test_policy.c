@@ -340,6 +340,117 @@ static void test_person_values(void **state)
 	assert_int_equal(out.copy.person.n_fields, N - 1);
 }
 
+/* 1 if g lists field. */
+static int granted(const struct policy_grant *g, unsigned field)
+{
+	for (size_t i = 0; i < g->n_fields; i++)
+		if (g->fields[i] == field)
+			return 1;
+	return 0;
+}
+
+/*
+ * The audit's account of a disclosure (policy_grant) is what the projection kept: for every
+ * record kind, relation passed in, recipient and role, policy_grant answers as policy_project
+ * and lists exactly the fields left set in the projection (all of them filled), and the
+ * relation it names is the row that let them through. A person: the values kept.
+ */
+static void test_grant_lists_what_projection_kept(void **state)
+{
+	static const struct {
+		const ProtobufCMessageDescriptor *desc;
+		int record_case;
+	} kinds[] = {
+		{&veille__v1__encounter__descriptor, VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER},
+		{&veille__v1__request__descriptor, VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST},
+		{&veille__v1__proposal__descriptor, VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL},
+		{&veille__v1__decision__descriptor, VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION},
+	};
+	static const char *const recipients[] = {"x", "y"};
+	Veille__Store__V1__RecordVersion prv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
+	Veille__V1__Person p = VEILLE__V1__PERSON__INIT;
+	Veille__V1__PersonFieldValue v[10], *vp[10];
+	struct policy_grant g;
+	struct policy_out out;
+	size_t checked = 0, shown = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+		for (int rel = POLICY_REL_NONE; rel < POLICY__RELATIONS; rel++)
+			for (size_t r = 0; r < sizeof(ALL_ROLES) / sizeof(*ALL_ROLES); r++)
+				for (size_t who = 0; who < 2; who++) {
+					Veille__Store__V1__RecordVersion rv =
+						VEILLE__STORE__V1__RECORD_VERSION__INIT;
+					void *storage[8];
+					size_t n_storage = 0;
+					void *msg = calloc(1, kinds[k].desc->sizeof_message);
+					int got, granted_any;
+
+					kinds[k].desc->message_init(msg);
+					fill_all(msg, kinds[k].desc, storage, &n_storage);
+					rv.record_case = kinds[k].record_case;
+					rv.encounter = msg;
+					got = policy_project(recipients[who], ALL_ROLES[r],
+							     POLICY_BIT(rel), &rv, &out);
+					granted_any = policy_grant(recipients[who], ALL_ROLES[r],
+								   POLICY_BIT(rel), &rv, &g);
+					assert_int_equal(got, granted_any);
+					for (unsigned i = 0; got && i < kinds[k].desc->n_fields; i++) {
+						const ProtobufCFieldDescriptor *f = &kinds[k].desc->fields[i];
+
+						if (kept(out.record, f) != granted(&g, f->id))
+							fail_msg("%s.%s relation %d role %d: kept %d, "
+								 "granted %d", kinds[k].desc->name,
+								 f->name, rel, ALL_ROLES[r],
+								 kept(out.record, f), granted(&g, f->id));
+						assert_non_null(policy_field_name(rv.record_case, f->id));
+						checked++;
+					}
+					if (got) {
+						assert_int_equal(g.record_case, rv.record_case);
+						assert_non_null(policy_relation_name(g.relation));
+						assert_true(g.relation != POLICY_REL_NONE);
+						assert_true(g.classes != 0);
+						shown++;
+					}
+					for (size_t i = 0; i < n_storage; i++)
+						free(storage[i]);
+					free(msg);
+				}
+	assert_true(checked > 200);
+	assert_true(shown > 20);
+
+	for (int i = 0; i < 10; i++) {
+		veille__v1__person_field_value__init(&v[i]);
+		v[i].field = (Veille__V1__PersonField)(i + 1);
+		vp[i] = &v[i];
+	}
+	v[9].field = (Veille__V1__PersonField)99; /* unknown: strictest class */
+	p.n_fields = 10;
+	p.fields = vp;
+	p.team_id = "maraude-13";
+	prv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON;
+	prv.person = &p;
+	assert_int_equal(policy_grant("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR, 0, &prv, &g),
+			 1);
+	assert_int_equal(policy_project("maraude-13", VEILLE__V1__ROLE__ROLE_MARAUDEUR, 0, &prv,
+					&out), 1);
+	assert_int_equal(g.n_fields, out.copy.person.n_fields);
+	for (size_t i = 0; i < g.n_fields; i++)
+		assert_int_equal(g.fields[i], out.copy.person.fields[i]->field);
+	assert_false(granted(&g, 99));
+	assert_string_equal(policy_field_name(prv.record_case, 1), "given_name");
+	assert_string_equal(policy_kind_name(prv.record_case), "Person");
+	assert_string_equal(policy_relation_name(g.relation), "author");
+	assert_int_equal(policy_grant("maraude-14", VEILLE__V1__ROLE__ROLE_MARAUDEUR, 0, &prv, &g),
+			 0);
+	/* The admitting centre during the stay: the rule told is the stay's. */
+	assert_int_equal(policy_grant("chrs-1", VEILLE__V1__ROLE__ROLE_TRAVAILLEUR_SOCIAL,
+				      POLICY_BIT(POLICY_REL_ADMITTED), &prv, &g), 1);
+	assert_int_equal(g.relation, POLICY_REL_ADMITTED);
+	assert_null(policy_field_name(prv.record_case, 99));
+}
+
 /* docs/access-rules.md is the table as `veillectl access-rules` prints it. */
 static void test_docs_print_the_table(void **state)
 {
@@ -369,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_same_structure_sees),
 		cmocka_unit_test(test_table_against_model),
 		cmocka_unit_test(test_person_values),
+		cmocka_unit_test(test_grant_lists_what_projection_kept),
 		cmocka_unit_test(test_docs_print_the_table),
 		cmocka_unit_test(test_other_structure_does_not_see),
 		cmocka_unit_test(test_superviseur_and_administrateur_do_not_see),
