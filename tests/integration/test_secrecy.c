@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "harness.h"
 
@@ -482,6 +483,141 @@ static void test_audit_prune(void **state)
 	hx_mut_free(&enc);
 }
 
+/* ---- the audit log tampered with on disk ---- */
+
+/* The data directory's store opened with LMDB itself (veilled stopped), its audit database. */
+struct raw_audit {
+	MDB_env *env;
+	MDB_dbi dbi;
+};
+
+static void raw_open(struct fixture *f, struct raw_audit *r)
+{
+	char path[PATH_MAX + 16];
+	MDB_txn *txn;
+
+	snprintf(path, sizeof path, "%s/store", f->e->data);
+	assert_int_equal(mdb_env_create(&r->env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(r->env, 64), 0);
+	assert_int_equal(mdb_env_open(r->env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(r->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "audit", 0, &r->dbi), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/* Writes val under key (NULL val: deletes key). */
+static void raw_put(struct raw_audit *r, const uint8_t key[8], const void *val, size_t len)
+{
+	MDB_val k = {8, (void *)key}, v = {len, (void *)val};
+	MDB_txn *txn;
+
+	assert_int_equal(mdb_txn_begin(r->env, NULL, 0, &txn), 0);
+	assert_int_equal(val ? mdb_put(txn, r->dbi, &k, &v, 0) : mdb_del(txn, r->dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/* A copy of the entry at key (the caller frees it). */
+static uint8_t *raw_get(struct raw_audit *r, const uint8_t key[8], size_t *len)
+{
+	MDB_val k = {8, (void *)key}, v;
+	MDB_txn *txn;
+	uint8_t *copy;
+
+	assert_int_equal(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_get(txn, r->dbi, &k, &v), 0);
+	copy = malloc(v.mv_size);
+	assert_non_null(copy);
+	memcpy(copy, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	mdb_txn_abort(txn);
+	return copy;
+}
+
+/* `veillectl audit verify` finds the chain broken (exit 1, "audit=broken"). */
+static void verify_broken(struct fixture *f)
+{
+	struct hx_out out;
+
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "verify", (char *)NULL), -1);
+	assert_int_equal(out.status, 1);
+	assert_non_null(strstr(out.out, "audit=broken"));
+	hx_out_free(&out);
+}
+
+static void verify_whole(struct fixture *f)
+{
+	struct hx_out out;
+
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "verify", (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "audit=ok"));
+	hx_out_free(&out);
+}
+
+/*
+ * Bad input: the audit log edited on disk, as someone with access to the server's files could,
+ * with veilled stopped. After Hélène pulls Marc's encounter (a disclosure entry) and a
+ * revocation (an administrative action), bytes spread over the whole disclosure entry are
+ * flipped one at a time in the real LMDB file: each time `veillectl audit verify` reports the
+ * chain broken (exit 1), and whole again once the byte is restored. The administrative entry
+ * removed, then moved (two entries swapped), is reported too.
+ */
+static void test_audit_tampered_on_disk(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut m;
+	struct veille_op_result res;
+	Veille__V1__Mutation *mp = &m.m;
+	struct raw_audit r;
+	uint8_t disclosure[8], action[8], *dv, *av;
+	size_t dlen, alen, flips = 0;
+
+	assert_int_equal(hx_mut_init(&m, NULL, "rencontré quai de Valmy"), 0);
+	assert_int_equal(veille_push(f->marc.c, &mp, 1, &res), 0);
+	assert_int_equal(pull(&f->helene).n, 1);
+	hx_mut_free(&m);
+	assert_int_equal(hx_ctl(f->e, NULL, "device", "revoke", f->nadia.device_hex, (char *)NULL),
+			 0);
+	verify_whole(f);
+	assert_int_equal(hx_server_stop(f->e), 0);
+	raw_open(f, &r);
+	{ /* the last two entries: the revocation, and the pull's disclosure before it */
+		MDB_txn *txn;
+		MDB_cursor *cur;
+		MDB_val k, v;
+
+		assert_int_equal(mdb_txn_begin(r.env, NULL, MDB_RDONLY, &txn), 0);
+		assert_int_equal(mdb_cursor_open(txn, r.dbi, &cur), 0);
+		assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_LAST), 0);
+		memcpy(action, k.mv_data, 8);
+		assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_PREV), 0);
+		memcpy(disclosure, k.mv_data, 8);
+		mdb_cursor_close(cur);
+		mdb_txn_abort(txn);
+	}
+	dv = raw_get(&r, disclosure, &dlen);
+	av = raw_get(&r, action, &alen);
+	for (size_t i = 0; i < dlen; i += 1 + dlen / 12, flips++) {
+		dv[i] ^= 0x01;
+		raw_put(&r, disclosure, dv, dlen);
+		verify_broken(f);
+		dv[i] ^= 0x01;
+		raw_put(&r, disclosure, dv, dlen);
+	}
+	assert_true(flips >= 10);
+	verify_whole(f);
+	raw_put(&r, action, NULL, 0); /* removed: the last entry alone is not detectable, so */
+	raw_put(&r, disclosure, av, alen); /* the action takes the disclosure's place: moved */
+	verify_broken(f);
+	raw_put(&r, disclosure, dv, dlen);
+	raw_put(&r, action, av, alen);
+	verify_whole(f);
+	raw_put(&r, disclosure, NULL, 0); /* an entry inside the chain removed */
+	verify_broken(f);
+	mdb_env_close(r.env);
+	free(dv);
+	free(av);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +629,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erasure_reaches_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disclosures_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_tampered_on_disk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
