@@ -1,9 +1,11 @@
 /* circle: see circle.h. */
 #include "circle.h"
 
+#include "directory.h"
 #include "orient.h"
 #include "policy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +13,8 @@
 #define TAG_ADMITTED 'A'
 #define TAG_OBJECTION 'O'
 #define KEY_MAX (STORE_ID_BYTES + 1 + CODEC_MAX_ID)
-#define STAY_BYTES 16 /* from | until */
+#define STAY_BYTES 16 /* from | until, then the centre's territory */
+#define TERRITORY_MAX 15
 
 static size_t circle_key(uint8_t key[KEY_MAX], const uint8_t pid[STORE_ID_BYTES], char tag,
 			 const char *structure_id)
@@ -38,39 +41,78 @@ int circle_objects(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], int *
 	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
 }
 
-/* The stay of centre_id in pid's circle: STORE_OK with *found 0 if there is none. */
+/* A stay of a centre in a person's circle, as stored: from | until | the centre's territory. */
+struct stay {
+	int found;
+	uint64_t from, until;
+	char territory[TERRITORY_MAX + 1];
+};
+
+/* The stay of centre_id in pid's circle: STORE_OK with st->found 0 if there is none. */
 static int get_stay(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
-		    const char *centre_id, int *found, uint64_t *from, uint64_t *until)
+		    const char *centre_id, struct stay *st)
 {
 	uint8_t key[KEY_MAX];
 	const void *val;
 	size_t vlen, klen = circle_key(key, pid, TAG_ADMITTED, centre_id);
 	int rc = store_get_plain(t, STORE_DB_CIRCLE, key, klen, &val, &vlen);
 
-	*found = 0;
+	memset(st, 0, sizeof(*st));
 	if (rc == STORE_ENOTFOUND)
 		return STORE_OK;
-	if (rc != STORE_OK || vlen != STAY_BYTES)
+	if (rc != STORE_OK || vlen < STAY_BYTES || vlen > STAY_BYTES + TERRITORY_MAX)
 		return rc == STORE_OK ? STORE_EFORGED : rc;
-	*found = 1;
-	*from = store_be64_get(val);
-	*until = store_be64_get((const uint8_t *)val + 8);
+	st->found = 1;
+	st->from = store_be64_get(val);
+	st->until = store_be64_get((const uint8_t *)val + 8);
+	memcpy(st->territory, (const uint8_t *)val + STAY_BYTES, vlen - STAY_BYTES);
 	return STORE_OK;
 }
 
-/* 1 if centre_id is in a stay of the person at now_ms and the person does not object. */
-static int admitted_now(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
-			const char *centre_id, uint64_t now_ms, int *yes)
+/* The territory of the structure that wrote rv, into out ("" if unknown). */
+static int author_territory(struct store_txn *t, const Veille__Store__V1__RecordVersion *rv,
+			    char out[TERRITORY_MAX + 1])
 {
-	uint64_t from = 0, until = 0;
-	int found, objects, rc = get_stay(t, pid, centre_id, &found, &from, &until);
+	Veille__Store__V1__Structure *s = NULL;
+	const char *team;
+	int rc;
+
+	out[0] = 0;
+	switch (rv->record_case) {
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST:
+		snprintf(out, TERRITORY_MAX + 1, "%s", rv->request->territory);
+		return STORE_OK;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER: team = rv->encounter->team_id; break;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON: team = rv->person->team_id; break;
+	default: return STORE_OK;
+	}
+	rc = directory_structure_get(t, team, &s);
+	if (rc == STORE_OK)
+		snprintf(out, TERRITORY_MAX + 1, "%s", s->territory);
+	if (s)
+		codec_stored_free(&s->base);
+	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
+/* 1 in *yes if centre_id may see rv as the centre the person is staying at now: in a stay at
+ * now_ms, the person does not object, and rv was written in the centre's territory
+ * (territories are tenants: a stay does not open another département's records). */
+static int admitted_now(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
+			const char *centre_id, const Veille__Store__V1__RecordVersion *rv,
+			uint64_t now_ms, int *yes)
+{
+	char territory[TERRITORY_MAX + 1];
+	struct stay st;
+	int objects, rc = get_stay(t, pid, centre_id, &st);
 
 	*yes = 0;
-	if (rc != STORE_OK || !found || now_ms < from || now_ms >= until)
+	if (rc != STORE_OK || !st.found || now_ms < st.from || now_ms >= st.until)
 		return rc;
-	if ((rc = circle_objects(t, pid, &objects)) == STORE_OK)
-		*yes = !objects;
-	return rc;
+	if ((rc = circle_objects(t, pid, &objects)) != STORE_OK || objects ||
+	    (rc = author_territory(t, rv, territory)) != STORE_OK)
+		return rc;
+	*yes = territory[0] && strcmp(territory, st.territory) == 0;
+	return STORE_OK;
 }
 
 /* The person a record is about, as its fields name it (0 if it names none the circle uses). */
@@ -102,7 +144,7 @@ int circle_relations(struct store_txn *t, const char *structure_id,
 	}
 	if (!person_of(rv, pid))
 		return STORE_OK;
-	if ((rc = admitted_now(t, pid, structure_id, now_ms, &yes)) == STORE_OK && yes)
+	if ((rc = admitted_now(t, pid, structure_id, rv, now_ms, &yes)) == STORE_OK && yes)
 		*rels |= POLICY_BIT(POLICY_REL_ADMITTED);
 	return rc;
 }
@@ -193,12 +235,38 @@ static int refresh(struct store_txn *t, const struct records_actor *a,
 	return rc == STORE_ESHREDDED ? STORE_OK : rc; /* erased: nothing of them to send */
 }
 
+int circle_reassess(struct store_txn *t, const struct records_actor *a,
+		    const uint8_t rid[STORE_ID_BYTES], const char *structure_id, uint64_t now_ms)
+{
+	Veille__Store__V1__RecordVersion *rv = NULL;
+	struct records_head h;
+	unsigned rels = 0, shown = 0;
+	int rc = records_head(t, a, rid, &h);
+
+	if (rc != STORE_OK || !h.version)
+		return rc;
+	rc = records_load(t, h.seq, &rv);
+	if (rc == STORE_ESHREDDED)
+		return records_withdraw(t, a, rid, structure_id);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = circle_relations(t, structure_id, rv, now_ms, &rels)) == STORE_OK)
+		shown = policy_classes(structure_id, rels, rv);
+	codec_stored_free(&rv->base);
+	if (rc != STORE_OK)
+		return rc;
+	return shown ? records_share(t, a, rid, h.version, h.seq, structure_id)
+		     : records_withdraw(t, a, rid, structure_id);
+}
+
 int circle_stay_begins(struct store_txn *t, const struct records_actor *a,
 		       const uint8_t pid[STORE_ID_BYTES], const char *centre_id, uint64_t now_ms)
 {
-	int yes, rc = admitted_now(t, pid, centre_id, now_ms, &yes);
+	struct stay st;
+	int objects, rc = get_stay(t, pid, centre_id, &st);
 
-	if (rc != STORE_OK || !yes)
+	if (rc != STORE_OK || !st.found || now_ms < st.from || now_ms >= st.until ||
+	    (rc = circle_objects(t, pid, &objects)) != STORE_OK || objects)
 		return rc;
 	return refresh(t, a, pid, centre_id, now_ms, POLICY_BIT(POLICY_REL_ADMITTED), 0);
 }
@@ -207,20 +275,24 @@ int circle_admit(struct store_txn *t, const struct records_actor *a,
 		 const uint8_t pid[STORE_ID_BYTES], const char *centre_id, uint64_t from_ms,
 		 uint64_t until_ms, uint64_t now_ms)
 {
-	uint8_t key[KEY_MAX], val[STAY_BYTES];
+	uint8_t key[KEY_MAX], val[STAY_BYTES + TERRITORY_MAX];
 	size_t klen = circle_key(key, pid, TAG_ADMITTED, centre_id);
-	uint64_t from = 0, until = 0;
-	int found, rc = get_stay(t, pid, centre_id, &found, &from, &until);
+	size_t tlen = a->territory ? strlen(a->territory) : 0;
+	struct stay st;
+	int rc = get_stay(t, pid, centre_id, &st);
 
 	if (rc != STORE_OK)
 		return rc;
-	if (found) { /* stays that overlap or follow each other make one window */
-		from_ms = from < from_ms ? from : from_ms;
-		until_ms = until > until_ms ? until : until_ms;
+	if (st.found) { /* stays that overlap or follow each other make one window */
+		from_ms = st.from < from_ms ? st.from : from_ms;
+		until_ms = st.until > until_ms ? st.until : until_ms;
 	}
+	tlen = tlen > TERRITORY_MAX ? TERRITORY_MAX : tlen;
 	store_be64_put(val, from_ms);
 	store_be64_put(val + 8, until_ms);
-	if ((rc = store_put_plain(t, STORE_DB_CIRCLE, key, klen, val, sizeof(val), 0)) != STORE_OK)
+	memcpy(val + STAY_BYTES, a->territory, tlen);
+	if ((rc = store_put_plain(t, STORE_DB_CIRCLE, key, klen, val, STAY_BYTES + tlen, 0)) !=
+	    STORE_OK)
 		return rc;
 	return circle_stay_begins(t, a, pid, centre_id, now_ms);
 }
@@ -231,10 +303,10 @@ int circle_stay_ends(struct store_txn *t, const struct records_actor *a,
 {
 	uint8_t key[KEY_MAX];
 	size_t klen = circle_key(key, pid, TAG_ADMITTED, centre_id);
-	uint64_t from = 0, until = 0;
-	int found, objects, rc = get_stay(t, pid, centre_id, &found, &from, &until);
+	struct stay st;
+	int objects, rc = get_stay(t, pid, centre_id, &st);
 
-	if (rc != STORE_OK || !found || until > at_ms) /* a later stay runs on */
+	if (rc != STORE_OK || !st.found || st.until > at_ms) /* a later stay runs on */
 		return rc;
 	if ((rc = store_del(t, STORE_DB_CIRCLE, key, klen)) != STORE_OK ||
 	    (rc = circle_objects(t, pid, &objects)) != STORE_OK)
@@ -264,7 +336,7 @@ static int each_one(const void *key, size_t klen, const void *val, size_t vlen, 
 	case TAG_MET:
 		return vlen == 8 ? e->fn("met", structure, store_be64_get(val), 0, e->arg) : 0;
 	case TAG_ADMITTED:
-		return vlen == STAY_BYTES ? e->fn("admitted", structure, store_be64_get(val),
+		return vlen >= STAY_BYTES ? e->fn("admitted", structure, store_be64_get(val),
 						  store_be64_get((const uint8_t *)val + 8), e->arg)
 					  : 0;
 	case TAG_OBJECTION:
@@ -354,9 +426,13 @@ int circle_admitted_audiences(struct store_txn *t, const uint8_t pid[STORE_ID_BY
 
 	if (rc != STORE_OK || objects || (rc = stays_now(t, pid, now_ms, &s)) != STORE_OK)
 		return rc;
-	for (size_t i = 0; i < s.n && rc == STORE_OK; i++)
-		if (policy_classes(s.id[i], POLICY_BIT(POLICY_REL_ADMITTED), rv))
+	for (size_t i = 0; i < s.n && rc == STORE_OK; i++) {
+		int yes;
+
+		if ((rc = admitted_now(t, pid, s.id[i], rv, now_ms, &yes)) == STORE_OK && yes &&
+		    policy_classes(s.id[i], POLICY_BIT(POLICY_REL_ADMITTED), rv))
 			rc = fn(s.id[i], arg);
+	}
 	return rc;
 }
 

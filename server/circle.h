@@ -55,6 +55,13 @@ int circle_stay_ends(struct store_txn *t, const struct records_actor *a,
 		     const uint8_t pid[STORE_ID_BYTES], const char *centre_id, uint64_t at_ms,
 		     uint64_t now_ms);
 
+/* One relation of structure_id to record rid ended (a refusal, a hold's end, a request
+ * closed): if the structure sees nothing of rid now, it is withdrawn from its devices; if it
+ * still sees it by another relation (it wrote it, the person stays at it), it is sent again
+ * as it now sees it. Storage errors. */
+int circle_reassess(struct store_txn *t, const struct records_actor *a,
+		    const uint8_t rid[STORE_ID_BYTES], const char *structure_id, uint64_t now_ms);
+
 /* Whether the person objects to sharing (*objects 0 or 1). Storage errors. */
 int circle_objects(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], int *objects);
 

@@ -473,6 +473,9 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	rc = records_write(t, a, m->record_id, m, pid, h.version + 1, now_ms, &rv, also, n_also);
 	if (rc != STORE_OK || (rc = put_state(t, KEY_R, rid, &st->base)) != STORE_OK)
 		goto out;
+	/* Withdrawn by the requester: the SIAO's access to it ends with it. */
+	if (q.withdrawn && (rc = circle_reassess(t, a, rid, st->siao_id, now_ms)) != STORE_OK)
+		goto out;
 	if (h.version == 0 &&
 	    ((rc = stats_add_day(t, st->territory, st->day, "requests", NULL, 1)) != STORE_OK ||
 	     (rc = stats_add_day(t, st->territory, st->day, "unmet_requests", NULL, 1)) != STORE_OK))
@@ -859,10 +862,10 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 		goto out;
 	if (admit && (rc = begin_stay(t, a, st->person_id.data, rid, &d, now_ms)) != STORE_OK)
 		goto out;
-	/* Whoever lost access to the request drops it: the centre that refused; the SIAO once
-	 * the admission closed it. */
-	if ((rc = records_withdraw(t, a, ps->request_id.data,
-				   admit ? st->siao_id : ps->centre_id)) != STORE_OK)
+	/* Whoever lost access to the request drops it, unless another relation keeps it: the
+	 * centre that refused; the SIAO once the admission closed it. */
+	if ((rc = circle_reassess(t, a, ps->request_id.data, admit ? st->siao_id : ps->centre_id,
+				  now_ms)) != STORE_OK)
 		goto out;
 	/* A request met on the day it was made is not a demande non pourvue of that day. */
 	if (admit && strcmp(st->day, today) == 0 &&
@@ -1031,9 +1034,10 @@ static int expire_hold(struct store_txn *t, uint64_t at, const uint8_t id[STORE_
 			struct records_actor sweep = {zero_device, "veilled", ps->centre_id, noaud,
 						      0, ps->territory, 0, fx};
 
-			/* The centre whose hold ended drops the request. */
-			if ((rc = records_withdraw(t, &sweep, ps->request_id.data,
-						   ps->centre_id)) != STORE_OK)
+			/* The centre whose hold ended drops the request, unless another
+			 * relation keeps it. */
+			if ((rc = circle_reassess(t, &sweep, ps->request_id.data, ps->centre_id,
+						  now_ms)) != STORE_OK)
 				goto out;
 		}
 	} else if (rc != STORE_ENOTFOUND) {
