@@ -32,8 +32,14 @@
  * see settle().
  *
  * Seeds: VEILLE_MODEL_SEED (decimal or 0x hex) runs that one scenario; otherwise three fixed
- * seeds. VEILLE_MODEL_STEPS changes the number of steps (default 40). A failure prints the seed
- * and every mismatch (checkpoint, professional, record, field, expected, got).
+ * seeds. The seed draws the world, the steps and the record ids; which holds are still open
+ * when a decision is drawn depends on timing, so a replay may differ after such a step.
+ * VEILLE_MODEL_STEPS changes the number of steps (default 40); VEILLE_MODEL_TRACE=1 prints each
+ * step. A failure prints the seed and every mismatch (checkpoint, professional, record, field,
+ * expected, got), and whether a withdrawn change came for the record.
+ *
+ * Known issues (known_issue): three behaviours of the server that contradict the docs are
+ * printed as KNOWN ISSUE and counted, not failed, until the lead settles them.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -57,7 +63,7 @@
 
 /* Timing of checkpoints (ms): a checkpoint is valid if no deadline (hold end, stay end) falls
  * within [start - SETTLE, start + AHEAD]; the sweep runs once a second. */
-#define AHEAD_MS 4000
+#define AHEAD_MS 1000
 #define SETTLE_MS 2500
 #define DECIDE_MARGIN_MS 1500 /* a decision is pushed only this long before the hold's end */
 #define SHORT_STAY_MS 3000    /* short stays: 3 to 6 s */
@@ -71,6 +77,7 @@
 #define MAX_DEC 32
 #define MAX_REVOKED 2
 #define MAX_REPORTED 40 /* mismatches printed in full per scenario */
+#define MAX_KNOWN_SHOWN 2 /* known-issue mismatches printed per issue and scenario */
 
 /* Sharing classes (docs/access-rules.md). */
 #define C_OP 1u
@@ -421,6 +428,7 @@ struct world {
 	unsigned text_seq;
 	int revoked, step, checkpoint;
 	unsigned mismatches, known, reported;
+	unsigned known_shown[3]; /* by issue: ISSUE-1..3 */
 	unsigned stat[16]; /* steps done, by kind (for the summary) */
 };
 
@@ -1011,12 +1019,18 @@ static void mismatch(const struct check *ck, const char *record_id, const char *
 	char wt[192];
 
 	pattern_text(want, wt, sizeof wt);
-	if (issue)
+	if (issue) {
+		/* Known issues: the first few of each, to show them without flooding the log. */
+		if (w->known_shown[issue[6] - '1']++ >= MAX_KNOWN_SHOWN) {
+			w->known++;
+			return;
+		}
 		w->known++;
-	else
+	} else {
 		w->mismatches++;
-	if (w->reported++ >= MAX_REPORTED)
-		return;
+		if (w->reported++ >= MAX_REPORTED)
+			return;
+	}
 	fprintf(stderr,
 		"MODEL %s seed=0x%016" PRIx64 " checkpoint=%d step=%d %s: %s (%s, %s) %s %s: "
 		"%s: expected %s, got \"%s\"\n",
@@ -1888,6 +1902,7 @@ static int step_revoke(struct world *w)
 	struct pro *p;
 	uint64_t end, cursor;
 	struct views scratch = {0};
+	const char *how;
 
 	if (w->revoked >= MAX_REVOKED)
 		return 0;
@@ -1899,7 +1914,7 @@ static int step_revoke(struct world *w)
 		return 0;
 	i = cand[rnd(w, (unsigned)n)];
 	p = &w->p[i];
-	if (chance(w, 50))
+	if ((how = chance(w, 50) ? "device" : "professional")[0] == 'd')
 		assert_int_equal(hx_ctl(w->e, NULL, "device", "revoke", p->dev.device_hex, (char *)NULL), 0);
 	else
 		assert_int_equal(hx_ctl(w->e, NULL, "professional", "revoke", p->dev.professional_id,
@@ -1927,7 +1942,7 @@ static int step_revoke(struct world *w)
 	views_free(&scratch);
 	p->active = 0;
 	views_free(&p->mirror);
-	trace(w, "revoked %s (%s)", p->name, w->s[p->s].id);
+	trace(w, "%s revoke of %s (%s): pulls fail", how, p->name, w->s[p->s].id);
 	w->revoked++;
 	return 1;
 }
@@ -2033,6 +2048,7 @@ static void checkpoint(struct world *w)
 		views_free(&gone);
 	}
 	took = hx_now_ms() - t;
+	trace(w, "checkpoint %d at %" PRIu64 " took %" PRIu64 " ms", w->checkpoint, t % 1000000, took);
 	if (took > AHEAD_MS)
 		fprintf(stderr,
 			"MODEL seed=0x%016" PRIx64 ": checkpoint %d took %" PRIu64
@@ -2044,7 +2060,7 @@ static void checkpoint(struct world *w)
 
 static int draw_step(struct world *w)
 {
-	static const unsigned weight[N_STEPS] = {12, 20, 6, 13, 4, 12, 16, 5, 8, 2, 2};
+	static const unsigned weight[N_STEPS] = {12, 20, 6, 13, 4, 12, 16, 5, 8, 4, 2};
 	unsigned total = 0, x;
 
 	for (int k = 0; k < N_STEPS; k++)
@@ -2158,7 +2174,9 @@ static void test_model(void **state)
 
 int main(void)
 {
-	static uint64_t seeds[3] = {0x5eed0001c0ffee00ull, 0x00000000000a1b2cull, 0x0000000000000093ull};
+	/* The default seed and two more, chosen so that together they cover every kind of step
+	 * (withdrawals, short stays and holds ending, both revocations, objections). */
+	static uint64_t seeds[3] = {0x2, 0x9, 0x1};
 	const char *env = getenv("VEILLE_MODEL_SEED");
 	struct CMUnitTest tests[3];
 	size_t n = 3;
