@@ -37,9 +37,6 @@
  * VEILLE_MODEL_STEPS changes the number of steps (default 40); VEILLE_MODEL_TRACE=1 prints each
  * step. A failure prints the seed and every mismatch (checkpoint, professional, record, field,
  * expected, got), and whether a withdrawn change came for the record.
- *
- * Known issues (known_issue): three behaviours of the server that contradict the docs are
- * printed as KNOWN ISSUE and counted, not failed, until the lead settles them.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -77,7 +74,6 @@
 #define MAX_DEC 32
 #define MAX_REVOKED 2
 #define MAX_REPORTED 40 /* mismatches printed in full per scenario */
-#define MAX_KNOWN_SHOWN 2 /* known-issue mismatches printed per issue and scenario */
 
 /* Sharing classes (docs/access-rules.md). */
 #define C_OP 1u
@@ -427,8 +423,7 @@ struct world {
 	uint32_t hlc_counter;
 	unsigned text_seq;
 	int revoked, step, checkpoint;
-	unsigned mismatches, known, reported;
-	unsigned known_shown[3]; /* by issue: ISSUE-1..3 */
+	unsigned mismatches, reported;
 	unsigned stat[16]; /* steps done, by kind (for the summary) */
 };
 
@@ -636,7 +631,9 @@ static unsigned model_encounter_classes(const struct world *w, int s, int i, uin
 {
 	const struct encounter *e = &w->enc[i];
 
-	if (e->team == s || model_has_file(w, s, e->person, t))
+	/* The admitting centre: the file as written in its own département (tenants). */
+	if (e->team == s || (!strcmp(territory_of(w, s), territory_of(w, e->team)) &&
+			     model_has_file(w, s, e->person, t)))
 		return C_ALL;
 	return 0;
 }
@@ -647,7 +644,8 @@ static unsigned model_person_classes(const struct world *w, int s, int i, uint64
 
 	if (p->creator < 0)
 		return 0;
-	if (p->creator == s || model_has_file(w, s, i, t))
+	if (p->creator == s || (!strcmp(territory_of(w, s), territory_of(w, p->creator)) &&
+				model_has_file(w, s, i, t)))
 		return C_ALL;
 	return 0;
 }
@@ -929,76 +927,6 @@ struct check {
 	uint64_t t;                /* the checkpoint's time */
 };
 
-/* Whether structure s had a relation to request r that ended by t: the SIAO's (the request
- * closed), a centre's through a proposal (refused, hold ended, stay ended), an admitting
- * centre's stay with the person. */
-static int lost_a_relation(const struct world *w, int s, int r, uint64_t t)
-{
-	const struct request *q = &w->req[r];
-
-	if (w->s[s].siao && !strcmp(territory_of(w, s), territory_of(w, q->team)) &&
-	    !model_request_open(q))
-		return 1;
-	for (int i = 0; i < w->nprop; i++) {
-		const struct proposal *p = &w->prop[i];
-		const struct decision *d = decision_on(w, i);
-
-		if (p->request == r && p->centre == s && !model_pending(p, t) &&
-		    !(d && d->kind == KIND(ADMISSION) && d->start_lo <= t && t < d->end))
-			return 1;
-	}
-	for (int i = 0; i < w->ndec; i++) {
-		const struct decision *d = &w->dec[i];
-
-		if (d->kind != KIND(REFUSAL) && d->centre == s && d->person == q->person && d->end <= t)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Known server issues: a mismatch the model is sure of but the lead fixes in the server. Each
- * entry names the issue; the check is counted as known (and printed) instead of failing.
- * Returns the issue's name, or NULL.
- */
-static const char *known_issue(const struct check *ck, const char *record_id, const char *field,
-			       const char *want, const char *got)
-{
-	const struct world *w = ck->w;
-	int s = w->p[ck->pro].s, r = -1, expected_present = !strcmp(want, "present");
-	uint64_t t = ck->t;
-	const struct request *q;
-
-	for (int k = 0; k < w->nreq; k++)
-		if (!strcmp(w->req[k].id, record_id))
-			r = k;
-	if (r < 0 || strcmp(field, "(record)") != 0)
-		return NULL;
-	q = &w->req[r];
-	(void)got;
-	/* ISSUE-1 (server): when one relation of a structure to a request ends (the SIAO's when
-	 * the request closes; a centre's when it refuses, its hold ends or its stay ends), the
-	 * server withdraws the request from the structure even though another relation still
-	 * gives it access (it is the requester: an écoutant 115 or coordinator of the SIAO, a
-	 * centre's travailleur social; or the centre has the person's file for a stay). The
-	 * requester's devices lose their own request. */
-	if (expected_present && lost_a_relation(w, s, r, t))
-		return "ISSUE-1 a relation that ended withdrew a request the structure may still hold";
-	/* ISSUE-2 (server): a request withdrawn by its requester is closed (the SIAO no longer
-	 * receives it from a pull from 0) but the SIAO's devices get no withdrawn change: they
-	 * keep it. */
-	if (!expected_present && !strcmp(ck->how, "incremental") && w->s[s].siao &&
-	    !strcmp(territory_of(w, s), territory_of(w, q->team)) && q->withdrawn)
-		return "ISSUE-2 a withdrawn request is not withdrawn from the SIAO's devices";
-	/* ISSUE-3 (docs conflict): the admitting centre receives the person's requests made in
-	 * another territory (circle: "the person's file in full ... requests"; orientations.md:
-	 * "nothing of a request reaches a structure of another département"). */
-	if (!expected_present && strcmp(territory_of(w, s), territory_of(w, q->team)) != 0 &&
-	    model_has_file(w, s, q->person, t))
-		return "ISSUE-3 an admitting centre receives requests of another territory";
-	return NULL;
-}
-
 static const char *kind_of_text(const char *text)
 {
 	static const char *const kinds[] = {"encounter", "person", "request", "proposal", "decision"};
@@ -1015,33 +943,21 @@ static void mismatch(const struct check *ck, const char *record_id, const char *
 {
 	struct world *w = ck->w;
 	const struct pro *p = &w->p[ck->pro];
-	const char *issue = known_issue(ck, record_id, field, want, got);
 	char wt[192];
 
 	pattern_text(want, wt, sizeof wt);
-	if (issue) {
-		/* Known issues: the first few of each, to show them without flooding the log. */
-		if (w->known_shown[issue[6] - '1']++ >= MAX_KNOWN_SHOWN) {
-			w->known++;
-			return;
-		}
-		w->known++;
-	} else {
-		w->mismatches++;
-		if (w->reported++ >= MAX_REPORTED)
-			return;
-	}
+	w->mismatches++;
+	if (w->reported++ >= MAX_REPORTED)
+		return;
 	fprintf(stderr,
-		"MODEL %s seed=0x%016" PRIx64 " checkpoint=%d step=%d %s: %s (%s, %s) %s %s: "
+		"MODEL MISMATCH seed=0x%016" PRIx64 " checkpoint=%d step=%d %s: %s (%s, %s) %s %s: "
 		"%s: expected %s, got \"%s\"\n",
-		issue ? "KNOWN ISSUE" : "MISMATCH", w->seed, w->checkpoint, w->step, ck->how,
+		w->seed, w->checkpoint, w->step, ck->how,
 		p->name, p->role, w->s[p->s].id, kind, record_id, field, wt, got);
 	if (!strcmp(field, "(record)"))
 		fprintf(stderr, "  (%s in this pull)\n",
 			views_find(ck->gone, record_id) ? "a withdrawn change came for it"
 							: "no withdrawn change for it");
-	if (issue)
-		fprintf(stderr, "  (known: %s)\n", issue);
 }
 
 /* Compares one record, line by line (the same field names in the same order). */
@@ -2105,8 +2021,8 @@ static void print_summary(const struct world *w, uint64_t ms)
 	for (int k = 0; k < N_STEPS; k++)
 		fprintf(stderr, " %s=%u", step_names[k], w->stat[k]);
 	fprintf(stderr, "; records: %d persons, %d encounters, %d requests, %d proposals, %d "
-			"decisions; mismatches=%u known=%u\n",
-		w->nper, w->nenc, w->nreq, w->nprop, w->ndec, w->mismatches, w->known);
+			"decisions; mismatches=%u\n",
+		w->nper, w->nenc, w->nreq, w->nprop, w->ndec, w->mismatches);
 }
 
 static int steps_from_env(void)
