@@ -197,14 +197,17 @@ static int person_records(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES]
 	return rc < 0 ? -rc : STORE_OK;
 }
 
-/* Sends structure_id what changed for it in the person's records when `toggled` (relation
- * bits) came or went: a record it sees now, and saw otherwise before, is re-shared (the pull
- * projects it anew); one it saw and sees no more is withdrawn. requests_only: look at
+/* Sends the centre structure_id what changed for it in the person's records when its stay's
+ * relation came or went: a record it sees now, and saw otherwise before, is re-shared (the
+ * pull projects it anew); one it saw and sees no more is withdrawn. Only the records written
+ * in the stay's territory are looked at (the stay never opened the others); requests_only:
  * requests alone (the only records an objecting person's centre held). */
 static int refresh(struct store_txn *t, const struct records_actor *a,
-		   const uint8_t pid[STORE_ID_BYTES], const char *structure_id, uint64_t now_ms,
-		   unsigned toggled, int requests_only)
+		   const uint8_t pid[STORE_ID_BYTES], const char *structure_id,
+		   const char *territory, uint64_t now_ms, int requests_only)
 {
+	const unsigned toggled = POLICY_BIT(POLICY_REL_ADMITTED);
+	char written_in[TERRITORY_MAX + 1];
 	struct rids r = {NULL, 0, 0};
 	int rc = person_records(t, pid, &r);
 
@@ -217,8 +220,10 @@ static int refresh(struct store_txn *t, const struct records_actor *a,
 			continue;
 		if ((rc = records_load(t, h.seq, &rv)) != STORE_OK)
 			break;
-		if (requests_only &&
-		    rv->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST) {
+		if ((requests_only &&
+		     rv->record_case != VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST) ||
+		    (rc = author_territory(t, rv, written_in)) != STORE_OK ||
+		    strcmp(written_in, territory) != 0) {
 			codec_stored_free(&rv->base);
 			continue;
 		}
@@ -268,7 +273,7 @@ int circle_stay_begins(struct store_txn *t, const struct records_actor *a,
 	if (rc != STORE_OK || !st.found || now_ms < st.from || now_ms >= st.until ||
 	    (rc = circle_objects(t, pid, &objects)) != STORE_OK || objects)
 		return rc;
-	return refresh(t, a, pid, centre_id, now_ms, POLICY_BIT(POLICY_REL_ADMITTED), 0);
+	return refresh(t, a, pid, centre_id, st.territory, now_ms, 0);
 }
 
 int circle_admit(struct store_txn *t, const struct records_actor *a,
@@ -311,7 +316,7 @@ int circle_stay_ends(struct store_txn *t, const struct records_actor *a,
 	if ((rc = store_del(t, STORE_DB_CIRCLE, key, klen)) != STORE_OK ||
 	    (rc = circle_objects(t, pid, &objects)) != STORE_OK)
 		return rc;
-	return refresh(t, a, pid, centre_id, now_ms, POLICY_BIT(POLICY_REL_ADMITTED), objects);
+	return refresh(t, a, pid, centre_id, st.territory, now_ms, objects);
 }
 
 /* ---- the circle as stored ---- */
@@ -412,8 +417,12 @@ int circle_set_objection(struct store_txn *t, const struct records_actor *a,
 		     : store_del(t, STORE_DB_CIRCLE, key, klen);
 	if (rc != STORE_OK || (rc = stays_now(t, pid, now_ms, &s)) != STORE_OK)
 		return rc;
-	for (size_t i = 0; i < s.n && rc == STORE_OK; i++)
-		rc = refresh(t, a, pid, s.id[i], now_ms, POLICY_BIT(POLICY_REL_ADMITTED), 0);
+	for (size_t i = 0; i < s.n && rc == STORE_OK; i++) {
+		struct stay st;
+
+		if ((rc = get_stay(t, pid, s.id[i], &st)) == STORE_OK)
+			rc = refresh(t, a, pid, s.id[i], st.territory, now_ms, 0);
+	}
 	return rc;
 }
 

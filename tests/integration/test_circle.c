@@ -23,6 +23,7 @@
 #define MARAUDE "maraude-75"
 #define CHRS "chrs-a"
 #define MARAUDE_93 "maraude-93"
+#define CHRS_93 "chrs-93"
 #define ST(x) VEILLE__V1__OP_STATUS__OP_STATUS_##x
 #define ERR(x) VEILLE__V1__ERROR_CODE__ERROR_CODE_##x
 #define FIELD(x) VEILLE__V1__PERSON_FIELD__PERSON_FIELD_##x
@@ -34,7 +35,7 @@
 
 struct fixture {
 	struct hx_env *e;
-	struct hx_device sophie, marc, helene, rose, theo, ines, nadia;
+	struct hx_device sophie, marc, helene, rose, theo, ines, nadia, yves;
 	uint32_t hlc_counter;
 };
 
@@ -49,7 +50,10 @@ static int setup(void **state)
 	    hx_structure_add(f->e, MARAUDE, "Maraude Paris Est", "equipe_mobile", "75") ||
 	    hx_structure_add(f->e, CHRS, "CHRS Les Acacias", "chrs", "75") ||
 	    hx_structure_add(f->e, MARAUDE_93, "Maraude 93", "equipe_mobile", "93") ||
+	    hx_structure_add(f->e, CHRS_93, "CHRS de Bobigny", "chrs", "93") ||
 	    hx_ctl(f->e, NULL, "centre", "capacity", "--structure", CHRS, "homme_seul=5",
+		   (char *)NULL) ||
+	    hx_ctl(f->e, NULL, "centre", "capacity", "--structure", CHRS_93, "homme_seul=5",
 		   (char *)NULL) ||
 	    hx_server_start(f->e, (char *)NULL) ||
 	    hx_new_device_as(f->e, SIAO, "Sophie Coordinatrice", "coordinateur_siao", &f->sophie) ||
@@ -58,11 +62,15 @@ static int setup(void **state)
 	    hx_new_device_as(f->e, CHRS, "Rose Directrice", "responsable_centre", &f->rose) ||
 	    hx_new_device_as(f->e, CHRS, "Théo Éducateur", "travailleur_social", &f->theo) ||
 	    hx_new_device_as(f->e, CHRS, "Inès Infirmière", "professionnel_sante", &f->ines) ||
-	    hx_new_device_as(f->e, MARAUDE_93, "Nadia Maraudeuse", "maraudeur", &f->nadia))
+	    hx_new_device_as(f->e, MARAUDE_93, "Nadia Maraudeuse", "maraudeur", &f->nadia) ||
+	    hx_new_device_as(f->e, CHRS_93, "Yves Directeur", "responsable_centre", &f->yves))
 		return -1;
 	cc.category = HOMME_SEUL;
 	cc.count = 5;
-	return veille_declare_vacancies(f->rose.c, &ccp, 1, NULL) == 0 ? 0 : -1;
+	return veille_declare_vacancies(f->rose.c, &ccp, 1, NULL) == 0 &&
+		       veille_declare_vacancies(f->yves.c, &ccp, 1, NULL) == 0
+		       ? 0
+		       : -1;
 }
 
 static int teardown(void **state)
@@ -79,6 +87,7 @@ static int teardown(void **state)
 	hx_device_close(&f->theo);
 	hx_device_close(&f->ines);
 	hx_device_close(&f->nadia);
+	hx_device_close(&f->yves);
 	rc = hx_env_free(f->e);
 	free(f);
 	return rc;
@@ -451,12 +460,47 @@ static void test_objection_keeps_the_file_in_the_team(void **state)
 	assert_string_equal(g->note, "");
 }
 
+/*
+ * Territories are tenants: a CHRS of département 93 admits in an emergency a person the
+ * maraude of 75 knows. Its professionals receive their own decision and nothing written in
+ * 75 about the person: no profile, no encounter, not even a withdrawn change naming one.
+ */
+static void test_stay_opens_only_its_departement(void **state)
+{
+	struct fixture *f = *state;
+	struct pulled yves = {0};
+	Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
+	Veille__V1__Decision d = VEILLE__V1__DECISION__INIT;
+	char person[33], enc[33], dec[33];
+
+	assert_int_equal(veille_new_record_id(person), 0);
+	push_profile(f, person, 0);
+	push_encounter(&f->marc, person, NULL, enc);
+	assert_int_equal(veille_new_record_id(dec), 0);
+	d.kind = VEILLE__V1__DECISION_KIND__DECISION_KIND_EMERGENCY_ADMISSION;
+	d.person_id = person;
+	d.category = HOMME_SEUL;
+	d.end_ms = hx_now_ms() + 30ull * 86400 * 1000;
+	m.record_id = dec;
+	m.record_case = VEILLE__V1__MUTATION__RECORD_DECISION;
+	m.decision = &d;
+	push_ok(&f->yves, &m);
+	push_encounter(&f->marc, person, NULL, enc); /* during the stay, in 75 */
+
+	pull_from(&f->yves, &yves);
+	assert_int_equal(yves.n, 1);
+	assert_string_equal(yves.v[0].id, dec);
+	assert_false(yves.v[0].withdrawn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_admitted_centre_has_the_file_for_the_stay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_objection_keeps_the_file_in_the_team, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stay_opens_only_its_departement, setup,
 						teardown),
 	};
 
