@@ -12,6 +12,7 @@
 #define PID_BYTES 16
 #define INDEX_KEY_BYTES (PID_BYTES + 8)
 #define ANCHOR_KEY "audit_anchor"
+#define LAST_KEY "audit_last" /* META: seq (8) | mac (32) of the last entry appended */
 #define ANCHOR_BYTES (8 + MAC_BYTES + MAC_BYTES)
 /* The anchor's MAC input starts with this text; a packed entry starts with field 1's tag
  * (0x08) or another small tag, never with 'v' (field 14, wire type 6, invalid): the two kinds
@@ -121,15 +122,26 @@ struct last {
 	uint8_t mac[MAC_BYTES];
 };
 
+/* What the next entry chains from: kept in META by append, so that a page's disclosures do
+ * not unpack the previous page's entry (a log of an older format falls back to reading its last
+ * entry). An entry removed at the end then breaks the chain at the next append. */
 static int get_last(struct store_txn *t, struct last *l)
 {
 	Veille__Store__V1__AuditEntry *e;
 	struct anchor a;
 	const void *key, *val;
 	size_t klen, vlen;
-	int rc = store_last_plain(t, STORE_DB_AUDIT, &key, &klen, &val, &vlen);
+	int rc = store_get_plain(t, STORE_DB_META, LAST_KEY, strlen(LAST_KEY), &val, &vlen);
 
 	memset(l, 0, sizeof(*l));
+	if (rc == STORE_OK && vlen == 8 + MAC_BYTES) {
+		l->seq = store_be64_get(val);
+		memcpy(l->mac, (const uint8_t *)val + 8, MAC_BYTES);
+		return STORE_OK;
+	}
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		return rc;
+	rc = store_last_plain(t, STORE_DB_AUDIT, &key, &klen, &val, &vlen);
 	if (rc == STORE_ENOTFOUND) {
 		if ((rc = get_anchor(t, &a)) == STORE_OK && a.present) {
 			l->seq = a.first_seq - 1;
@@ -179,6 +191,14 @@ static int append(struct store_txn *t, Veille__Store__V1__AuditEntry *e)
 	store_be64_put(key, e->seq);
 	rc = store_put_plain(t, STORE_DB_AUDIT, key, sizeof(key), buf, len, STORE_APPEND);
 	free(buf);
+	if (rc == STORE_OK) {
+		uint8_t last[8 + MAC_BYTES];
+
+		store_be64_put(last, e->seq);
+		memcpy(last + 8, mac, MAC_BYTES);
+		rc = store_put_plain(t, STORE_DB_META, LAST_KEY, strlen(LAST_KEY), last,
+				     sizeof(last), 0);
+	}
 	if (rc == STORE_OK && e->person_id.len == PID_BYTES) {
 		index_key(ikey, e->person_id.data, e->seq);
 		rc = store_put_plain(t, STORE_DB_AUDIT_PERSONS, ikey, sizeof(ikey), "", 0, 0);

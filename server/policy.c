@@ -248,6 +248,14 @@ unsigned policy_classes(const char *structure_id, unsigned state_relations,
 	return shown;
 }
 
+int policy_state_matters(const char *structure_id, const Veille__Store__V1__RecordVersion *rv)
+{
+	const unsigned state = POLICY_BIT(POLICY_REL_SIAO) | POLICY_BIT(POLICY_REL_CENTRE) |
+			       POLICY_BIT(POLICY_REL_ADMITTED);
+
+	return policy_classes(structure_id, state, rv) != policy_classes(structure_id, 0, rv);
+}
+
 int policy_project(const char *structure_id, int role, unsigned state_relations,
 		   const Veille__Store__V1__RecordVersion *rv, struct policy_out *out)
 {

@@ -83,6 +83,10 @@ struct policy_out {
 unsigned policy_classes(const char *structure_id, unsigned state_relations,
 			const Veille__Store__V1__RecordVersion *rv);
 
+/* Whether the store's state could show structure_id more of rv than the record alone does
+ * (its author already sees all it may): if not, the caller need not read the state. */
+int policy_state_matters(const char *structure_id, const Veille__Store__V1__RecordVersion *rv);
+
 /* Projects rv for a professional of structure_id with role: returns 1 and fills out with the
  * fields the table lets through, or 0 if nothing of rv may leave for them. state_relations as
  * for policy_classes. */

@@ -141,7 +141,7 @@ static int collect(Veille__Store__V1__RecordVersion *rv, void *arg)
 	 * policy decides again on the record itself and the care circle now (the orientation's
 	 * state, the stays, the person's objection), so no other code path can widen what
 	 * leaves the server. */
-	if (rv->version &&
+	if (rv->version && policy_state_matters(pg->structure_id, rv) &&
 	    circle_relations(pg->t, pg->structure_id, rv, pg->now_ms, &relations) != STORE_OK)
 		goto fail;
 	if (i == pg->limit) /* records_pull passes at most the page's limit */

@@ -103,6 +103,21 @@ static void test_removed_entry_is_reported(void **state)
 	assert_int_equal(broken_at(f->t), 3);
 }
 
+/* Bad input: the last entry removed. What is left is a whole chain, but the next entry chains
+ * from the removed one (its MAC is kept apart, in META): the break shows at the next append. */
+static void test_removed_last_entry_shows_at_next_append(void **state)
+{
+	struct unit_txn *f = *state;
+	uint8_t key[8];
+
+	fill(f->t);
+	store_be64_put(key, N);
+	assert_int_equal(store_del(f->t, STORE_DB_AUDIT, key, 8), STORE_OK);
+	assert_int_equal(broken_at(f->t), 0);
+	assert_int_equal(audit_append(f->t, 2000, "veillectl", "device revoke", "d"), STORE_OK);
+	assert_int_equal(broken_at(f->t), N); /* where entry N was */
+}
+
 static void test_reordered_entries_are_reported(void **state)
 {
 	struct unit_txn *f = *state;
@@ -399,6 +414,8 @@ int main(void)
 						unit_txn_setup, unit_txn_teardown),
 		cmocka_unit_test_setup_teardown(test_removed_entry_is_reported, unit_txn_setup,
 						unit_txn_teardown),
+		cmocka_unit_test_setup_teardown(test_removed_last_entry_shows_at_next_append,
+						unit_txn_setup, unit_txn_teardown),
 		cmocka_unit_test_setup_teardown(test_reordered_entries_are_reported, unit_txn_setup,
 						unit_txn_teardown),
 		cmocka_unit_test_setup_teardown(test_inserted_entry_is_reported, unit_txn_setup,
