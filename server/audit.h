@@ -32,9 +32,11 @@
  * starts there, so every later edit, removal, insertion or move is still found; the anchor
  * itself removed or altered is found too.
  *
- * Not detected: the removal of the LAST entries together with nothing else (the chain that is
- * left is whole); an anchor outside the store (the last MAC noted elsewhere) is needed for
- * that. Someone holding the master key can rewrite everything. */
+ * The last entry's seq and MAC are also kept in STORE_DB_META "audit_last": the next entry
+ * chains from them, so the removal of the LAST entries shows as a break at the next append.
+ * Not detected: that removal with "audit_last" rewritten to match (plain bytes, read off the
+ * entry left last), and before any append; an anchor outside the store (the last MAC noted
+ * elsewhere) is needed for that. Someone holding the master key can rewrite everything. */
 #ifndef VEILLE_AUDIT_H
 #define VEILLE_AUDIT_H
 
