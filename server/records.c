@@ -611,7 +611,8 @@ int records_erase(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES])
 	return rc;
 }
 
-int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased)
+int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased,
+		   records_erased_fn fn, void *arg)
 {
 	struct expire_ctx x = {before_ms, max, 0, calloc(max ? max : 1, STORE_ID_BYTES)};
 	int rc;
@@ -626,6 +627,8 @@ int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *
 		rc = records_erase(t, x.ids[i]);
 		if (rc == STORE_ENOTFOUND) /* nothing sealed about them: nothing to erase */
 			rc = store_del(t, STORE_DB_LAST_CONTACT, x.ids[i], STORE_ID_BYTES);
+		if (rc == STORE_OK && fn)
+			rc = fn(t, x.ids[i], arg);
 		if (rc == STORE_OK)
 			(*erased)++;
 	}

@@ -121,8 +121,13 @@ int records_reject(struct records_result *res, int code, const char *reason);
 int records_erase(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES]);
 
 /* Retention (DOMAIN rule 7): erases (records_erase) every person about whom nothing was
- * stored since before_ms, at most max of them, and counts them in *erased. Storage errors. */
-int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased);
+ * stored since before_ms, at most max of them, and counts them in *erased; fn (may be NULL) is
+ * called in t for each one erased (for the audit log), and a store error from it stops.
+ * Storage errors. */
+typedef int (*records_erased_fn)(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
+				 void *arg);
+int records_expire(struct store_txn *t, uint64_t before_ms, size_t max, size_t *erased,
+		   records_erased_fn fn, void *arg);
 
 /* The newest sequence number committed (0 if none), in its own read transaction.
  * Errors: storage errors. */

@@ -1005,11 +1005,22 @@ struct retention {
 	size_t erased;
 };
 
+/* Each person erased is in the audit log under their id: their access report shows it. */
+static int retention_erased(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], void *arg)
+{
+	char hex[2 * STORE_ID_BYTES + 1];
+
+	(void)arg;
+	sodium_bin2hex(hex, sizeof(hex), pid, STORE_ID_BYTES);
+	return audit_append_about(t, clock_now_ms(), "veillectl", "retention erase", hex, pid);
+}
+
 static int retention_txn(struct store_txn *t, void *arg)
 {
 	struct retention *r = arg;
 
-	return records_expire(t, r->before_ms, RETENTION_BATCH, &r->erased);
+	return records_expire(t, r->before_ms, RETENTION_BATCH, &r->erased, retention_erased,
+			      NULL);
 }
 
 /* retention run: erases (key destruction) every person about whom nothing was recorded for

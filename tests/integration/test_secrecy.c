@@ -196,7 +196,7 @@ static void test_admin_actions_audited(void **state)
 /*
  * `veillectl retention run --seconds 1`, 1.5 s after an encounter about P and just after one
  * about Q: P is erased (nothing recorded about them for over a second), Q is kept; the run is
- * in the audit log. Bad input: --days 0.
+ * in the audit log, and each person it erased in their access report. Bad input: --days 0.
  */
 static void test_retention_run(void **state)
 {
@@ -222,6 +222,13 @@ static void test_retention_run(void **state)
 	assert_string_equal(s.note, "personne Q");
 	assert_int_equal(hx_ctl(f->e, &out, "audit", "list", (char *)NULL), 0);
 	assert_non_null(strstr(out.out, "\tveillectl\tretention run\tbefore "));
+	hx_out_free(&out);
+	/* P's access report shows the erasure; Q's does not. */
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "person", p.person_id, (char *)NULL), 0);
+	assert_non_null(strstr(out.out, "retention erase"));
+	hx_out_free(&out);
+	assert_int_equal(hx_ctl(f->e, &out, "audit", "person", q.person_id, (char *)NULL), 0);
+	assert_null(strstr(out.out, "retention erase"));
 	hx_out_free(&out);
 	assert_int_not_equal(hx_ctl(f->e, NULL, "retention", "run", "--days", "0", (char *)NULL), 0);
 	hx_mut_free(&p);
