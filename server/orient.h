@@ -19,7 +19,10 @@
  *   'R' | request id (16)                 -> store.v1.OrientRequest
  *   'P' | proposal id (16)                -> store.v1.OrientProposal
  *   'H' | hold end (be64) | proposal id   -> "" (holds by end, for the sweep)
- *   'X' | deemed-accepted (be64) | decision id -> "" (extension requests by their month's end) */
+ *   'X' | deemed-accepted (be64) | decision id -> "" (extension requests by their month's end)
+ *   'S' | start (be64) | decision id      -> "" (stays that begin later: the admitting centre
+ *                                            joins the person's care circle then, circle.h)
+ *   'E' | end (be64) | decision id        -> "" (stays by their end: the centre leaves it) */
 #ifndef VEILLE_ORIENT_H
 #define VEILLE_ORIENT_H
 
