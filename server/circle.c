@@ -115,20 +115,6 @@ static int admitted_now(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES],
 	return STORE_OK;
 }
 
-/* The person a record is about, as its fields name it (0 if it names none the circle uses). */
-static int person_of(const Veille__Store__V1__RecordVersion *rv, uint8_t pid[STORE_ID_BYTES])
-{
-	const char *hex;
-
-	switch (rv->record_case) {
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER: hex = rv->encounter->person_id; break;
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON: hex = rv->record_id; break;
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST: hex = rv->request->person_id; break;
-	default: return 0;
-	}
-	return hex && records_parse_id(hex, pid) == 0;
-}
-
 int circle_relations(struct store_txn *t, const char *structure_id,
 		     const Veille__Store__V1__RecordVersion *rv, uint64_t now_ms, unsigned *rels)
 {
@@ -142,7 +128,7 @@ int circle_relations(struct store_txn *t, const char *structure_id,
 		if (rel == POLICY_REL_SIAO || rel == POLICY_REL_CENTRE)
 			*rels |= POLICY_BIT(rel);
 	}
-	if (!person_of(rv, pid))
+	if (!records_person_named(rv, pid))
 		return STORE_OK;
 	if ((rc = admitted_now(t, pid, structure_id, rv, now_ms, &yes)) == STORE_OK && yes)
 		*rels |= POLICY_BIT(POLICY_REL_ADMITTED);
@@ -431,12 +417,10 @@ int circle_admitted_audiences(struct store_txn *t, const uint8_t pid[STORE_ID_BY
 			      circle_fn fn, void *arg)
 {
 	struct stays s;
-	int objects, rc = circle_objects(t, pid, &objects);
+	int rc = stays_now(t, pid, now_ms, &s); /* most persons stay nowhere: one look-up */
 
-	if (rc != STORE_OK || objects || (rc = stays_now(t, pid, now_ms, &s)) != STORE_OK)
-		return rc;
 	for (size_t i = 0; i < s.n && rc == STORE_OK; i++) {
-		int yes;
+		int yes; /* admitted_now also honours the objection */
 
 		if ((rc = admitted_now(t, pid, s.id[i], rv, now_ms, &yes)) == STORE_OK && yes &&
 		    policy_classes(s.id[i], POLICY_BIT(POLICY_REL_ADMITTED), rv))

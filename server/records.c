@@ -30,6 +30,20 @@ int records_parse_id(const char *hex, uint8_t out[STORE_ID_BYTES])
 		       : -1;
 }
 
+int records_person_named(const Veille__Store__V1__RecordVersion *rv, uint8_t pid[STORE_ID_BYTES])
+{
+	const char *hex;
+
+	switch (rv->record_case) {
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER: hex = rv->encounter->person_id; break;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON: hex = rv->record_id; break;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST: hex = rv->request->person_id; break;
+	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION: hex = rv->decision->person_id; break;
+	default: return 0;
+	}
+	return hex && records_parse_id(hex, pid) == 0;
+}
+
 void records_audience(struct store_txn *t, const char *structure_id,
 		      uint8_t out[RECORDS_AUDIENCE_BYTES])
 {

@@ -136,6 +136,11 @@ int records_last_seq(struct store *st, uint64_t *out);
 /* Total order of Hlc stamps: wall_ms, then counter, then device_id bytewise. <0, 0, >0. */
 int records_hlc_cmp(const Veille__V1__Hlc *x, const Veille__V1__Hlc *y);
 
+/* The person rv is about, when its own fields name them (an encounter, a profile, a request, an
+ * emergency admission): 1 and pid filled, else 0 (a proposal, a decision on a proposal: their
+ * head knows, records_head). */
+int records_person_named(const Veille__Store__V1__RecordVersion *rv, uint8_t pid[STORE_ID_BYTES]);
+
 /* Parses 32 lowercase hex characters into 16 bytes. Returns 0 or -1. */
 int records_parse_id(const char *hex, uint8_t out[STORE_ID_BYTES]);
 

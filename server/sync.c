@@ -111,17 +111,9 @@ static int person_of(struct sync_page *pg, const Veille__Store__V1__RecordVersio
 	struct records_actor a = {NULL, NULL, NULL, pg->audience, 0, NULL, 0, NULL};
 	struct records_head h;
 	uint8_t rid[STORE_ID_BYTES];
-	const char *hex = NULL;
 	int rc;
 
-	switch (rv->record_case) {
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER: hex = rv->encounter->person_id; break;
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_PERSON: hex = rv->record_id; break;
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST: hex = rv->request->person_id; break;
-	case VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION: hex = rv->decision->person_id; break;
-	default: break;
-	}
-	if (hex && records_parse_id(hex, pid) == 0)
+	if (records_person_named(rv, pid))
 		return STORE_OK;
 	if (records_parse_id(rv->record_id, rid) != 0)
 		return STORE_EFORGED;

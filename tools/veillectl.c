@@ -919,16 +919,38 @@ static int cmd_audit_person(struct ctl *c, const char *hex)
 #define AUDIT_RETENTION_DEFAULT_DAYS 365 /* DOMAIN.md rule 7: access logs, 6 to 12 months */
 #define AUDIT_PRUNE_BATCH 10000          /* entries removed per transaction at most */
 
-struct audit_prune_ctx {
+/* What is older than a retention duration, removed in batches (audit prune, retention run):
+ * each batch is its own audited transaction. */
+struct older_than {
 	uint64_t before_ms;
-	size_t removed;
+	size_t done; /* removed by the last batch */
 };
+
+/* Runs fn (over a struct older_than) in batches of `batch` until a batch is not full; the
+ * cut-off is keep_ms before now, written into when. Returns the store result, the total in
+ * *total. */
+static int older_than_run(struct ctl *c, const char *action, uint64_t keep_ms, size_t batch,
+			  store_write_fn fn, size_t *total, char when[32])
+{
+	struct older_than o = {0, 0};
+	char subject[64];
+	int rc;
+
+	*total = 0;
+	o.before_ms = clock_now_ms() > keep_ms ? clock_now_ms() - keep_ms : 0;
+	snprintf(subject, sizeof subject, "before %s", iso(o.before_ms, when));
+	do {
+		rc = admin_write(c, action, subject, fn, &o);
+		*total += rc == STORE_OK ? o.done : 0;
+	} while (rc == STORE_OK && o.done == batch);
+	return rc;
+}
 
 static int audit_prune_txn(struct store_txn *t, void *arg)
 {
-	struct audit_prune_ctx *p = arg;
+	struct older_than *o = arg;
 
-	return audit_prune(t, p->before_ms, AUDIT_PRUNE_BATCH, &p->removed);
+	return audit_prune(t, o->before_ms, AUDIT_PRUNE_BATCH, &o->done);
 }
 
 /* audit prune: removes the entries older than --days N (default 365) or --seconds N; each
@@ -937,19 +959,14 @@ static int cmd_audit_prune(struct ctl *c, struct args *a)
 {
 	uint64_t keep_ms = a->period_s ? (uint64_t)a->period_s * 1000
 				       : (uint64_t)AUDIT_RETENTION_DEFAULT_DAYS * 86400 * 1000;
-	struct audit_prune_ctx p = {0, 0};
-	char when[32], subject[64];
-	size_t total = 0;
+	char when[32];
+	size_t total;
 	int rc;
 
 	if (open_store(c))
 		return 1;
-	p.before_ms = clock_now_ms() > keep_ms ? clock_now_ms() - keep_ms : 0;
-	snprintf(subject, sizeof subject, "before %s", iso(p.before_ms, when));
-	do {
-		rc = admin_write(c, "audit prune", subject, audit_prune_txn, &p);
-		total += rc == STORE_OK ? p.removed : 0;
-	} while (rc == STORE_OK && p.removed == AUDIT_PRUNE_BATCH);
+	rc = older_than_run(c, "audit prune", keep_ms, AUDIT_PRUNE_BATCH, audit_prune_txn, &total,
+			    when);
 	if (rc == STORE_EFORGED) {
 		fprintf(stderr, "veillectl: audit prune: the log is broken in what would be removed: "
 				"nothing removed (audit verify)\n");
@@ -1000,11 +1017,6 @@ static int cmd_audit(struct ctl *c, int list)
 #define RETENTION_DEFAULT_DAYS 730 /* DOMAIN.md rule 7: about two years after the last contact */
 #define RETENTION_BATCH 100000      /* persons erased per transaction at most */
 
-struct retention {
-	uint64_t before_ms;
-	size_t erased;
-};
-
 /* Each person erased is in the audit log under their id: their access report shows it. */
 static int retention_erased(struct store_txn *t, const uint8_t pid[STORE_ID_BYTES], void *arg)
 {
@@ -1017,10 +1029,9 @@ static int retention_erased(struct store_txn *t, const uint8_t pid[STORE_ID_BYTE
 
 static int retention_txn(struct store_txn *t, void *arg)
 {
-	struct retention *r = arg;
+	struct older_than *o = arg;
 
-	return records_expire(t, r->before_ms, RETENTION_BATCH, &r->erased, retention_erased,
-			      NULL);
+	return records_expire(t, o->before_ms, RETENTION_BATCH, &o->done, retention_erased, NULL);
 }
 
 /* retention run: erases (key destruction) every person about whom nothing was recorded for
@@ -1029,19 +1040,14 @@ static int cmd_retention_run(struct ctl *c, struct args *a)
 {
 	uint64_t keep_ms = a->period_s ? (uint64_t)a->period_s * 1000
 				       : (uint64_t)RETENTION_DEFAULT_DAYS * 86400 * 1000;
-	struct retention r = {0, 0};
-	char when[32], subject[64];
-	size_t total = 0;
+	char when[32];
+	size_t total;
 	int rc;
 
 	if (open_store(c))
 		return 1;
-	r.before_ms = clock_now_ms() > keep_ms ? clock_now_ms() - keep_ms : 0;
-	snprintf(subject, sizeof subject, "before %s", iso(r.before_ms, when));
-	do {
-		rc = admin_write(c, "retention run", subject, retention_txn, &r);
-		total += rc == STORE_OK ? r.erased : 0;
-	} while (rc == STORE_OK && r.erased == RETENTION_BATCH);
+	rc = older_than_run(c, "retention run", keep_ms, RETENTION_BATCH, retention_txn, &total,
+			    when);
 	if (rc != STORE_OK)
 		return fail("retention run", rc);
 	printf("erased=%zu before=%s\n", total, when);

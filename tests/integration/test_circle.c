@@ -106,23 +106,38 @@ static void push_ok(struct hx_device *d, Veille__V1__Mutation *m)
 	assert_int_equal(r.status, ST(APPLIED));
 }
 
-/* A person's profile as Marc's team writes it, objection set or not. */
-static void push_profile(struct fixture *f, const char *person, int objects)
+/* Marc's edit of person's profile: the n values, stamped now by his device. */
+static void push_person(struct fixture *f, const char *person, Veille__V1__PersonFieldValue *v,
+			size_t n)
 {
 	Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
 	Veille__V1__Person p = VEILLE__V1__PERSON__INIT;
-	Veille__V1__PersonFieldValue v[4], *vp[4];
+	Veille__V1__PersonFieldValue *vp[4];
 	Veille__V1__Hlc hlc = VEILLE__V1__HLC__INIT;
 
 	hlc.wall_ms = hx_now_ms();
 	hlc.counter = ++f->hlc_counter;
 	hlc.device_id.data = f->marc.device_id;
 	hlc.device_id.len = 16;
-	for (int i = 0; i < 4; i++) {
-		veille__v1__person_field_value__init(&v[i]);
+	for (size_t i = 0; i < n; i++) {
 		v[i].hlc = &hlc;
 		vp[i] = &v[i];
 	}
+	p.n_fields = n;
+	p.fields = vp;
+	m.record_id = (char *)person;
+	m.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
+	m.person = &p;
+	push_ok(&f->marc, &m);
+}
+
+/* A person's profile as Marc's team writes it, objection set or not. */
+static void push_profile(struct fixture *f, const char *person, int objects)
+{
+	Veille__V1__PersonFieldValue v[4];
+
+	for (int i = 0; i < 4; i++)
+		veille__v1__person_field_value__init(&v[i]);
 	v[0].field = FIELD(NICKNAME);
 	v[0].value_case = VEILLE__V1__PERSON_FIELD_VALUE__VALUE_TEXT;
 	v[0].text = "Jo";
@@ -135,36 +150,18 @@ static void push_profile(struct fixture *f, const char *person, int objects)
 	v[3].field = FIELD(OBJECTS_TO_SHARING);
 	v[3].value_case = VEILLE__V1__PERSON_FIELD_VALUE__VALUE_FLAG;
 	v[3].flag = objects;
-	p.n_fields = 4;
-	p.fields = vp;
-	m.record_id = (char *)person;
-	m.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
-	m.person = &p;
-	push_ok(&f->marc, &m);
+	push_person(f, person, v, 4);
 }
 
 /* Only the objection field, changed by Marc. */
 static void push_objection(struct fixture *f, const char *person, int objects)
 {
-	Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
-	Veille__V1__Person p = VEILLE__V1__PERSON__INIT;
-	Veille__V1__PersonFieldValue v = VEILLE__V1__PERSON_FIELD_VALUE__INIT, *vp = &v;
-	Veille__V1__Hlc hlc = VEILLE__V1__HLC__INIT;
+	Veille__V1__PersonFieldValue v = VEILLE__V1__PERSON_FIELD_VALUE__INIT;
 
-	hlc.wall_ms = hx_now_ms();
-	hlc.counter = ++f->hlc_counter;
-	hlc.device_id.data = f->marc.device_id;
-	hlc.device_id.len = 16;
-	v.hlc = &hlc;
 	v.field = FIELD(OBJECTS_TO_SHARING);
 	v.value_case = VEILLE__V1__PERSON_FIELD_VALUE__VALUE_FLAG;
 	v.flag = objects;
-	p.n_fields = 1;
-	p.fields = &vp;
-	m.record_id = (char *)person;
-	m.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
-	m.person = &p;
-	push_ok(&f->marc, &m);
+	push_person(f, person, &v, 1);
 }
 
 /* An encounter about person by d (with a health note if given); its id into id. */
