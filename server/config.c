@@ -1,6 +1,8 @@
 /* config: see config.h. */
 #include "config.h"
 
+#include "codec.h"
+#include "http.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -33,7 +35,16 @@ static void usage(FILE *f)
 		"                          N for tests)\n"
 		"  --hold-minutes N        how long an orientation proposal holds its place\n"
 		"                          (default 120: 2 hours; --hold-seconds N for tests)\n"
-		"  --log-level LEVEL       error, warning, info (default) or debug\n");
+		"  --log-level LEVEL       error, warning, info (default) or debug\n"
+		"web app:\n"
+		"  --tiles TEMPLATE        map tiles, http(s)://HOST/.../{z}/{x}/{y}.png, one host\n"
+		"                          (no {s}); default none: the map shows the outline of\n"
+		"                          the département and the centres only\n"
+		"  --tiles-attribution TEXT  the tiles' credit, shown on the map\n"
+		"  --lock-seconds N        the app locks after N seconds without use (default 300)\n"
+		"  --allow-origin ORIGIN   a web origin allowed to open /sync, e.g.\n"
+		"                          https://veille.example.org (repeatable; default: the\n"
+		"                          server's own, http(s)://<Host header>)\n");
 }
 
 /* Parses an unsigned number in [min, max]; -1 on error. */
@@ -98,9 +109,14 @@ int config_parse(struct config *cfg, int argc, char **argv)
 		{"device-lease-hours", required_argument, NULL, 'E'},
 		{"device-lease-seconds", required_argument, NULL, 'e'},
 		{"log-level", required_argument, NULL, 'L'},
+		{"tiles", required_argument, NULL, 't'},
+		{"tiles-attribution", required_argument, NULL, 'T'},
+		{"lock-seconds", required_argument, NULL, 'k'},
+		{"allow-origin", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	char origin[HTTP_ORIGIN_MAX + 1];
 	unsigned long long v;
 	int o, idx = 0;
 
@@ -117,6 +133,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	cfg->hold_ms = 7200 * 1000;
 	cfg->lease_ms = 72ull * 3600 * 1000;
 	cfg->log_level = LOG_INFO;
+	cfg->lock_seconds = 300;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (o) {
@@ -180,6 +197,28 @@ int config_parse(struct config *cfg, int argc, char **argv)
 				cfg->log_level = LOG_DEBUG;
 			else
 				goto bad;
+			break;
+		case 't':
+			if (http_tiles_origin(optarg, origin, sizeof(origin)) != HTTP_OK)
+				goto bad;
+			cfg->tiles = optarg;
+			break;
+		case 'T':
+			if (strlen(optarg) > HTTP_ATTRIBUTION_MAX ||
+			    !codec_utf8_valid(optarg, strlen(optarg)))
+				goto bad;
+			cfg->tiles_attribution = optarg;
+			break;
+		case 'k':
+			if (parse_num(optarg, 1, HTTP_LOCK_SECONDS_MAX, &v))
+				goto bad;
+			cfg->lock_seconds = (unsigned)v;
+			break;
+		case 'O':
+			if (cfg->n_allow_origin == CONFIG_MAX_ORIGINS ||
+			    http_origin_parse(optarg, origin, sizeof(origin)) != HTTP_OK)
+				goto bad;
+			cfg->allow_origin[cfg->n_allow_origin++] = optarg;
 			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CONFIG_MAX_ORIGINS 16 /* --allow-origin given at most this many times */
+
 struct config {
 	const char *data_dir;
 	char host[64];          /* listen address: "127.0.0.1", "::1", "0.0.0.0" */
@@ -21,6 +23,12 @@ struct config {
 	uint64_t hold_ms;       /* how long an orientation proposal holds its place */
 	uint64_t lease_ms;      /* device lease: re-authenticate within it or the device locks */
 	int log_level;
+	/* The web app (http.h): */
+	const char *tiles;             /* map tile URL template, checked; NULL: no tiles */
+	const char *tiles_attribution; /* the tiles' credit (UTF-8), or NULL */
+	unsigned lock_seconds;         /* the app locks after this long without use */
+	const char *allow_origin[CONFIG_MAX_ORIGINS]; /* origins allowed at /sync, checked */
+	unsigned n_allow_origin;       /* 0: the server's own origin, from the Host header */
 };
 
 /* Parses argv into cfg (strings borrowed from argv). Returns 0, 1 if --help was printed,
