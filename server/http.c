@@ -7,8 +7,12 @@
 #include "http.h"
 
 #include "codec.h"
+#include "config.h"
+#include "log.h"
 
+#include <libwebsockets.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -340,4 +344,359 @@ int http_config_js(char *out, size_t size, size_t *len, const char *tiles,
 		return HTTP_ETOOLONG;
 	*len = (size_t)n;
 	return HTTP_OK;
+}
+
+/* ---- serving (libwebsockets) ---- */
+
+/* Content types, looked up before lws' own table (which lacks .mjs, .webmanifest, .wasm and
+ * .map, says application/font-woff2 for .woff2 and gives text types no charset). lws answers
+ * 415 for a file whose type is in neither. */
+static const struct lws_protocol_vhost_options mimetypes[] = {
+	{&mimetypes[1], NULL, ".html", "text/html; charset=utf-8"},
+	{&mimetypes[2], NULL, ".js", "text/javascript; charset=utf-8"},
+	{&mimetypes[3], NULL, ".mjs", "text/javascript; charset=utf-8"},
+	{&mimetypes[4], NULL, ".css", "text/css; charset=utf-8"},
+	{&mimetypes[5], NULL, ".json", "application/json"},
+	{&mimetypes[6], NULL, ".map", "application/json"},
+	{&mimetypes[7], NULL, ".geojson", "application/geo+json"},
+	{&mimetypes[8], NULL, ".webmanifest", "application/manifest+json"},
+	{&mimetypes[9], NULL, ".wasm", "application/wasm"},
+	{&mimetypes[10], NULL, ".svg", "image/svg+xml"},
+	{&mimetypes[11], NULL, ".png", "image/png"},
+	{&mimetypes[12], NULL, ".ico", "image/x-icon"},
+	{&mimetypes[13], NULL, ".woff2", "font/woff2"},
+	{&mimetypes[14], NULL, ".woff", "font/woff"},
+	{NULL, NULL, ".txt", "text/plain; charset=utf-8"},
+};
+
+/* The headers that do not depend on the request: lws adds them to every answer it starts
+ * with a status line, its own (404, 403, 304, 415...) included. */
+static const struct lws_protocol_vhost_options fixed_headers[] = {
+	{&fixed_headers[1], NULL, "X-Content-Type-Options:", "nosniff"},
+	{&fixed_headers[2], NULL, "Referrer-Policy:", "no-referrer"},
+	{&fixed_headers[3], NULL, "X-Frame-Options:", "DENY"},
+	{NULL, NULL, "Cross-Origin-Opener-Policy:", "same-origin"},
+};
+
+#define HEAD_MAX 4096 /* the headers of one dynamic answer */
+#define BODY_MAX 8192 /* the body of one dynamic answer */
+
+struct http {
+	const struct config *cfg;
+	char img_origin[HTTP_ORIGIN_MAX + 1]; /* the tiles' origin, "" without tiles */
+	char config_js[HTTP_CONFIG_JS_MAX];
+	size_t config_js_len;
+	char allow[CONFIG_MAX_ORIGINS][HTTP_ORIGIN_MAX + 1];
+	const char *allow_list[CONFIG_MAX_ORIGINS];
+	size_t n_allow;
+	struct lws_http_mount mounts[3];
+};
+
+_Static_assert(HTTP_CONFIG_JS_MAX <= BODY_MAX, "/config.js fits one write");
+
+/* The dynamic answers. */
+enum route { ROUTE_NONE, ROUTE_CONFIG, ROUTE_SIGNOUT, ROUTE_NOT_FOUND, ROUTE_METHOD,
+	     ROUTE_FORBIDDEN };
+
+/* Per HTTP request (lws' per-session data of the "http" protocol, zeroed at each bind). */
+struct http_req {
+	unsigned char route;     /* enum route; ROUTE_NONE: no answer of ours pending */
+	unsigned char head_only; /* HEAD: headers only */
+	unsigned char headers_sent;
+	char host[HTTP_HOST_MAX + 1]; /* the Host header, "" if absent or too long */
+};
+
+struct answer {
+	unsigned status;
+	const char *type; /* NULL: no body */
+	const char *body;
+	size_t len;
+	int close; /* hang up once written (the request may have a body we did not read) */
+};
+
+static void answer_for(const struct http *h, enum route route, struct answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	switch (route) {
+	case ROUTE_CONFIG:
+		a->status = HTTP_STATUS_OK;
+		a->type = "text/javascript; charset=utf-8";
+		a->body = h->config_js;
+		a->len = h->config_js_len;
+		break;
+	case ROUTE_SIGNOUT:
+		a->status = HTTP_STATUS_SEE_OTHER;
+		break;
+	case ROUTE_METHOD:
+		a->status = HTTP_STATUS_METHOD_NOT_ALLOWED;
+		a->type = "text/plain; charset=utf-8";
+		a->body = "method not allowed\n";
+		a->close = 1;
+		break;
+	case ROUTE_FORBIDDEN:
+		a->status = HTTP_STATUS_FORBIDDEN;
+		a->type = "text/plain; charset=utf-8";
+		a->body = "origin not allowed\n";
+		break;
+	case ROUTE_NONE:
+	case ROUTE_NOT_FOUND:
+	default:
+		a->status = HTTP_STATUS_NOT_FOUND;
+		a->type = "text/plain; charset=utf-8";
+		a->body = "not found\n";
+		break;
+	}
+	if (a->body && !a->len)
+		a->len = strlen(a->body);
+}
+
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+		      unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+/* The per-request headers: the CSP, whose connect-src names the request's Host, and the
+ * cache. The fixed ones come from lws (fixed_headers). */
+static int add_policy(struct lws *wsi, const struct http *h, const char *host,
+		      const char *cache, unsigned char **p, unsigned char *end)
+{
+	char csp[HTTP_CSP_MAX];
+
+	if (http_csp(csp, sizeof(csp), host, h->img_origin) != HTTP_OK)
+		return -1;
+	if (add_header(wsi, "Content-Security-Policy:", csp, p, end) ||
+	    add_header(wsi, "Cache-Control:", cache, p, end))
+		return -1;
+	return 0;
+}
+
+static void read_host(struct lws *wsi, char *host, size_t size)
+{
+	if (lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST) <= 0)
+		host[0] = '\0';
+}
+
+/* Writes the status line and headers of a dynamic answer. 0, or -1: hang up. */
+static int write_head(struct lws *wsi, const struct http *h, const char *host,
+		      enum route route, const struct answer *a)
+{
+	unsigned char buf[LWS_PRE + HEAD_MAX], *start = buf + LWS_PRE, *p = start;
+	unsigned char *end = buf + sizeof(buf);
+
+	if (lws_add_http_common_headers(wsi, a->status, a->type, a->len, &p, end) ||
+	    add_policy(wsi, h, host, HTTP_CACHE_NONE, &p, end))
+		return -1;
+	/* Sign-out: the browser drops its HTTP cache of this origin (not its storage: on a
+	 * shared terminal the other professionals' wrapped keys stay; the app deletes what it
+	 * wrote itself), then loads the app again. */
+	if (route == ROUTE_SIGNOUT &&
+	    (add_header(wsi, "Location:", "/", &p, end) ||
+	     add_header(wsi, "Clear-Site-Data:", "\"cache\"", &p, end)))
+		return -1;
+	if (route == ROUTE_METHOD && add_header(wsi, "Allow:", "GET, HEAD", &p, end))
+		return -1;
+	if (a->close && add_header(wsi, "Connection:", "close", &p, end))
+		return -1;
+	return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* Writes the body of a dynamic answer in one lws_write. 0, or -1: hang up. */
+static int write_body(struct lws *wsi, const struct answer *a)
+{
+	unsigned char buf[LWS_PRE + BODY_MAX];
+
+	if (a->len > BODY_MAX)
+		return -1;
+	memcpy(buf + LWS_PRE, a->body, a->len);
+	if (lws_write(wsi, buf + LWS_PRE, a->len, LWS_WRITE_HTTP_FINAL) < (int)a->len)
+		return -1;
+	return 0;
+}
+
+/* LWS_CALLBACK_HTTP: a request for /config.js or /signout, for a file that is not there, or
+ * with a method the file mount does not serve. Decides the answer; it leaves from
+ * LWS_CALLBACK_HTTP_WRITEABLE. */
+static int on_request(struct lws *wsi, struct http_req *r)
+{
+	char *uri = NULL;
+	int len = 0, meth = lws_http_get_uri_and_method(wsi, &uri, &len);
+
+	memset(r, 0, sizeof(*r));
+	read_host(wsi, r->host, sizeof(r->host));
+	if (meth != LWSHUMETH_GET && meth != LWSHUMETH_HEAD)
+		r->route = ROUTE_METHOD;
+	else if (len == 10 && !memcmp(uri, "/config.js", 10))
+		r->route = ROUTE_CONFIG;
+	else if (len == 8 && !memcmp(uri, "/signout", 8))
+		r->route = ROUTE_SIGNOUT;
+	else
+		r->route = ROUTE_NOT_FOUND;
+	r->head_only = meth == LWSHUMETH_HEAD;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* LWS_CALLBACK_HTTP_WRITEABLE: the headers, then (at the next one) the body. */
+static int on_writable(struct lws *wsi, const struct http *h, struct http_req *r)
+{
+	struct answer a;
+
+	answer_for(h, (enum route)r->route, &a);
+	if (!r->headers_sent) {
+		if (write_head(wsi, h, r->host, (enum route)r->route, &a))
+			return -1;
+		r->headers_sent = 1;
+		if (a.len && !r->head_only) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	} else if (write_body(wsi, &a)) {
+		return -1;
+	}
+	r->route = ROUTE_NONE;
+	if (a.close || lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: a browser's WebSocket handshake must come from an
+ * allowed origin (http.h, http_origin_allowed); without an Origin header it is a native
+ * client (libveille, the CLI), accepted as before. Returns 0 to go on, 1 once a 403 was
+ * written, -1 to hang up. The 403 is written here, not from a WRITEABLE callback: lws asks
+ * for the refusal's answer before this callback returns. */
+static int on_upgrade(struct lws *wsi, const struct http *h, const char *upgrade)
+{
+	char origin[HTTP_ORIGIN_MAX + 2], host[HTTP_HOST_MAX + 1];
+	struct answer a;
+
+	if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
+		return 0;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) == 0)
+		return 0;
+	read_host(wsi, host, sizeof(host));
+	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) > 0 &&
+	    http_origin_allowed(origin, host, h->allow_list, h->n_allow))
+		return 0;
+	/* No value in the line: an origin is chosen by whoever sends it. */
+	log_warn("http: refused a WebSocket handshake from an origin not allowed "
+		 "(--allow-origin)");
+	answer_for(h, ROUTE_FORBIDDEN, &a);
+	if (write_head(wsi, h, host, ROUTE_FORBIDDEN, &a) || write_body(wsi, &a))
+		return -1;
+	return 1;
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	const struct lws_protocols *proto = lws_get_protocol(wsi);
+	const struct http *h = proto ? proto->user : NULL;
+	struct http_req *r = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* A WebSocket upgrade that asked for no subprotocol: lws binds it to this first
+		 * protocol; only veille.v1 speaks WebSocket. */
+		return 1;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return h ? on_upgrade(wsi, h, in) : -1;
+	case LWS_CALLBACK_ADD_HEADERS: {
+		/* A file of the mount at /, about to be sent: its CSP and cache. */
+		struct lws_process_html_args *args = in;
+		unsigned char *p = (unsigned char *)args->p, *end = p + args->max_len;
+		char host[HTTP_HOST_MAX + 1], *uri = NULL;
+		int ulen = 0;
+
+		if (!h || lws_http_get_uri_and_method(wsi, &uri, &ulen) < 0)
+			return -1;
+		read_host(wsi, host, sizeof(host));
+		if (add_policy(wsi, h, host, http_cache_control(uri), &p, end))
+			return -1;
+		args->p = (char *)p;
+		return 0;
+	}
+	case LWS_CALLBACK_HTTP:
+		return r && h ? on_request(wsi, r) : -1;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (r && h && r->route != ROUTE_NONE)
+			return on_writable(wsi, h, r);
+		break;
+	case LWS_CALLBACK_HTTP_BODY:
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (r && r->route != ROUTE_NONE)
+			return 0; /* a body we do not read: our answer ends the connection */
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+int http_new(struct http **out, const struct config *cfg)
+{
+	struct http *h;
+	int rc = HTTP_OK;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return HTTP_ENOMEM;
+	h->cfg = cfg;
+	if (cfg->tiles)
+		rc = http_tiles_origin(cfg->tiles, h->img_origin, sizeof(h->img_origin));
+	if (rc == HTTP_OK)
+		rc = http_config_js(h->config_js, sizeof(h->config_js), &h->config_js_len,
+				    cfg->tiles, cfg->tiles_attribution, cfg->lock_seconds);
+	for (unsigned i = 0; rc == HTTP_OK && i < cfg->n_allow_origin; i++) {
+		rc = http_origin_parse(cfg->allow_origin[i], h->allow[i], sizeof(h->allow[i]));
+		h->allow_list[i] = h->allow[i];
+		h->n_allow = i + 1;
+	}
+	if (rc != HTTP_OK) {
+		free(h);
+		return rc;
+	}
+	/* The app's files at /; lws calls this protocol to add the headers of each one
+	 * (ADD_HEADERS) and to answer what it does not find (HTTP). */
+	h->mounts[0] = (struct lws_http_mount){
+		.mount_next = &h->mounts[1],
+		.mountpoint = "/",
+		.origin = cfg->web_dir,
+		.def = "index.html",
+		.protocol = "http",
+		.extra_mimetypes = mimetypes,
+		.origin_protocol = LWSMPRO_FILE,
+		.mountpoint_len = 1,
+	};
+	h->mounts[1] = (struct lws_http_mount){
+		.mount_next = &h->mounts[2],
+		.mountpoint = "/config.js",
+		.origin = "http",
+		.origin_protocol = LWSMPRO_CALLBACK,
+		.mountpoint_len = 10,
+	};
+	h->mounts[2] = (struct lws_http_mount){
+		.mountpoint = "/signout",
+		.origin = "http",
+		.origin_protocol = LWSMPRO_CALLBACK,
+		.mountpoint_len = 8,
+	};
+	*out = h;
+	return HTTP_OK;
+}
+
+void http_vhost(struct http *h, struct lws_context_creation_info *info,
+		struct lws_protocols *proto)
+{
+	*proto = (struct lws_protocols){"http", http_callback, sizeof(struct http_req), 0, 0, h,
+					0};
+	info->mounts = h->mounts;
+	info->headers = fixed_headers;
+}
+
+void http_free(struct http *h)
+{
+	free(h);
 }

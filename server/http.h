@@ -110,4 +110,28 @@ size_t http_json_string(char *out, size_t size, const char *s, size_t len);
 int http_config_js(char *out, size_t size, size_t *len, const char *tiles,
 		   const char *attribution, unsigned lock_seconds);
 
+/* ---- serving (libwebsockets) ---- */
+
+struct config;
+struct http;
+struct lws_context_creation_info;
+struct lws_protocols;
+
+/* Prepares the HTTP side of the vhost from cfg (borrowed: it must outlive the http): the
+ * tiles' origin, the allowed origins, the text of /config.js. Errors: HTTP_ENOMEM, or the
+ * error of a setting that does not pass http_tiles_origin, http_origin_parse or
+ * http_config_js (config_parse checks them first). */
+int http_new(struct http **out, const struct config *cfg);
+
+/* Fills what lws needs to serve HTTP: *proto becomes the "http" protocol (to be the vhost's
+ * first: lws binds HTTP requests and WebSocket upgrades without a subprotocol to it; it
+ * refuses the latter), info->mounts the mounts (--web DIR at /, /config.js, /signout) and
+ * info->headers the headers every answer carries. Everything stays owned by h, which must
+ * outlive the lws context. */
+void http_vhost(struct http *h, struct lws_context_creation_info *info,
+		struct lws_protocols *proto);
+
+/* After lws_context_destroy. NULL is a no-op. */
+void http_free(struct http *h);
+
 #endif

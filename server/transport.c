@@ -1,4 +1,5 @@
-/* transport: see transport.h.
+/* transport: see transport.h. The HTTP answers (files, headers, the Origin check of the
+ * handshake) are http.c's: this file serves /sync.
  *
  * Structures follow libwebsockets' minimal examples: per-connection state (struct tconn) is
  * lws's per-session user data; writes happen only in SERVER_WRITEABLE, one lws_write each, from
@@ -8,6 +9,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "http.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -47,7 +49,7 @@ struct transport {
 	unsigned conns; /* established WebSocket connections */
 	lws_sorted_usec_list_t wakeup;
 	lws_sorted_usec_list_t tick;   /* ends the loop's wait every TICK_MS: after_pass runs */
-	struct lws_http_mount mount;
+	struct http *http;             /* the HTTP answers: files, /config.js, /signout */
 	struct lws_protocols protocols[3];
 	lws_retry_bo_t retry;
 };
@@ -250,16 +252,6 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	}
 }
 
-/* The http protocol serves the static files; it refuses WebSocket upgrades that asked for no
- * subprotocol (lws would otherwise bind them to this first protocol). */
-static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			 void *in, size_t len)
-{
-	if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
-		return 1;
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
 static void lws_log_bridge(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -282,15 +274,17 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 		return -1;
 	tp->srv = srv;
 	tp->cfg = cfg;
-	tp->protocols[0] = (struct lws_protocols){"http", http_callback, 0, 0, 0, NULL, 0};
+	if (http_new(&tp->http, cfg) != HTTP_OK) {
+		log_error("transport: cannot prepare the HTTP answers");
+		free(tp);
+		return -1;
+	}
+	memset(&info, 0, sizeof(info));
+	/* protocols[0] and the mounts: http.c. */
+	http_vhost(tp->http, &info, &tp->protocols[0]);
 	/* rx_buffer_size is per connection: keep it small, idle sessions must stay cheap. */
 	tp->protocols[1] = (struct lws_protocols){"veille.v1", ws_callback, sizeof(struct tconn),
 						   65536, 0, NULL, 0};
-	tp->mount.mountpoint = "/";
-	tp->mount.mountpoint_len = 1;
-	tp->mount.origin = cfg->web_dir;
-	tp->mount.def = "index.html";
-	tp->mount.origin_protocol = LWSMPRO_FILE;
 	/* Dead peers: ping after 60 s of silence, hang up after 120 s. */
 	tp->retry.retry_ms_table = backoff;
 	tp->retry.retry_ms_table_count = 1;
@@ -300,11 +294,9 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 	lws_set_log_level(cfg->log_level >= LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE
 						      : LLL_ERR | LLL_WARN,
 			  lws_log_bridge);
-	memset(&info, 0, sizeof(info));
 	info.port = cfg->port;
 	info.iface = cfg->host;
 	info.protocols = tp->protocols;
-	info.mounts = &tp->mount;
 	info.user = tp;
 	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	if (strchr(cfg->host, ':'))
@@ -341,6 +333,7 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 	}
 	if (!tp->ctx) {
 		log_error("transport: cannot listen on %s:%d", cfg->host, cfg->port);
+		http_free(tp->http);
 		free(tp);
 		return -1;
 	}
@@ -428,5 +421,6 @@ void transport_free(struct transport *tp)
 	lws_context_destroy(tp->ctx);
 	if (tp->loop)
 		ev_loop_destroy(tp->loop);
+	http_free(tp->http);
 	free(tp);
 }

@@ -1,9 +1,11 @@
-/* transport: libwebsockets server: the /sync WebSocket endpoint and static files at /.
+/* transport: libwebsockets server: the /sync WebSocket endpoint; the HTTP side of the same
+ * listener (the web app at /, /config.js, /signout, the Origin check of the handshake) is
+ * http.c's.
  *
  * Per connection it keeps the reassembly buffer (capped at max_frame: over it, close 1009),
  * refuses text frames (close 1003), and holds a bounded queue of outgoing frames written one
  * per WRITEABLE callback. A complete binary message goes to session_on_message. Only this file
- * talks to libwebsockets' server side and returns -1 to it. */
+ * and http.c talk to libwebsockets' server side and return -1 to it. */
 #ifndef VEILLE_TRANSPORT_H
 #define VEILLE_TRANSPORT_H
 
