@@ -55,9 +55,36 @@ static int get_msg(struct store_txn *t, enum store_db db, const void *key, size_
 	return rc;
 }
 
+int directory_location_valid(const Veille__Store__V1__Structure *s)
+{
+	size_t n = strlen(s->address);
+
+	if (n > DIRECTORY_MAX_ADDRESS || !codec_utf8_valid(s->address, n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s->address[i] < 0x20 || s->address[i] == 0x7f)
+			return 0;
+	if (!s->located)
+		return s->latitude == 0 && s->longitude == 0;
+	/* Written so that NaN fails too. */
+	return s->latitude >= -90 && s->latitude <= 90 && s->longitude >= -180 &&
+	       s->longitude <= 180;
+}
+
 int directory_structure_add(struct store_txn *t, const Veille__Store__V1__Structure *s)
 {
 	return put_msg(t, STORE_DB_STRUCTURES, s->id, strlen(s->id), &s->base, STORE_NOOVERWRITE);
+}
+
+int directory_structure_put(struct store_txn *t, const Veille__Store__V1__Structure *s)
+{
+	Veille__Store__V1__Structure *old;
+	int rc = directory_structure_get(t, s->id, &old);
+
+	if (rc != STORE_OK)
+		return rc;
+	codec_stored_free(&old->base);
+	return put_msg(t, STORE_DB_STRUCTURES, s->id, strlen(s->id), &s->base, 0);
 }
 
 int directory_structure_get(struct store_txn *t, const char *id,

@@ -18,8 +18,19 @@
  * or digit. */
 int directory_id_valid(const char *id);
 
+#define DIRECTORY_MAX_ADDRESS 256 /* bytes of a structure's postal address */
+
+/* 1 if a structure's location is acceptable: its address at most 256 bytes of UTF-8 without
+ * control characters (listings are tab-separated), and, when located, latitude in -90..90
+ * and longitude in -180..180 (WGS84 degrees); when not located, both 0. */
+int directory_location_valid(const Veille__Store__V1__Structure *s);
+
 /* Errors: STORE_EEXISTS, storage errors. */
 int directory_structure_add(struct store_txn *t, const Veille__Store__V1__Structure *s);
+/* Overwrites an existing structure (veillectl structure set). A centre's places keep a copy
+ * of its name and location: call places_describe in the same transaction.
+ * Errors: STORE_ENOTFOUND, storage errors. */
+int directory_structure_put(struct store_txn *t, const Veille__Store__V1__Structure *s);
 /* Errors: STORE_ENOTFOUND, storage errors. */
 int directory_structure_get(struct store_txn *t, const char *id,
 			    Veille__Store__V1__Structure **out);

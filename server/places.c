@@ -177,6 +177,16 @@ static int fill_view(Veille__V1__CentrePlaces *c, uint64_t period_ms, uint64_t n
 
 /* ---- administration (veillectl) ---- */
 
+/* What a centre's places show of its directory entry: name and location (borrowed from st). */
+static void describe(Veille__V1__CentrePlaces *c, const Veille__Store__V1__Structure *st)
+{
+	c->name = st->name;
+	c->address = st->address;
+	c->located = st->located;
+	c->latitude = st->located ? st->latitude : 0;
+	c->longitude = st->located ? st->longitude : 0;
+}
+
 int places_set_capacity(struct store_txn *t, const char *structure_id,
 			Veille__V1__CategoryCount *const *capacity, size_t n)
 {
@@ -196,9 +206,9 @@ int places_set_capacity(struct store_txn *t, const char *structure_id,
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 		goto out;
 	c.structure_id = st->id;
-	c.name = st->name;
 	c.kind = st->kind;
 	c.territory = st->territory;
+	describe(&c, st);
 	c.n_capacity = n;
 	c.capacity = (Veille__V1__CategoryCount **)capacity;
 	if (old) {
@@ -223,6 +233,53 @@ out:
 	if (old)
 		codec_stored_free(&old->base);
 	codec_stored_free(&st->base);
+	return rc;
+}
+
+/* Notes id in tr->changed, once (the list and the copy are malloc'd, as protobuf-c's free
+ * expects). */
+static int note_changed(Veille__Store__V1__Territory *tr, const char *id)
+{
+	char *copy, **v;
+
+	for (size_t i = 0; i < tr->n_changed; i++)
+		if (strcmp(tr->changed[i], id) == 0)
+			return STORE_OK;
+	copy = strdup(id);
+	v = copy ? realloc(tr->changed, (tr->n_changed + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(copy);
+		return STORE_ENOMEM;
+	}
+	v[tr->n_changed++] = copy;
+	tr->changed = v;
+	return STORE_OK;
+}
+
+int places_describe(struct store_txn *t, const Veille__Store__V1__Structure *st)
+{
+	Veille__Store__V1__Territory *tr = NULL;
+	Veille__V1__CentrePlaces *c = NULL, v;
+	int rc;
+
+	if (!places_kind_has_places(st->kind))
+		return STORE_OK;
+	rc = get_centre(t, st->territory, st->id, &c);
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK; /* no capacity yet: places_set_capacity describes it */
+	if (rc != STORE_OK)
+		return rc;
+	v = *c; /* c's own strings stay c's to free */
+	describe(&v, st);
+	/* A running veilled announces it at its next sweep, in order with every other change of
+	 * the territory (only its commit writer takes sequence numbers). */
+	if ((rc = put_centre(t, &v)) == STORE_OK && (rc = get_territory(t, st->territory, &tr)) ==
+	    STORE_OK && (rc = note_changed(tr, st->id)) == STORE_OK)
+		rc = put_msg_plain(t, STORE_DB_TERRITORIES, st->territory, strlen(st->territory),
+				   &tr->base);
+	if (tr)
+		codec_stored_free(&tr->base);
+	codec_stored_free(&c->base);
 	return rc;
 }
 
@@ -543,6 +600,38 @@ static int territory_one(const void *key, size_t klen, const void *val, size_t v
 	return 0;
 }
 
+/* Announces the centres an administrator described again (tr->changed, places_describe),
+ * at most MAX_SWEEP_CENTRES of them (the rest at the next sweep), and takes them off the
+ * list. w is scratch space. */
+static int announce_described(struct store_txn *t, Veille__Store__V1__Territory *tr,
+			      const char *territory, uint64_t now_ms, struct effects *fx,
+			      struct went_stale *w)
+{
+	size_t k = tr->n_changed < MAX_SWEEP_CENTRES ? tr->n_changed : MAX_SWEEP_CENTRES;
+	Veille__V1__CentrePlaces *c;
+	int rc;
+
+	for (size_t i = 0; i < k; i++) {
+		snprintf(w->id[i], sizeof(w->id[0]), "%s", tr->changed[i]);
+		free(tr->changed[i]);
+	}
+	memmove(tr->changed, tr->changed + k, (tr->n_changed - k) * sizeof(*tr->changed));
+	tr->n_changed -= k;
+	rc = put_msg_plain(t, STORE_DB_TERRITORIES, territory, strlen(territory), &tr->base);
+	for (size_t i = 0; rc == STORE_OK && i < k; i++) {
+		rc = get_centre(t, territory, w->id[i], &c);
+		if (rc == STORE_ENOTFOUND) {
+			rc = STORE_OK; /* not a centre of this territory (any more): nothing to say */
+			continue;
+		}
+		if (rc == STORE_OK) {
+			codec_stored_free(&c->base);
+			rc = announce(t, tr, territory, w->id[i], now_ms, fx, NULL);
+		}
+	}
+	return rc;
+}
+
 int places_sweep(struct store_txn *t, uint64_t from_ms, uint64_t to_ms, struct effects *fx)
 {
 	struct territories ts = {.n = 0};
@@ -556,14 +645,15 @@ int places_sweep(struct store_txn *t, uint64_t from_ms, uint64_t to_ms, struct e
 	for (size_t k = 0; rc == STORE_OK && k < ts.n; k++) {
 		Veille__Store__V1__Territory *tr = NULL;
 
+		if ((rc = get_territory(t, ts.code[k], &tr)) != STORE_OK)
+			break;
+		if (tr->n_changed)
+			rc = announce_described(t, tr, ts.code[k], to_ms, fx, w);
 		w->from_ms = from_ms;
 		w->to_ms = to_ms;
 		w->n = 0;
-		rc = places_each(t, ts.code[k], to_ms, pick_stale, w);
-		if (rc != STORE_OK || w->n == 0)
-			continue;
-		if ((rc = get_territory(t, ts.code[k], &tr)) != STORE_OK)
-			break;
+		if (rc == STORE_OK)
+			rc = places_each(t, ts.code[k], to_ms, pick_stale, w);
 		for (size_t i = 0; rc == STORE_OK && i < w->n; i++) {
 			rc = announce(t, tr, ts.code[k], w->id[i], to_ms, fx, NULL);
 			if (rc == STORE_OK)

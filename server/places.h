@@ -44,6 +44,13 @@ struct effects;
 int places_set_capacity(struct store_txn *t, const char *structure_id,
 			Veille__V1__CategoryCount *const *capacity, size_t n);
 
+/* A structure's directory entry changed (name, location: veillectl structure set). If it is
+ * a centre with places, its places take the new name and location, and the centre is noted
+ * in its territory's settings (Territory.changed) so that veilled's next sweep
+ * (places_sweep) announces it to subscribers like any other change; a centre without
+ * capacity yet takes them when it gets one. Storage errors. */
+int places_describe(struct store_txn *t, const Veille__Store__V1__Structure *st);
+
 /* Sets a territory's declaration periodicity (ms, > 0). Storage errors. */
 int places_set_period(struct store_txn *t, const char *territory, uint64_t period_ms);
 
@@ -82,7 +89,8 @@ int places_change(struct store_txn *t, const char *territory, const char *centre
 		  struct effects *fx);
 
 /* Centres of every territory whose declaration went stale in (from_ms, to_ms]: each gets a
- * new sequence number (noted in fx) and counts in the day's places_stale. Storage errors. */
+ * new sequence number (noted in fx) and counts in the day's places_stale. So does each centre
+ * an administrator described again (places_describe), without counting. Storage errors. */
 int places_sweep(struct store_txn *t, uint64_t from_ms, uint64_t to_ms, struct effects *fx);
 
 /* ---- on the loop thread ---- */

@@ -44,6 +44,9 @@ static void usage(FILE *f)
 		"                                 as Markdown; docs/access-rules.md)\n"
 		"  init\n"
 		"  structure add --id ID --name NAME --kind KIND --territory DEP\n"
+		"                [--lat DEG --lon DEG] [--address TEXT]   (WGS84; where the maps\n"
+		"                                                   show a centre)\n"
+		"  structure set --id ID [--name NAME] [--lat DEG --lon DEG] [--address TEXT]\n"
 		"  structure list\n"
 		"  professional add --structure ID --name NAME --role ROLE [--id ID] [--pairing-ttl SECONDS]\n"
 		"  professional pair ID [--pairing-ttl SECONDS]\n"
@@ -154,6 +157,7 @@ static int cmd_init(struct ctl *c)
 /* Options shared by the add/pair commands. */
 struct args {
 	const char *id, *name, *kind, *territory, *structure, *role, *from, *to;
+	const char *lat, *lon, *address;
 	unsigned long ttl_s;
 	unsigned long period_s;
 };
@@ -173,6 +177,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"seconds", required_argument, NULL, 'S'},
 		{"from", required_argument, NULL, 'F'},
 		{"to", required_argument, NULL, 'U'},
+		{"lat", required_argument, NULL, 'y'},
+		{"lon", required_argument, NULL, 'x'},
+		{"address", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -191,6 +198,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'r': a->role = optarg; break;
 		case 'F': a->from = optarg; break;
 		case 'U': a->to = optarg; break;
+		case 'y': a->lat = optarg; break;
+		case 'x': a->lon = optarg; break;
+		case 'a': a->address = optarg; break;
 		case 'T':
 			a->ttl_s = strtoul(optarg, &end, 10);
 			if (*end || a->ttl_s == 0 || a->ttl_s > 30 * 86400) {
@@ -265,6 +275,56 @@ static int name_valid(const char *s)
 	return n > 0 && n <= 128 && codec_utf8_valid(s, n);
 }
 
+/* Degrees as typed: an optional sign, digits, an optional decimal point and digits; nothing
+ * else (no exponent, no "nan"), within -max..max. */
+static int degrees(const char *text, double max, double *out)
+{
+	size_t i = text[0] == '-' || text[0] == '+', digits = 0, dots = 0;
+	char *end;
+
+	for (; text[i]; i++) {
+		if (text[i] == '.')
+			dots++;
+		else if (text[i] >= '0' && text[i] <= '9')
+			digits++;
+		else
+			return -1;
+	}
+	if (!digits || dots > 1 || i > 32)
+		return -1;
+	*out = strtod(text, &end);
+	return *end == '\0' && *out >= -max && *out <= max ? 0 : -1;
+}
+
+/* Parses --lat, --lon and --address into s (address borrowed from a; what is not given is
+ * left as it is); 0, or 2 after saying why on stderr. */
+static int set_location(const struct args *a, Veille__Store__V1__Structure *s)
+{
+	if (!a->lat != !a->lon) {
+		fprintf(stderr, "veillectl: --lat and --lon go together (a point: both or neither)\n");
+		return 2;
+	}
+	if (a->lat && degrees(a->lat, 90, &s->latitude) != 0) {
+		fprintf(stderr, "veillectl: --lat: decimal degrees from -90 to 90 (WGS84, e.g. "
+				"48.8566)\n");
+		return 2;
+	}
+	if (a->lon && degrees(a->lon, 180, &s->longitude) != 0) {
+		fprintf(stderr, "veillectl: --lon: decimal degrees from -180 to 180 (WGS84, e.g. "
+				"2.3522)\n");
+		return 2;
+	}
+	s->located = a->lat ? 1 : s->located;
+	if (a->address)
+		s->address = (char *)a->address;
+	if (!directory_location_valid(s)) {
+		fprintf(stderr, "veillectl: --address: at most %d bytes of UTF-8, on one line (no "
+				"tab or control character)\n", DIRECTORY_MAX_ADDRESS);
+		return 2;
+	}
+	return 0;
+}
+
 static int cmd_structure_add(struct ctl *c, struct args *a)
 {
 	Veille__Store__V1__Structure s = VEILLE__STORE__V1__STRUCTURE__INIT;
@@ -277,6 +337,8 @@ static int cmd_structure_add(struct ctl *c, struct args *a)
 				"--kind and a département --territory (e.g. 75, 2A, 971)\n");
 		return 2;
 	}
+	if ((rc = set_location(a, &s)) != 0)
+		return rc;
 	if (open_store(c))
 		return 1;
 	s.id = (char *)a->id;
@@ -296,6 +358,66 @@ static int cmd_structure_add(struct ctl *c, struct args *a)
 	}
 	if (rc != STORE_OK)
 		return fail("structure add", rc);
+	printf("structure_id=%s\n", a->id);
+	return 0;
+}
+
+/* structure set: the changes asked for (checked: a location as set_location parsed it),
+ * applied in the transaction to the stored entry. */
+struct structure_set {
+	const struct args *a;
+	const Veille__Store__V1__Structure *loc;
+};
+
+static int structure_set_txn(struct store_txn *t, void *arg)
+{
+	const struct structure_set *ss = arg;
+	Veille__Store__V1__Structure *st, s;
+	int rc = directory_structure_get(t, ss->a->id, &st);
+
+	if (rc != STORE_OK)
+		return rc;
+	s = *st; /* st's own strings stay st's to free; s borrows them and the arguments' */
+	if (ss->a->name)
+		s.name = (char *)ss->a->name;
+	if (ss->a->address)
+		s.address = ss->loc->address;
+	if (ss->a->lat) {
+		s.located = 1;
+		s.latitude = ss->loc->latitude;
+		s.longitude = ss->loc->longitude;
+	}
+	if ((rc = directory_structure_put(t, &s)) == STORE_OK)
+		rc = places_describe(t, &s);
+	codec_stored_free(&st->base);
+	return rc;
+}
+
+/* structure set --id ID [--name] [--lat --lon] [--address]: changes what is given; a centre's
+ * places show it at once to new subscribers, and to those subscribed at veilled's next sweep. */
+static int cmd_structure_set(struct ctl *c, struct args *a)
+{
+	Veille__Store__V1__Structure loc = VEILLE__STORE__V1__STRUCTURE__INIT;
+	struct structure_set ss = {a, &loc};
+	int rc;
+
+	if (!a->id || !directory_id_valid(a->id) || (a->name && !name_valid(a->name)) ||
+	    a->kind || a->territory || (!a->name && !a->lat && !a->lon && !a->address)) {
+		fprintf(stderr, "veillectl: structure set needs --id and what changes: --name, "
+				"--lat with --lon, --address (the kind and territory stay)\n");
+		return 2;
+	}
+	if ((rc = set_location(a, &loc)) != 0)
+		return rc;
+	if (open_store(c))
+		return 1;
+	rc = admin_write(c, "structure set", a->id, structure_set_txn, &ss);
+	if (rc == STORE_ENOTFOUND) {
+		fprintf(stderr, "veillectl: no such structure %s\n", a->id);
+		return 1;
+	}
+	if (rc != STORE_OK)
+		return fail("structure set", rc);
 	printf("structure_id=%s\n", a->id);
 	return 0;
 }
@@ -415,12 +537,24 @@ static int cmd_professional_revoke(struct ctl *c, const char *id)
 	return 0;
 }
 
+/* "48.856600\t2.352200", or "-\t-" without a location. */
+static const char *lat_lon(int located, double lat, double lon, char buf[64])
+{
+	if (!located)
+		return "-\t-";
+	snprintf(buf, 64, "%.6f\t%.6f", lat, lon);
+	return buf;
+}
+
 static int print_structure(const ProtobufCMessage *m, void *arg)
 {
 	const Veille__Store__V1__Structure *s = (const void *)m;
+	char ll[64];
 
 	(void)arg;
-	printf("%s\t%s\t%s\t%s\n", s->id, directory_kind_name(s->kind), s->territory, s->name);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\n", s->id, directory_kind_name(s->kind), s->territory,
+	       s->name, lat_lon(s->located, s->latitude, s->longitude, ll),
+	       s->address[0] ? s->address : "-");
 	return 0;
 }
 
@@ -590,10 +724,10 @@ static int cmd_territory_period(struct ctl *c, struct args *a)
 }
 
 /* One line per centre and category: structure, category, capacity, vacant, held by
- * proposals, free, declared, stale. */
+ * proposals, free, declared, stale, and where the centre is. */
 static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
 {
-	char when[32] = "never";
+	char when[32] = "never", ll[64];
 
 	(void)arg;
 	if (cp->declared_at_ms)
@@ -601,11 +735,13 @@ static int print_centre(Veille__V1__CentrePlaces *cp, void *arg)
 	for (size_t i = 0; i < cp->n_capacity; i++) {
 		int cat = (int)cp->capacity[i]->category;
 
-		printf("%s\t%s\t%u\t%u\t%u\t%u\t%s\t%s\n", cp->structure_id,
+		printf("%s\t%s\t%u\t%u\t%u\t%u\t%s\t%s\t%s\t%s\n", cp->structure_id,
 		       directory_category_name(cat), cp->capacity[i]->count,
 		       places_count(cp->vacancies, cp->n_vacancies, cat),
 		       places_count(cp->held, cp->n_held, cat), places_count(cp->free, cp->n_free, cat),
-		       when, cp->stale ? "stale" : "fresh");
+		       when, cp->stale ? "stale" : "fresh",
+		       lat_lon(cp->located, cp->latitude, cp->longitude, ll),
+		       cp->address[0] ? cp->address : "-");
 	}
 	codec_stored_free(&cp->base);
 	return 0;
@@ -625,7 +761,8 @@ static int cmd_places_list(struct ctl *c, struct args *a)
 	rc = store_begin(c->st, 0, &t);
 	if (rc != STORE_OK)
 		return fail("places list", rc);
-	printf("# structure\tcategory\tcapacity\tvacant\theld\tfree\tdeclared\tstate\n");
+	printf("# structure\tcategory\tcapacity\tvacant\theld\tfree\tdeclared\tstate\tlatitude\t"
+	       "longitude\taddress\n");
 	rc = places_each(t, a->territory, clock_now_ms(), print_centre, NULL);
 	store_abort(t);
 	return rc == STORE_OK ? 0 : fail("places list", rc);
@@ -1062,7 +1199,8 @@ static int run(struct ctl *c, int argc, char **argv)
 	if (!strcmp(cmd, "init") && argc == 1)
 		return cmd_init(c);
 	if (!strcmp(cmd, "structure") && !strcmp(sub, "list"))
-		return cmd_list(c, STORE_DB_STRUCTURES, print_structure, "# id\tkind\tterritory\tname");
+		return cmd_list(c, STORE_DB_STRUCTURES, print_structure,
+				"# id\tkind\tterritory\tname\tlatitude\tlongitude\taddress");
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "list"))
 		return cmd_list(c, STORE_DB_PROFESSIONALS, print_professional,
 				"# id\tstructure\trole\tstatus\tname");
@@ -1096,6 +1234,8 @@ static int run(struct ctl *c, int argc, char **argv)
 	}
 	if (!strcmp(cmd, "structure") && !strcmp(sub, "add") && optind == argc - 1)
 		return cmd_structure_add(c, &a);
+	if (!strcmp(cmd, "structure") && !strcmp(sub, "set") && optind == argc - 1)
+		return cmd_structure_set(c, &a);
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "add") && optind == argc - 1)
 		return cmd_professional_add(c, &a);
 	if (!strcmp(cmd, "professional") && !strcmp(sub, "pair") && optind == argc - 2)

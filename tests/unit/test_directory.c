@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <math.h>
 #include <sodium.h>
 
 #include "directory.h"
@@ -64,6 +65,73 @@ static void test_structure_add_get_duplicate(void **state)
 	got = (Veille__Store__V1__Structure *)1;
 	assert_int_equal(directory_structure_get(f->t, "maraude-14", &got), STORE_ENOTFOUND);
 	assert_null(got);
+}
+
+/* A structure's location: stored with it, changed by structure_put (only of an existing
+ * structure), and checked by directory_location_valid. */
+static void test_structure_location_put(void **state)
+{
+	struct unit_txn *f = *state;
+	Veille__Store__V1__Structure s = VEILLE__STORE__V1__STRUCTURE__INIT, *got = NULL;
+
+	add_structure(f->t, "chrs-75-a", "CHRS A");
+	s.id = "chrs-75-a";
+	s.name = "CHRS A (rue Oberkampf)";
+	s.kind = VEILLE__V1__STRUCTURE_KIND__STRUCTURE_KIND_CHRS;
+	s.territory = "75";
+	s.address = "12 rue Oberkampf, 75011 Paris";
+	s.located = 1;
+	s.latitude = 48.8649;
+	s.longitude = 2.3735;
+	assert_true(directory_location_valid(&s));
+	assert_int_equal(directory_structure_put(f->t, &s), STORE_OK);
+	assert_int_equal(directory_structure_get(f->t, "chrs-75-a", &got), STORE_OK);
+	assert_string_equal(got->name, "CHRS A (rue Oberkampf)");
+	assert_string_equal(got->address, "12 rue Oberkampf, 75011 Paris");
+	assert_true(got->located);
+	assert_true(got->latitude == 48.8649 && got->longitude == 2.3735);
+	codec_stored_free(&got->base);
+
+	/* Bad input: put never creates. */
+	s.id = "chrs-75-b";
+	assert_int_equal(directory_structure_put(f->t, &s), STORE_ENOTFOUND);
+}
+
+static void test_location_valid(void **state)
+{
+	Veille__Store__V1__Structure s = VEILLE__STORE__V1__STRUCTURE__INIT;
+	char long_address[DIRECTORY_MAX_ADDRESS + 2];
+
+	(void)state;
+	assert_true(directory_location_valid(&s)); /* nothing: fine */
+	s.located = 1;
+	s.latitude = 90;
+	s.longitude = -180;
+	assert_true(directory_location_valid(&s));
+	s.latitude = 90.0001;
+	assert_false(directory_location_valid(&s));
+	s.latitude = 0;
+	s.longitude = 180.5;
+	assert_false(directory_location_valid(&s));
+	s.longitude = NAN;
+	assert_false(directory_location_valid(&s));
+	s.located = 0; /* a point without located is not a location */
+	s.longitude = 2.35;
+	assert_false(directory_location_valid(&s));
+	s.longitude = 0;
+	memset(long_address, 'a', sizeof long_address - 1);
+	long_address[DIRECTORY_MAX_ADDRESS] = '\0';
+	s.address = long_address;
+	assert_true(directory_location_valid(&s));
+	long_address[DIRECTORY_MAX_ADDRESS] = 'a';
+	long_address[DIRECTORY_MAX_ADDRESS + 1] = '\0';
+	assert_false(directory_location_valid(&s));
+	s.address = "12 rue\tX";
+	assert_false(directory_location_valid(&s));
+	s.address = "\xc3\x28";
+	assert_false(directory_location_valid(&s));
+	s.address = "3 rue de l'\xc3\x89glise";
+	assert_true(directory_location_valid(&s));
 }
 
 static void test_professional_add_unknown_structure(void **state)
@@ -324,6 +392,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, unit_txn_setup, unit_txn_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_structure_add_get_duplicate),
+		T(test_structure_location_put),
+		cmocka_unit_test(test_location_valid),
 		T(test_professional_add_unknown_structure),
 		T(test_professional_add_get_put),
 		T(test_device_put_get),
