@@ -43,9 +43,38 @@ void calendar_paris_day(uint64_t ms, char out[CALENDAR_DAY_BYTES])
 		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
 }
 
+static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+static int leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int calendar_day_number(const char *day, int64_t *number)
+{
+	int v[3] = {0, 0, 0}, part = 0;
+	size_t i;
+
+	for (i = 0; day[i] && i < CALENDAR_DAY_BYTES - 1; i++) {
+		if (i == 4 || i == 7) {
+			if (day[i] != '-')
+				return -1;
+			part++;
+		} else if (day[i] >= '0' && day[i] <= '9') {
+			v[part] = v[part] * 10 + (day[i] - '0');
+		} else {
+			return -1;
+		}
+	}
+	if (i != CALENDAR_DAY_BYTES - 1 || day[i] || v[0] < 1 || v[1] < 1 || v[1] > 12 ||
+	    v[2] < 1 || v[2] > mdays[v[1] - 1] + (v[1] == 2 && leap(v[0])))
+		return -1;
+	*number = days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]);
+	return 0;
+}
+
 uint64_t calendar_add_months(uint64_t ms, int months)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 	int y, m, last;
@@ -54,7 +83,7 @@ uint64_t calendar_add_months(uint64_t ms, int months)
 	m = tm.tm_mon + months;
 	y = tm.tm_year + 1900 + (m >= 0 ? m / 12 : (m - 11) / 12);
 	m = ((m % 12) + 12) % 12;
-	last = mdays[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	last = mdays[m] + (m == 1 && leap(y));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m;
 	if (tm.tm_mday > last)

@@ -16,6 +16,10 @@
 /* The Europe/Paris calendar date of a Unix time in ms. */
 void calendar_paris_day(uint64_t ms, char out[CALENDAR_DAY_BYTES]);
 
+/* The day number (days since 1970-01-01) of a calendar date written "YYYY-MM-DD" (exactly:
+ * ten characters, a real date of years 0001 to 9999). Returns 0, or -1 if day is not one. */
+int calendar_day_number(const char *day, int64_t *number);
+
 /* ms plus months calendar months (months may be negative). */
 uint64_t calendar_add_months(uint64_t ms, int months);
 

@@ -2,6 +2,7 @@
 #include "codec.h"
 
 #include "arena.h"
+#include "calendar.h"
 #include "frame.h"
 
 #include <stdlib.h>
@@ -220,6 +221,18 @@ static int check_subscribe(const Veille__V1__SubscribePlaces *sp, struct codec_e
 	return 0;
 }
 
+/* Days are "YYYY-MM-DD" or empty (today); their order and span are the handler's (stats.c),
+ * which knows what day it is. */
+static int check_stats(const Veille__V1__StatsRequest *r, struct codec_error *err)
+{
+	int64_t n;
+
+	if ((r->from_day[0] && calendar_day_number(r->from_day, &n) != 0) ||
+	    (r->to_day[0] && calendar_day_number(r->to_day, &n) != 0))
+		FAIL(INVALID_ARGUMENT, "a day is a date written YYYY-MM-DD, or empty for today");
+	return 0;
+}
+
 static int validate(const Veille__V1__Envelope *env, struct codec_error *err)
 {
 	switch (env->body_case) {
@@ -243,6 +256,8 @@ static int validate(const Veille__V1__Envelope *env, struct codec_error *err)
 				    env->declare_vacancies->n_vacancies, err);
 	case VEILLE__V1__ENVELOPE__BODY_SUBSCRIBE_PLACES:
 		return check_subscribe(env->subscribe_places, err);
+	case VEILLE__V1__ENVELOPE__BODY_STATS_REQUEST:
+		return check_stats(env->stats_request, err);
 	case VEILLE__V1__ENVELOPE__BODY_PULL:
 	case VEILLE__V1__ENVELOPE__BODY__NOT_SET: /* the session answers UNKNOWN_BODY */
 		return 0;

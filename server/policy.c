@@ -198,6 +198,19 @@ static unsigned role_classes(int role)
 	}
 }
 
+int policy_may_read_stats(int role)
+{
+	switch (role) {
+	case VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO:
+	case VEILLE__V1__ROLE__ROLE_ECOUTANT_115:
+	case VEILLE__V1__ROLE__ROLE_SUPERVISEUR:
+	case VEILLE__V1__ROLE__ROLE_ADMINISTRATEUR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static enum policy_kind kind_of(int record_case)
 {
 	switch (record_case) {

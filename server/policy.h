@@ -114,6 +114,12 @@ struct policy_grant {
 int policy_grant(const char *structure_id, int role, unsigned state_relations,
 		 const Veille__Store__V1__RecordVersion *rv, struct policy_grant *g);
 
+/* Whether a professional of role may read the territory's activity indicators (stats.c):
+ * aggregates, nothing about a person. The SIAO's coordinators and écoutants (the day's
+ * activity of the 115 and the orientations they run), superviseurs and administrateurs;
+ * nobody else. */
+int policy_may_read_stats(int role);
+
 /* Names from the table, for listings (static text; NULL if unknown): a record kind by its
  * RecordVersion record case, one of its fields by number (a person: by PersonField), a
  * relation. */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "places.h"
 #include "server.h"
+#include "stats.h"
 #include "sync.h"
 #include "transport.h"
 
@@ -137,6 +138,7 @@ void session_on_message(struct session *s, const uint8_t *data, size_t len)
 		case VEILLE__V1__ENVELOPE__BODY_PULL: sync_on_pull(s, env); break;
 		case VEILLE__V1__ENVELOPE__BODY_DECLARE_VACANCIES: places_on_declare(s, env); break;
 		case VEILLE__V1__ENVELOPE__BODY_SUBSCRIBE_PLACES: places_on_subscribe(s, env); break;
+		case VEILLE__V1__ENVELOPE__BODY_STATS_REQUEST: stats_on_request(s, env); break;
 		default: /* codec_decode refuses server-to-client bodies */ break;
 		}
 	}

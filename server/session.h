@@ -2,8 +2,9 @@
  *
  * The state machine (docs/protocol.md, "Session states") decides which requests are allowed;
  * session_on_message decodes (codec), checks the state, and hands the request to its handler
- * (auth.c for hello/proof/enrol, sync.c for push/pull). Replies go out through
- * session_reply / session_error, which encode and queue them on the transport. */
+ * (auth.c for hello/proof/enrol, sync.c for push/pull, places.c for places, stats.c for the
+ * indicators). Replies go out through session_reply / session_error, which encode and queue
+ * them on the transport. */
 #ifndef VEILLE_SESSION_H
 #define VEILLE_SESSION_H
 

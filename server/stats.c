@@ -1,11 +1,19 @@
 /* stats: see stats.h. */
 #include "stats.h"
 
+#include "auth.h"
 #include "calendar.h"
+#include "clock.h"
 #include "codec.h"
+#include "directory.h"
+#include "log.h"
+#include "policy.h"
+#include "session.h"
+#include "server.h"
 #include "store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NAME_MAX_BYTES 32
@@ -98,4 +106,134 @@ int stats_each(struct store_txn *t, const char *territory, const char *from, con
 	slen = put_part(start, c.plen, from, CALENDAR_DAY_BYTES - 1) - 1;
 	rc = store_scan(t, STORE_DB_STATS, prefix, c.plen, start, slen, each_one, &c);
 	return rc < 0 ? -rc : rc;
+}
+
+/* ---- over the wire: StatsRequest ---- */
+
+/* One counter copied out of the read transaction. */
+struct row {
+	Veille__V1__StatCount msg;
+	char day[CALENDAR_DAY_BYTES];
+	char indicator[NAME_MAX_BYTES + 1];
+	char detail[CODEC_MAX_ID + 1];
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+	int over; /* more than STATS_MAX_COUNTS */
+};
+
+static int collect(const char *day, const char *indicator, const char *detail, uint64_t count,
+		   void *arg)
+{
+	struct rows *r = arg;
+	struct row *w;
+
+	if (r->n == STATS_MAX_COUNTS) {
+		r->over = 1;
+		return 1;
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		void *p = realloc(r->v, cap * sizeof(*r->v));
+
+		if (!p)
+			return -STORE_ENOMEM;
+		r->v = p;
+		r->cap = cap;
+	}
+	w = &r->v[r->n++];
+	snprintf(w->day, sizeof(w->day), "%s", day);
+	snprintf(w->indicator, sizeof(w->indicator), "%s", indicator);
+	snprintf(w->detail, sizeof(w->detail), "%s", detail);
+	veille__v1__stat_count__init(&w->msg);
+	w->msg.count = count;
+	return 0;
+}
+
+/* Sends the counters: messages point into the rows, which no longer move. */
+static void answer(struct session *s, uint64_t request_id, const char *territory,
+		   const char *today, struct rows *r)
+{
+	Veille__V1__Envelope out = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__StatsResult res = VEILLE__V1__STATS_RESULT__INIT;
+	Veille__V1__StatCount **list = r->n ? malloc(r->n * sizeof(*list)) : NULL;
+
+	if (r->n && !list) {
+		session_error(s, request_id, VEILLE_ERR(INTERNAL), "out of memory", 0);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		r->v[i].msg.day = r->v[i].day;
+		r->v[i].msg.indicator = r->v[i].indicator;
+		r->v[i].msg.detail = r->v[i].detail;
+		list[i] = &r->v[i].msg;
+	}
+	res.territory = (char *)territory;
+	res.today = (char *)today;
+	res.n_counts = r->n;
+	res.counts = list;
+	out.request_id = request_id;
+	out.body_case = VEILLE__V1__ENVELOPE__BODY_STATS_RESULT;
+	out.stats_result = &res;
+	session_reply(s, &out);
+	free(list);
+}
+
+void stats_on_request(struct session *s, const Veille__V1__Envelope *env)
+{
+	const Veille__V1__StatsRequest *req = env->stats_request;
+	Veille__Store__V1__Structure *st = NULL;
+	struct store_txn *t = NULL;
+	struct rows r = {NULL, 0, 0, 0};
+	char today[CALENDAR_DAY_BYTES];
+	const char *from, *to;
+	int64_t first, last;
+	int rc;
+
+	if (!policy_may_read_stats(s->role)) {
+		session_error(s, env->request_id, VEILLE_ERR(FORBIDDEN),
+			      "the indicators are for the SIAO, supervisors and administrators", 0);
+		return;
+	}
+	calendar_paris_day(clock_now_ms(), today);
+	from = req->from_day[0] ? req->from_day : today;
+	to = req->to_day[0] ? req->to_day : today;
+	if (calendar_day_number(from, &first) != 0 || calendar_day_number(to, &last) != 0 ||
+	    first > last) {
+		session_error(s, env->request_id, VEILLE_ERR(INVALID_ARGUMENT),
+			      "from_day is after to_day", 0);
+		return;
+	}
+	if (last - first + 1 > STATS_MAX_DAYS) {
+		session_error(s, env->request_id, VEILLE_ERR(LIMIT_EXCEEDED),
+			      "more than 31 days in one request", 0);
+		return;
+	}
+	/* A short read transaction: the counters are copied out, then it ends before the
+	 * answer is encoded. */
+	rc = store_begin(s->srv->store, 0, &t);
+	if (rc == STORE_OK && auth_still_active(s, env->request_id, t) != 0)
+		goto out;
+	if (rc == STORE_OK)
+		rc = directory_structure_get(t, s->structure_id, &st);
+	if (rc == STORE_OK)
+		rc = stats_each(t, st->territory, from, to, collect, &r);
+	store_abort(t);
+	t = NULL;
+	if (rc != STORE_OK) {
+		log_error("stats: request failed: %s", store_strerror(rc));
+		session_error(s, env->request_id, VEILLE_ERR(INTERNAL), "storage failure", 0);
+	} else if (r.over) {
+		session_error(s, env->request_id, VEILLE_ERR(LIMIT_EXCEEDED),
+			      "too many counters: ask for fewer days", 0);
+	} else {
+		answer(s, env->request_id, st->territory, today, &r);
+	}
+out:
+	store_abort(t);
+	free(r.v);
+	if (st)
+		codec_stored_free(&st->base);
 }

@@ -1,10 +1,13 @@
 /*
  * Integration: what the desks' views need from a real veilled, over raw sessions: the
- * centres' locations with their places (docs/places.md).
+ * centres' locations with their places (docs/places.md), and the territory's activity
+ * indicators (StatsRequest, docs/orientations.md "Statistics").
  *
- * Territory 75: the SIAO (siao-75) with its coordinator Sophie (C); a maraude (maraude-75)
- * with Marc (M); a CHRS located from the start (chrs-75-tilleuls) with its responsable Rose
- * (R); a CHU without location yet (chu-75-chapelle).
+ * Territory 75: the SIAO (siao-75) with its coordinator Sophie (C), its écoutant Karim (E)
+ * and its superviseur Hélène (V); the préfecture (pref-75) with an administrateur Alain (A);
+ * a maraude (maraude-75) with Marc (M); a CHRS located from the start (chrs-75-tilleuls) with
+ * its responsable Rose (R); a CHU without location yet (chu-75-chapelle). Territory 93: a
+ * SIAO with its coordinator Nadia (N).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -24,11 +28,15 @@
 #define CHU "chu-75-chapelle"
 #define CHRS_ADDRESS "12 rue des Tilleuls, 75020 Paris"
 #define CHU_ADDRESS "40 rue de la Chapelle, 75018 Paris"
+#define PREF "pref-75"
+#define SIAO_93 "siao-93"
 #define ERR(x) VEILLE__V1__ERROR_CODE__ERROR_CODE_##x
+#define NOTE "dort sous le pont Mirabeau, chien nerveux"
+#define MOTIVE "bagarre la semaine dernière avec un résident"
 
 struct fixture {
 	struct hx_env *e;
-	struct hx_device c, m, r;
+	struct hx_device c, e115, v, a, m, r, n;
 	uint64_t next_id;
 };
 
@@ -51,7 +59,13 @@ static int setup(void **state)
 	    hx_server_start(f->e, (char *)NULL) ||
 	    hx_new_device_as(f->e, SIAO, "Sophie Coordinatrice", "coordinateur_siao", &f->c) ||
 	    hx_new_device_as(f->e, MARAUDE, "Marc Maraudeur", "maraudeur", &f->m) ||
-	    hx_new_device_as(f->e, CHRS, "Rose Directrice", "responsable_centre", &f->r))
+	    hx_new_device_as(f->e, CHRS, "Rose Directrice", "responsable_centre", &f->r) ||
+	    hx_structure_add(f->e, PREF, "Préfecture de Paris", "prefecture", "75") ||
+	    hx_structure_add(f->e, SIAO_93, "SIAO 93", "siao", "93") ||
+	    hx_new_device_as(f->e, SIAO, "Karim Écoutant", "ecoutant_115", &f->e115) ||
+	    hx_new_device_as(f->e, SIAO, "Hélène Superviseuse", "superviseur", &f->v) ||
+	    hx_new_device_as(f->e, PREF, "Alain Administrateur", "administrateur", &f->a) ||
+	    hx_new_device_as(f->e, SIAO_93, "Nadia Coordinatrice", "coordinateur_siao", &f->n))
 		return -1;
 	f->next_id = 1;
 	return 0;
@@ -65,8 +79,12 @@ static int teardown(void **state)
 	if (!f)
 		return 0;
 	hx_device_close(&f->c);
+	hx_device_close(&f->e115);
+	hx_device_close(&f->v);
+	hx_device_close(&f->a);
 	hx_device_close(&f->m);
 	hx_device_close(&f->r);
+	hx_device_close(&f->n);
 	rc = hx_env_free(f->e);
 	free(f);
 	return rc;
@@ -197,11 +215,245 @@ static void test_location_in_snapshot_and_after_set(void **state)
 	hx_out_free(&out);
 }
 
+/* ---- indicators ---- */
+
+/* StatsRequest{from, to} on c; returns the reply. */
+static Veille__V1__Envelope *stats(struct fixture *f, struct conn *c, const char *from,
+				   const char *to)
+{
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__StatsRequest sr = VEILLE__V1__STATS_REQUEST__INIT;
+
+	sr.from_day = (char *)from;
+	sr.to_day = (char *)to;
+	env.request_id = f->next_id++;
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_STATS_REQUEST;
+	env.stats_request = &sr;
+	return hx_raw_call(c, &env, HX_TIMEOUT_MS);
+}
+
+/* The count of (indicator, detail) on day in a StatsResult (0: absent, as the rule says). */
+static uint64_t count_of(const Veille__V1__StatsResult *r, const char *day,
+			 const char *indicator, const char *detail)
+{
+	for (size_t i = 0; i < r->n_counts; i++)
+		if (!strcmp(r->counts[i]->day, day) && !strcmp(r->counts[i]->indicator, indicator) &&
+		    !strcmp(r->counts[i]->detail, detail))
+			return r->counts[i]->count;
+	return 0;
+}
+
+/* The "YYYY-MM-DD" day `days` before day (UTC arithmetic on dates: no time zone involved). */
+static void day_before(const char *day, int days, char out[16])
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof tm);
+	assert_int_equal(sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday), 3);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_hour = 12;
+	t = timegm(&tm) - (time_t)days * 86400;
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* The value of "key=" in a `veille` command's output, e.g. the record id of its "applied"
+ * line. */
+static void printed(const struct hx_out *out, const char *key, char *val, size_t n)
+{
+	const char *p = strstr(out->out, key);
+	size_t k = 0;
+
+	assert_non_null(p);
+	p += strlen(key);
+	while (p[k] && p[k] != ' ' && p[k] != '\n' && k + 1 < n)
+		k++;
+	memcpy(val, p, k);
+	val[k] = '\0';
+}
+
+/* Runs `veille --dir dir args...`, expecting success, into out (caller frees). */
+#define VEILLE_OK(out, dir, ...)                                                             \
+	assert_int_equal(hx_veille((out), 0, 30000, (dir), __VA_ARGS__, (char *)NULL), 0)
+
+/*
+ * A day of activity through the real CLI: Rose declares her places, Marc meets a person (with
+ * a note) and asks for shelter for them, Sophie proposes the CHRS, Rose refuses (securite,
+ * with a text). Then a StatsRequest with empty days (today, in Europe/Paris) from the SIAO's
+ * coordinator, its écoutant, its superviseur and the préfecture's administrateur each gets
+ * the territory's counters: the same for all, those of the scenario, and none of its ids,
+ * names or texts anywhere in the reply. Explicit days give the same; 31 days back to today
+ * is allowed. Nadia, the coordinator of SIAO 93, gets her own territory's (nothing of 75).
+ */
+static void test_indicators_for_the_siao_and_supervisors(void **state)
+{
+	struct fixture *f = *state;
+	const struct hx_device *readers[] = {&f->c, &f->e115, &f->v, &f->a};
+	char person[40], request[40], proposal[40], decision[40], encounter[40], back[16];
+	struct hx_out out;
+	Veille__V1__Envelope *r;
+	struct conn *c;
+
+	VEILLE_OK(&out, f->r.dir, "places", "declare", "homme_seul=3");
+	hx_out_free(&out);
+	VEILLE_OK(&out, f->m.dir, "encounter", "add", "--new-person", "--area", "Pont Mirabeau",
+		  "--need", "shelter", "--note", NOTE);
+	printed(&out, "person_id=", person, sizeof person);
+	printed(&out, "applied record_id=", encounter, sizeof encounter);
+	hx_out_free(&out);
+	VEILLE_OK(&out, f->m.dir, "request", "add", "--person", person, "--adults", "1",
+		  "--animal", "--urgency", "tonight", "--category", "homme_seul", "--note", NOTE);
+	printed(&out, "applied record_id=", request, sizeof request);
+	hx_out_free(&out);
+	VEILLE_OK(&out, f->c.dir, "propose", "--request", request, "--centre", CHRS, "--category",
+		  "homme_seul");
+	printed(&out, "applied record_id=", proposal, sizeof proposal);
+	hx_out_free(&out);
+	VEILLE_OK(&out, f->r.dir, "decide", "--proposal", proposal, "--refuse", "securite",
+		  "--motive-text", MOTIVE);
+	printed(&out, "applied record_id=", decision, sizeof decision);
+	hx_out_free(&out);
+
+	for (size_t i = 0; i < sizeof readers / sizeof *readers; i++) {
+		const Veille__V1__StatsResult *res;
+		uint8_t *bytes;
+		size_t len;
+
+		c = session_as(f, readers[i]);
+		r = stats(f, c, "", "");
+		assert_non_null(r);
+		assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_STATS_RESULT);
+		res = r->stats_result;
+		assert_string_equal(res->territory, "75");
+		assert_int_equal(strlen(res->today), 10);
+		assert_int_equal(count_of(res, res->today, "places_declared", ""), 1);
+		assert_int_equal(count_of(res, res->today, "encounters", MARAUDE), 1);
+		assert_int_equal(count_of(res, res->today, "requests", ""), 1);
+		assert_int_equal(count_of(res, res->today, "unmet_requests", ""), 1);
+		assert_int_equal(count_of(res, res->today, "proposals", ""), 1);
+		assert_int_equal(count_of(res, res->today, "refusals", "securite"), 1);
+		assert_int_equal(count_of(res, res->today, "admissions", ""), 0);
+		for (size_t k = 0; k < res->n_counts; k++)
+			assert_string_equal(res->counts[k]->day, res->today);
+
+		/* Nothing that identifies a person, anywhere in the bytes sent. */
+		len = veille__v1__envelope__get_packed_size(r);
+		bytes = malloc(len + 1);
+		assert_non_null(bytes);
+		veille__v1__envelope__pack(r, bytes);
+		bytes[len] = 0;
+		for (size_t k = 0; k < len; k++)
+			if (!bytes[k])
+				bytes[k] = ' '; /* searchable as one string */
+		assert_null(strstr((char *)bytes, person));
+		assert_null(strstr((char *)bytes, request));
+		assert_null(strstr((char *)bytes, proposal));
+		assert_null(strstr((char *)bytes, decision));
+		assert_null(strstr((char *)bytes, encounter));
+		assert_null(strstr((char *)bytes, "Mirabeau"));
+		assert_null(strstr((char *)bytes, "chien"));
+		assert_null(strstr((char *)bytes, "bagarre"));
+		assert_null(strstr((char *)bytes, "Marc"));
+		assert_null(strstr((char *)bytes, "Rose"));
+		assert_null(strstr((char *)bytes, "Sophie"));
+		assert_null(strstr((char *)bytes, f->m.professional_id));
+		free(bytes);
+
+		if (i == 0) {
+			/* Explicit days: the same counters; 31 days back to today, both
+			 * included, is allowed. */
+			char today[16];
+			Veille__V1__Envelope *r2;
+
+			snprintf(today, sizeof today, "%s", res->today);
+			r2 = stats(f, c, today, today);
+			assert_int_equal(r2->body_case, VEILLE__V1__ENVELOPE__BODY_STATS_RESULT);
+			assert_int_equal(r2->stats_result->n_counts, res->n_counts);
+			wire_free(r2);
+			day_before(today, 30, back);
+			r2 = stats(f, c, back, "");
+			assert_int_equal(r2->body_case, VEILLE__V1__ENVELOPE__BODY_STATS_RESULT);
+			assert_int_equal(count_of(r2->stats_result, today, "requests", ""), 1);
+			wire_free(r2);
+		}
+		wire_free(r);
+		conn_close(c);
+	}
+
+	/* Territories are tenants: the 93 SIAO's coordinator reads 93's, where nothing
+	 * happened. */
+	c = session_as(f, &f->n);
+	r = stats(f, c, "", "");
+	assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_STATS_RESULT);
+	assert_string_equal(r->stats_result->territory, "93");
+	assert_int_equal(r->stats_result->n_counts, 0);
+	wire_free(r);
+	conn_close(c);
+}
+
+/*
+ * Bad input: a maraudeur and a responsable de centre asking get FORBIDDEN; days not written
+ * YYYY-MM-DD, or not dates, get INVALID_ARGUMENT (from the codec), and so does a range the
+ * wrong way round; 32 days get LIMIT_EXCEEDED. Every refusal keeps the connection: a good
+ * request on it is answered afterwards.
+ */
+static void test_indicators_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *m = session_as(f, &f->m), *rr = session_as(f, &f->r), *c = session_as(f, &f->c);
+	Veille__V1__Envelope *r;
+	char today[16], back[16];
+
+	r = stats(f, m, "", "");
+	assert_int_equal(hx_error_code(r), ERR(FORBIDDEN));
+	wire_free(r);
+	r = stats(f, rr, "", "");
+	assert_int_equal(hx_error_code(r), ERR(FORBIDDEN));
+	wire_free(r);
+
+	r = stats(f, c, "", "");
+	assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_STATS_RESULT);
+	snprintf(today, sizeof today, "%s", r->stats_result->today);
+	wire_free(r);
+	r = stats(f, c, "hier", "");
+	assert_int_equal(hx_error_code(r), ERR(INVALID_ARGUMENT));
+	wire_free(r);
+	r = stats(f, c, "2026-02-30", "2026-03-01");
+	assert_int_equal(hx_error_code(r), ERR(INVALID_ARGUMENT));
+	wire_free(r);
+	r = stats(f, c, "", "2026-1-1");
+	assert_int_equal(hx_error_code(r), ERR(INVALID_ARGUMENT));
+	wire_free(r);
+	day_before(today, 1, back);
+	r = stats(f, c, today, back); /* the wrong way round */
+	assert_int_equal(hx_error_code(r), ERR(INVALID_ARGUMENT));
+	wire_free(r);
+	day_before(today, 31, back);
+	r = stats(f, c, back, today); /* 32 days */
+	assert_int_equal(hx_error_code(r), ERR(LIMIT_EXCEEDED));
+	wire_free(r);
+	r = stats(f, c, back, "");
+	assert_int_equal(hx_error_code(r), ERR(LIMIT_EXCEEDED));
+	wire_free(r);
+
+	r = stats(f, c, "", "");
+	assert_int_equal(r->body_case, VEILLE__V1__ENVELOPE__BODY_STATS_RESULT);
+	wire_free(r);
+	conn_close(m);
+	conn_close(rr);
+	conn_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_location_in_snapshot_and_after_set, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_indicators_for_the_siao_and_supervisors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_indicators_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,33 @@ static void test_calendar_months(void **state)
 			 utc(2027, 6, 1, 0, 0) + 123);
 }
 
+/* Dates as a client writes them ("YYYY-MM-DD"), to day numbers; anything else refused. */
+static void test_day_numbers(void **state)
+{
+	static const char *const bad[] = {
+		"", "hier", "2026-1-05", "2026-01-5", "2026/01/05", "2026-01-05 ", " 2026-01-05",
+		"2026-00-10", "2026-13-01", "2026-02-29", "2100-02-29", "2026-04-31", "0000-01-01",
+		"2026-01-32", "2026-01-00", "+026-01-05", "2026-01-05T00:00", "20260105",
+	};
+	int64_t n = -1, m = -1;
+
+	(void)state;
+	assert_int_equal(calendar_day_number("1970-01-01", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(calendar_day_number("2024-02-29", &n), 0); /* leap year */
+	assert_int_equal(calendar_day_number("2000-02-29", &m), 0); /* leap century */
+	assert_int_equal(calendar_day_number("2026-12-31", &n), 0);
+	assert_int_equal(calendar_day_number("2027-01-01", &m), 0);
+	assert_int_equal(m - n, 1);
+	assert_int_equal(calendar_day_number("2026-01-01", &m), 0);
+	assert_int_equal(n - m, 364);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		n = 42;
+		assert_int_equal(calendar_day_number(bad[i], &n), -1);
+		assert_int_equal(n, 42);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -80,6 +107,7 @@ int main(void)
 		cmocka_unit_test(test_summer_is_utc_plus_two),
 		cmocka_unit_test(test_changes_of_time),
 		cmocka_unit_test(test_calendar_months),
+		cmocka_unit_test(test_day_numbers),
 	};
 
 	setenv("TZ", "America/New_York", 1); /* the machine's zone must not matter */

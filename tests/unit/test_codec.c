@@ -554,6 +554,35 @@ static void test_server_body_as_request_is_invalid(void **state)
 	expect_refused(&env, VEILLE_ERR(INVALID_ARGUMENT));
 }
 
+static void test_stats_request_days(void **state)
+{
+	Veille__V1__Envelope env = VEILLE__V1__ENVELOPE__INIT;
+	Veille__V1__StatsRequest sr = VEILLE__V1__STATS_REQUEST__INIT;
+	Veille__V1__StatsResult res = VEILLE__V1__STATS_RESULT__INIT;
+
+	(void)state;
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_STATS_REQUEST;
+	env.stats_request = &sr;
+	expect_accepted(&env); /* empty days: today */
+	sr.from_day = "2026-02-28";
+	sr.to_day = "2026-03-30";
+	expect_accepted(&env); /* order and span are the handler's */
+	/* Bad input: days not written YYYY-MM-DD, or not dates. */
+	sr.to_day = "2026-02-30";
+	expect_refused(&env, VEILLE_ERR(INVALID_ARGUMENT));
+	sr.to_day = "aujourd'hui";
+	expect_refused(&env, VEILLE_ERR(INVALID_ARGUMENT));
+	sr.to_day = "";
+	sr.from_day = "2026-3-1";
+	expect_refused(&env, VEILLE_ERR(INVALID_ARGUMENT));
+	sr.from_day = "\xff\xfe";
+	expect_refused(&env, VEILLE_ERR(INVALID_ARGUMENT));
+	/* Bad input: the answer sent as a request. */
+	env.body_case = VEILLE__V1__ENVELOPE__BODY_STATS_RESULT;
+	env.stats_result = &res;
+	expect_refused(&env, VEILLE_ERR(INVALID_ARGUMENT));
+}
+
 /* ---- encode ---- */
 
 static void test_encode_decode_round_trip(void **state)
@@ -721,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_oneof_field_decodes_without_body),
 		cmocka_unit_test(test_server_body_as_request_is_invalid),
 		cmocka_unit_test(test_encode_decode_round_trip),
+		cmocka_unit_test(test_stats_request_days),
 		cmocka_unit_test(test_encode_error),
 		cmocka_unit_test(test_stored_pack_unpack),
 		cmocka_unit_test(test_error_name),

@@ -84,6 +84,24 @@ static void test_superviseur_and_administrateur_do_not_see(void **state)
 	assert_int_equal(policy_may_see("maraude-13", VEILLE__V1__ROLE__ROLE_UNSPECIFIED, &r.rv), 0);
 }
 
+/* The indicators (aggregates) go to the SIAO's desks, supervisors and administrators only. */
+static void test_who_reads_the_indicators(void **state)
+{
+	(void)state;
+	assert_true(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_COORDINATEUR_SIAO));
+	assert_true(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_ECOUTANT_115));
+	assert_true(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_SUPERVISEUR));
+	assert_true(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_ADMINISTRATEUR));
+	assert_false(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_MARAUDEUR));
+	assert_false(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_ACCUEILLANT));
+	assert_false(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_RESPONSABLE_CENTRE));
+	assert_false(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_TRAVAILLEUR_SOCIAL));
+	assert_false(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE));
+	/* Bad input: no role, an unknown one. */
+	assert_false(policy_may_read_stats(VEILLE__V1__ROLE__ROLE_UNSPECIFIED));
+	assert_false(policy_may_read_stats(99));
+}
+
 static void test_unknown_record_kind_is_not_seen(void **state)
 {
 	struct rec r;
@@ -484,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_docs_print_the_table),
 		cmocka_unit_test(test_other_structure_does_not_see),
 		cmocka_unit_test(test_superviseur_and_administrateur_do_not_see),
+		cmocka_unit_test(test_who_reads_the_indicators),
 		cmocka_unit_test(test_unknown_record_kind_is_not_seen),
 		cmocka_unit_test(test_empty_team_is_seen_by_nobody),
 	};
