@@ -49,9 +49,15 @@ static void print_centre(const char *type, uint64_t seq, const Veille__V1__Centr
 	print_counts(c->held, c->n_held);
 	printf(",\"free\":");
 	print_counts(c->free, c->n_free);
-	printf(",\"declared_at_ms\":%llu,\"period_ms\":%llu,\"stale\":%s}\n",
+	printf(",\"declared_at_ms\":%llu,\"period_ms\":%llu,\"stale\":%s",
 	       (unsigned long long)c->declared_at_ms, (unsigned long long)c->period_ms,
 	       c->stale ? "true" : "false");
+	/* Where it is: the address if any, the point only if located. */
+	printf(",\"address\":");
+	cli_json_string(c->address);
+	if (c->located)
+		printf(",\"latitude\":%.6f,\"longitude\":%.6f", c->latitude, c->longitude);
+	printf("}\n");
 }
 
 static void on_snapshot(const Veille__V1__PlacesSnapshot *snap, void *arg)
