@@ -1,0 +1,270 @@
+/* The screens before a desk: the professionals enrolled in this browser, enrolment with a
+ * pairing code, choosing a PIN, and the PIN to sign in or unlock. GOV.UK's form patterns:
+ * labels above fields, hints under them, the error beside the field and in a summary. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { PIN_MAX, PIN_MIN, type App, type Screen } from "../../state/app";
+import { roleLabel } from "../../state/labels";
+import { LinkIndicator } from "./LinkIndicator";
+
+/* Moves the focus to the screen's heading when it appears (screen readers announce it). */
+function useFocusHeading() {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return ref;
+}
+
+function ErrorSummary({ message, field }: { message?: string; field: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.focus(), [message]);
+  if (!message) return null;
+  return (
+    <div class="error-summary" role="alert" tabIndex={-1} ref={ref}>
+      <h2 class="error-summary__title">Il y a un problème</h2>
+      <p>
+        <a href={`#${field}`}>{message}</a>
+      </p>
+    </div>
+  );
+}
+
+export function Accounts({ app, s }: { app: App; s: Extract<Screen, { kind: "accounts" }> }) {
+  const h = useFocusHeading();
+  return (
+    <section class="gate" aria-labelledby="gate-title">
+      <h2 id="gate-title" tabIndex={-1} ref={h}>
+        Qui êtes-vous ?
+      </h2>
+      {s.notice && (
+        <p class="notice" role="status">
+          {s.notice}
+        </p>
+      )}
+      <p class="hint">Choisissez votre nom, puis saisissez votre code PIN.</p>
+      <ul class="accounts">
+        {s.accounts.map((a) => (
+          <li key={a.deviceIdHex}>
+            <button type="button" class="account" onClick={() => app.choose(a)}>
+              <span class="account__name">{a.label}</span>
+              <span class="account__role">{roleLabel(a.role)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <button type="button" class="button button--secondary" onClick={() => app.showEnrol()}>
+          Enrôler un nouveau professionnel sur ce poste
+        </button>
+      </p>
+    </section>
+  );
+}
+
+export function Enrol({ app, s }: { app: App; s: Extract<Screen, { kind: "enrol" }> }) {
+  const [code, setCode] = useState("");
+  const [label, setLabel] = useState("");
+  const [local, setLocal] = useState<string | undefined>();
+  const h = useFocusHeading();
+  const error = local ?? s.error;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const c = code.replace(/[\s-]/g, "");
+    if (c.length !== 12) return setLocal("Saisissez le code d'appairage de 12 caractères, par exemple ABCD-EFGH-JKMN.");
+    setLocal(undefined);
+    void app.enrol(code, label.trim());
+  };
+  return (
+    <section class="gate" aria-labelledby="gate-title">
+      <h2 id="gate-title" tabIndex={-1} ref={h}>
+        Enrôler ce poste
+      </h2>
+      <ErrorSummary message={error} field="pairing-code" />
+      <form onSubmit={submit} noValidate>
+        <div class={`field ${error ? "field--error" : ""}`}>
+          <label for="pairing-code">Code d'appairage</label>
+          <p class="hint" id="pairing-code-hint">
+            Remis par l'administrateur de veille (valable 24 h, une seule fois).
+          </p>
+          {error && (
+            <p class="field__error" id="pairing-code-error">
+              {error}
+            </p>
+          )}
+          <input
+            id="pairing-code"
+            class="input input--code"
+            autocomplete="off"
+            autocapitalize="characters"
+            spellcheck={false}
+            aria-describedby={`pairing-code-hint${error ? " pairing-code-error" : ""}`}
+            aria-invalid={error ? "true" : undefined}
+            value={code}
+            onInput={(e) => setCode((e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field">
+          <label for="device-label">Nom de ce poste (facultatif)</label>
+          <p class="hint" id="device-label-hint">
+            Pour le reconnaître dans la liste des appareils, par exemple « Accueil, poste 2 ».
+          </p>
+          <input
+            id="device-label"
+            class="input"
+            maxLength={64}
+            aria-describedby="device-label-hint"
+            value={label}
+            onInput={(e) => setLabel((e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="actions">
+          <button type="submit" class="button" disabled={s.busy}>
+            {s.busy ? "Enrôlement…" : "Enrôler"}
+          </button>
+          {s.canCancel && (
+            <button type="button" class="button button--secondary" onClick={() => void app.showAccounts()}>
+              Annuler
+            </button>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function PinInput({ id, label, hint, error, value, onInput, autoFocus }: {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  value: string;
+  onInput(v: string): void;
+  autoFocus?: boolean;
+}) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (autoFocus) ref.current?.focus();
+  }, [autoFocus]);
+  const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+  return (
+    <div class={`field ${error ? "field--error" : ""}`}>
+      <label for={id}>{label}</label>
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field__error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+      <input
+        id={id}
+        ref={ref}
+        class="input input--pin"
+        type="password"
+        inputMode="numeric"
+        autocomplete="off"
+        maxLength={PIN_MAX}
+        aria-describedby={describedBy}
+        aria-invalid={error ? "true" : undefined}
+        value={value}
+        onInput={(e) => onInput((e.target as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
+
+export function SetPin({ app, s }: { app: App; s: Extract<Screen, { kind: "set-pin" }> }) {
+  const [pin, setPin] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const h = useFocusHeading();
+  return (
+    <section class="gate" aria-labelledby="gate-title">
+      <h2 id="gate-title" tabIndex={-1} ref={h}>
+        Choisissez votre code PIN
+      </h2>
+      <p>
+        Poste enrôlé pour <strong>{s.label}</strong>. Votre clé est gardée dans ce navigateur, chiffrée par votre code PIN :
+        il vous sera demandé à chaque ouverture de session.
+      </p>
+      <ErrorSummary message={s.error} field="new-pin" />
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void app.setPin(pin, confirm);
+        }}
+      >
+        <PinInput
+          id="new-pin"
+          label="Code PIN"
+          hint={`De ${PIN_MIN} à ${PIN_MAX} chiffres. Après 5 erreurs, la clé est effacée de ce poste.`}
+          error={s.error}
+          value={pin}
+          onInput={setPin}
+        />
+        <PinInput id="confirm-pin" label="Confirmez le code PIN" value={confirm} onInput={setConfirm} />
+        <div class="actions">
+          <button type="submit" class="button" disabled={s.busy}>
+            {s.busy ? "Chiffrement de la clé…" : "Enregistrer le code PIN"}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+export function Pin({ app, s }: { app: App; s: Extract<Screen, { kind: "pin" }> }) {
+  const [pin, setPin] = useState("");
+  const h = useFocusHeading();
+  return (
+    <section class="gate" aria-labelledby="gate-title">
+      <h2 id="gate-title" tabIndex={-1} ref={h}>
+        {s.locked ? "Session verrouillée" : "Ouvrir la session"}
+      </h2>
+      <p class="account account--static">
+        <span class="account__name">{s.account.label}</span>
+        <span class="account__role">{roleLabel(s.account.role)}</span>
+      </p>
+      <ErrorSummary message={s.error} field="pin" />
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!pin) return;
+          setPin(""); /* a PIN never stays in the page longer than its check */
+          void app.signIn(s.account, pin, s.locked);
+        }}
+      >
+        <PinInput id="pin" label="Code PIN" error={s.error} value={pin} onInput={setPin} autoFocus={!s.error} />
+        <div class="actions">
+          <button type="submit" class="button" disabled={s.busy}>
+            {s.busy ? "Vérification…" : s.locked ? "Déverrouiller" : "Ouvrir la session"}
+          </button>
+          <button type="button" class="button button--secondary" onClick={() => void app.showAccounts()}>
+            Changer de professionnel
+          </button>
+        </div>
+      </form>
+      <details class="forget">
+        <summary>Retirer ce professionnel de ce poste</summary>
+        <p>Sa clé chiffrée sera effacée de ce navigateur ; il faudra un nouveau code d'appairage pour l'enrôler à nouveau.</p>
+        <button type="button" class="button button--warning" onClick={() => void app.forget(s.account)}>
+          Retirer {s.account.label}
+        </button>
+      </details>
+    </section>
+  );
+}
+
+export function Connecting({ s }: { s: Extract<Screen, { kind: "connecting" }> }) {
+  const h = useFocusHeading();
+  return (
+    <section class="gate" aria-labelledby="gate-title">
+      <h2 id="gate-title" tabIndex={-1} ref={h}>
+        Ouverture de la session de {s.account.label}
+      </h2>
+      <LinkIndicator status={s.link} />
+    </section>
+  );
+}
