@@ -3,6 +3,7 @@
  * and a category and proposes. The server has the last word (two coordinators, one last
  * place: one gets NO_PLACE), and its answer is shown as it says it. An écoutant 115 sees the
  * same list read-only: proposals are made by the coordination. */
+import { Component } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { CATEGORIES, type Actions, type Category, type Centre, type Places, type RequestView } from "../../state/model";
 import { useValue, type Observable } from "../../state/observable";
@@ -52,7 +53,19 @@ export function ProposePanel({ request, places, clock, propose, onSelectCentre, 
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
   const name = `propose-${request.id}`;
-  const first = useRef<HTMLInputElement>(null);
+  const box = useRef<HTMLFieldSetElement>(null);
+  /* one function for every item, so that an item redraws only when its own values change */
+  const onSelect = useRef(onSelectCentre);
+  onSelect.current = onSelectCentre;
+  const choose = useMemo(
+    () => (key: string, centreId: string) => {
+      setChoice(key);
+      setNotice("");
+      setError("");
+      onSelect.current(centreId);
+    },
+    [],
+  );
 
   /* A place chosen, then taken by someone else (live): say so, choose again. */
   useEffect(() => {
@@ -62,7 +75,8 @@ export function ProposePanel({ request, places, clock, propose, onSelectCentre, 
     }
   }, [list, choice]);
 
-  useEffect(() => first.current?.focus(), []);
+  /* opened from its button: the keyboard goes on to the first choice */
+  useEffect(() => box.current?.querySelector<HTMLInputElement>("input[type=radio]")?.focus(), [pl.loaded]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -87,7 +101,7 @@ export function ProposePanel({ request, places, clock, propose, onSelectCentre, 
   if (!pl.loaded) return <p class="propose__state">Chargement des places…</p>;
 
   const options = (
-    <fieldset class="propose__set">
+    <fieldset class="propose__set" ref={box}>
       <legend class="propose__legend">{legend}</legend>
       <p class="propose__hint" id={`${name}-hint`}>
         Catégories demandées : {wanted}. Les places déjà retenues par une autre proposition ne sont pas comptées ; la liste se met à
@@ -97,48 +111,17 @@ export function ProposePanel({ request, places, clock, propose, onSelectCentre, 
         <p class="propose__empty">Aucune place libre en ce moment dans ces catégories.</p>
       ) : (
         <ul class="propose__list">
-          {list.map((c, i) => {
+          {list.map((c) => {
             const key = keyOf(c.centre.id, c.category);
-            const id = `${name}-${i}`;
-            const body = (
-              <>
-                <span class="cand__name">{c.centre.name}</span>
-                <span class="cand__meta">
-                  {kindLabel(c.centre.kind)} · {CATEGORY_LABEL[c.category]} :{" "}
-                  <strong class="cand__free">{freeText(c.free)}</strong>
-                </span>
-                <span class="cand__decl">
-                  Déclaré <DeclarationAge centre={c.centre} now={now} compact />
-                </span>
-              </>
-            );
             return (
-              <li key={key} class={`cand${choice === key ? " cand--chosen" : ""}${c.centre.stale ? " cand--stale" : ""}`}>
-                {propose ? (
-                  <>
-                    <input
-                      ref={i === 0 ? first : undefined}
-                      type="radio"
-                      id={id}
-                      name={name}
-                      value={key}
-                      checked={choice === key}
-                      aria-describedby={`${name}-hint`}
-                      onChange={() => {
-                        setChoice(key);
-                        setNotice("");
-                        setError("");
-                        onSelectCentre(c.centre.id);
-                      }}
-                    />
-                    <label for={id} class="cand__label">
-                      {body}
-                    </label>
-                  </>
-                ) : (
-                  <div class="cand__label">{body}</div>
-                )}
-              </li>
+              <CandidateItem
+                key={key}
+                cand={c}
+                name={name}
+                chosen={choice === key}
+                now={now}
+                onChoose={propose ? choose : undefined}
+              />
             );
           })}
         </ul>
@@ -168,4 +151,67 @@ export function ProposePanel({ request, places, clock, propose, onSelectCentre, 
       </button>
     </form>
   );
+}
+
+interface CandidateItemProps {
+  cand: Candidate;
+  name: string;
+  chosen: boolean;
+  now: number;
+  /** absent: read-only (no radio) */
+  onChoose?(key: string, centreId: string): void;
+}
+
+/** One free place of the list; redrawn only when its own values change (500 centres, a
+ * declaration every 100 ms: the open panel must not redraw them all). */
+class CandidateItem extends Component<CandidateItemProps> {
+  override shouldComponentUpdate(n: CandidateItemProps): boolean {
+    const p = this.props;
+    return (
+      n.cand.centre !== p.cand.centre ||
+      n.cand.category !== p.cand.category ||
+      n.cand.free !== p.cand.free ||
+      n.chosen !== p.chosen ||
+      n.now !== p.now ||
+      n.onChoose !== p.onChoose
+    );
+  }
+
+  override render({ cand: c, name, chosen, now, onChoose }: CandidateItemProps) {
+    const key = keyOf(c.centre.id, c.category);
+    const id = `${name}-${c.centre.id}-${c.category}`;
+    const body = (
+      <>
+        <span class="cand__name">{c.centre.name}</span>
+        <span class="cand__meta">
+          {kindLabel(c.centre.kind)} · {CATEGORY_LABEL[c.category]} : <strong class="cand__free">{freeText(c.free)}</strong>
+        </span>
+        <span class="cand__decl">
+          Déclaré <DeclarationAge centre={c.centre} now={now} compact />
+        </span>
+      </>
+    );
+    return (
+      <li class={`cand${chosen ? " cand--chosen" : ""}${c.centre.stale ? " cand--stale" : ""}`}>
+        {onChoose ? (
+          <>
+            <input
+              type="radio"
+              id={id}
+              name={name}
+              value={key}
+              checked={chosen}
+              aria-describedby={`${name}-hint`}
+              onChange={() => onChoose(key, c.centre.id)}
+            />
+            <label for={id} class="cand__label">
+              {body}
+            </label>
+          </>
+        ) : (
+          <div class="cand__label">{body}</div>
+        )}
+      </li>
+    );
+  }
 }
