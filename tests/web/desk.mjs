@@ -73,3 +73,19 @@ export async function browserStorage(page) {
   assert.equal(typeof dump, "string");
   return dump;
 }
+
+/**
+ * Keyboard only: presses Tab until the focused element satisfies pred (a function of the
+ * element, run in the page: it must not use anything from the test's scope). At most `max`
+ * presses; fails if none lands there.
+ */
+export async function tabTo(page, pred, max = 80) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const h = await page.evaluateHandle(() => document.activeElement);
+    const ok = await h.evaluate(pred).catch(() => false);
+    await h.dispose();
+    if (ok) return;
+  }
+  throw new Error(`tabTo: no focusable element matching ${pred} within ${max} Tab presses`);
+}
