@@ -42,6 +42,17 @@ run(async () => {
     await page.getByRole("button", { name: /Enregistrer le passage/ }).click();
     await page.getByText(/Passage enregistré/).waitFor();
   });
+  await step("find a person the centre knows, ask the SIAO for a shelter for them", async () => {
+    await page.getByRole("searchbox", { name: /Nom, prénom, surnom/ }).fill("karimi");
+    await page.getByRole("list", { name: "Personnes trouvées" }).getByRole("button", { name: /Karimi/ }).click();
+    await page.getByRole("tab", { name: "Demander un hébergement" }).click();
+    await page.getByRole("radio", { name: /dans les jours/i }).check();
+    await page.getByRole("checkbox", { name: "Jeune 18-25 ans" }).check();
+    await page.getByRole("button", { name: "Envoyer la demande au SIAO" }).click();
+    await page.getByText(/Demande envoyée au SIAO/).waitFor();
+    await axeCheck(page, "day-centre terminal, a person open");
+    await screenshot(page, "terminal-request");
+  });
   const title = await page.title();
   assert.ok(!title.includes(NICKNAME) && !page.url().includes(NICKNAME), "nothing personal in the title or the URL");
 
