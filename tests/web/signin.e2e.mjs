@@ -45,6 +45,8 @@ run(async () => {
   await step("find a person the centre knows, ask the SIAO for a shelter for them", async () => {
     await page.getByRole("searchbox", { name: /Nom, prénom, surnom/ }).fill("karimi");
     await page.getByRole("list", { name: "Personnes trouvées" }).getByRole("button", { name: /Karimi/ }).click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, "terminal-person");
     await page.getByRole("tab", { name: "Demander un hébergement" }).click();
     await page.getByRole("radio", { name: /dans les jours/i }).check();
     await page.getByRole("checkbox", { name: "Jeune 18-25 ans" }).check();
