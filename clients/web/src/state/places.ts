@@ -31,6 +31,12 @@ export function centreOf(p: CentrePlaces, changedAt: number): Centre {
   };
 }
 
+/* tools/bench/web-desk times each delta from its arrival to the frame that shows it: it
+ * defines `__veilleBench.onDelta(t0)` in the page before the app loads; nothing else does. */
+function benchProbe(): ((t0: number) => void) | undefined {
+  return (globalThis as { __veilleBench?: { onDelta(t0: number): void } }).__veilleBench?.onDelta;
+}
+
 const byName = (a: Centre, b: Centre) => a.name.localeCompare(b.name, "fr") || a.id.localeCompare(b.id);
 
 export class PlacesState {
@@ -50,6 +56,7 @@ export class PlacesState {
 
   /** Applies a delta; returns false when it shows a gap (the caller subscribes again). */
   delta(d: PlacesDelta): boolean {
+    const t0 = performance.now();
     const r = this.tracker.apply({ delta: d });
     if (r === "gap") return false;
     if (r !== "applied" || !d.centre) return true;
@@ -59,6 +66,7 @@ export class PlacesState {
     centres.push(c);
     centres.sort(byName);
     this.value.set({ ...cur, centres, receivedAt: Number(d.nowMs) });
+    benchProbe()?.(t0);
     return true;
   }
 
