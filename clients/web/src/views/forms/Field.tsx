@@ -36,13 +36,15 @@ export interface TextFieldProps {
   error?: string;
   value: string;
   onInput(value: string): void;
-  type?: "text" | "search" | "date";
+  type?: "text" | "search" | "date" | "password";
   inputMode?: "text" | "numeric";
   autoComplete?: string;
   /** Width in characters, as GOV.UK sizes fields to the answer expected. */
   width?: Width;
   min?: string;
   max?: string;
+  maxLength?: number;
+  autoFocus?: boolean;
   /** Label shown as a heading-sized label (a one-question field). */
   bigLabel?: boolean;
 }
@@ -66,6 +68,8 @@ export function TextField(p: TextFieldProps) {
         value={p.value}
         min={p.min}
         max={p.max}
+        maxLength={p.maxLength}
+        autoFocus={p.autoFocus}
         aria-describedby={describedBy(p.id, p.hint, p.error)}
         aria-invalid={p.error ? "true" : undefined}
         onInput={(e) => p.onInput((e.currentTarget as HTMLInputElement).value)}

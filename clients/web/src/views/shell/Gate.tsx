@@ -4,6 +4,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { PIN_MAX, PIN_MIN, type App, type Screen } from "../../state/app";
 import { roleLabel } from "../../state/labels";
+import { ErrorSummary, type FieldError } from "../forms/ErrorSummary";
+import { TextField } from "../forms/Field";
 import { LinkIndicator } from "./LinkIndicator";
 
 /* Moves the focus to the screen's heading when it appears (screen readers announce it). */
@@ -13,18 +15,12 @@ function useFocusHeading() {
   return ref;
 }
 
-function ErrorSummary({ message, field }: { message?: string; field: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => ref.current?.focus(), [message]);
-  if (!message) return null;
-  return (
-    <div class="error-summary" role="alert" tabIndex={-1} ref={ref}>
-      <h2 class="error-summary__title">Il y a un problème</h2>
-      <p>
-        <a href={`#${field}`}>{message}</a>
-      </p>
-    </div>
-  );
+/* The one problem of a gate screen, for the shared error summary: each new screen state with
+ * an error (every refused try, even with the same message) moves the focus to the summary. */
+function useProblem(s: Screen, error: string | undefined, field: string): { errors: FieldError[]; focusKey: number } {
+  const seen = useRef<{ s: Screen | null; n: number }>({ s: null, n: 0 });
+  if (error && seen.current.s !== s) seen.current = { s, n: seen.current.n + 1 };
+  return { errors: error ? [{ target: field, message: error }] : [], focusKey: seen.current.n };
 }
 
 export function Accounts({ app, s }: { app: App; s: Extract<Screen, { kind: "accounts" }> }) {
@@ -51,7 +47,7 @@ export function Accounts({ app, s }: { app: App; s: Extract<Screen, { kind: "acc
         ))}
       </ul>
       <p>
-        <button type="button" class="button button--secondary" onClick={() => app.showEnrol()}>
+        <button type="button" class="secondary" onClick={() => app.showEnrol()}>
           Enrôler un nouveau professionnel sur ce poste
         </button>
       </p>
@@ -65,6 +61,7 @@ export function Enrol({ app, s }: { app: App; s: Extract<Screen, { kind: "enrol"
   const [local, setLocal] = useState<string | undefined>();
   const h = useFocusHeading();
   const error = local ?? s.error;
+  const problem = useProblem(s, error, "pairing-code");
   const submit = (e: Event) => {
     e.preventDefault();
     const c = code.replace(/[\s-]/g, "");
@@ -77,50 +74,31 @@ export function Enrol({ app, s }: { app: App; s: Extract<Screen, { kind: "enrol"
       <h2 id="gate-title" tabIndex={-1} ref={h}>
         Enrôler ce poste
       </h2>
-      <ErrorSummary message={error} field="pairing-code" />
+      <ErrorSummary {...problem} />
       <form onSubmit={submit} noValidate>
-        <div class={`field ${error ? "field--error" : ""}`}>
-          <label for="pairing-code">Code d'appairage</label>
-          <p class="hint" id="pairing-code-hint">
-            Remis par l'administrateur de veille (valable 24 h, une seule fois).
-          </p>
-          {error && (
-            <p class="field__error" id="pairing-code-error">
-              {error}
-            </p>
-          )}
-          <input
-            id="pairing-code"
-            class="input input--code"
-            autocomplete="off"
-            autocapitalize="characters"
-            spellcheck={false}
-            aria-describedby={`pairing-code-hint${error ? " pairing-code-error" : ""}`}
-            aria-invalid={error ? "true" : undefined}
-            value={code}
-            onInput={(e) => setCode((e.target as HTMLInputElement).value)}
-          />
-        </div>
-        <div class="field">
-          <label for="device-label">Nom de ce poste (facultatif)</label>
-          <p class="hint" id="device-label-hint">
-            Pour le reconnaître dans la liste des appareils, par exemple « Accueil, poste 2 ».
-          </p>
-          <input
-            id="device-label"
-            class="input"
-            maxLength={64}
-            aria-describedby="device-label-hint"
-            value={label}
-            onInput={(e) => setLabel((e.target as HTMLInputElement).value)}
-          />
-        </div>
-        <div class="actions">
-          <button type="submit" class="button" disabled={s.busy}>
+        <TextField
+          id="pairing-code"
+          label="Code d'appairage"
+          hint="Remis par l'administrateur de veille (valable 24 h, une seule fois)."
+          error={error}
+          width="10"
+          value={code}
+          onInput={setCode}
+        />
+        <TextField
+          id="device-label"
+          label="Nom de ce poste (facultatif)"
+          hint="Pour le reconnaître dans la liste des appareils, par exemple « Accueil, poste 2 »."
+          maxLength={64}
+          value={label}
+          onInput={setLabel}
+        />
+        <div class="button-group">
+          <button type="submit" disabled={s.busy}>
             {s.busy ? "Enrôlement…" : "Enrôler"}
           </button>
           {s.canCancel && (
-            <button type="button" class="button button--secondary" onClick={() => void app.showAccounts()}>
+            <button type="button" class="secondary" onClick={() => void app.showAccounts()}>
               Annuler
             </button>
           )}
@@ -130,48 +108,9 @@ export function Enrol({ app, s }: { app: App; s: Extract<Screen, { kind: "enrol"
   );
 }
 
-function PinInput({ id, label, hint, error, value, onInput, autoFocus }: {
-  id: string;
-  label: string;
-  hint?: string;
-  error?: string;
-  value: string;
-  onInput(v: string): void;
-  autoFocus?: boolean;
-}) {
-  const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (autoFocus) ref.current?.focus();
-  }, [autoFocus]);
-  const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
-  return (
-    <div class={`field ${error ? "field--error" : ""}`}>
-      <label for={id}>{label}</label>
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p class="field__error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
-      <input
-        id={id}
-        ref={ref}
-        class="input input--pin"
-        type="password"
-        inputMode="numeric"
-        autocomplete="off"
-        maxLength={PIN_MAX}
-        aria-describedby={describedBy}
-        aria-invalid={error ? "true" : undefined}
-        value={value}
-        onInput={(e) => onInput((e.target as HTMLInputElement).value)}
-      />
-    </div>
-  );
+/** A PIN field: digits, masked, never remembered by the browser. */
+function PinInput(p: { id: string; label: string; hint?: string; error?: string; value: string; onInput(v: string): void; autoFocus?: boolean }) {
+  return <TextField {...p} type="password" inputMode="numeric" width="10" maxLength={PIN_MAX} />;
 }
 
 export function SetPin({ app, s }: { app: App; s: Extract<Screen, { kind: "set-pin" }> }) {
@@ -187,7 +126,7 @@ export function SetPin({ app, s }: { app: App; s: Extract<Screen, { kind: "set-p
         Poste enrôlé pour <strong>{s.label}</strong>. Votre clé est gardée dans ce navigateur, chiffrée par votre code PIN :
         il vous sera demandé à chaque ouverture de session.
       </p>
-      <ErrorSummary message={s.error} field="new-pin" />
+      <ErrorSummary {...useProblem(s, s.error, "new-pin")} />
       <form
         noValidate
         onSubmit={(e) => {
@@ -204,8 +143,8 @@ export function SetPin({ app, s }: { app: App; s: Extract<Screen, { kind: "set-p
           onInput={setPin}
         />
         <PinInput id="confirm-pin" label="Confirmez le code PIN" value={confirm} onInput={setConfirm} />
-        <div class="actions">
-          <button type="submit" class="button" disabled={s.busy}>
+        <div class="button-group">
+          <button type="submit" disabled={s.busy}>
             {s.busy ? "Chiffrement de la clé…" : "Enregistrer le code PIN"}
           </button>
         </div>
@@ -226,7 +165,7 @@ export function Pin({ app, s }: { app: App; s: Extract<Screen, { kind: "pin" }> 
         <span class="account__name">{s.account.label}</span>
         <span class="account__role">{roleLabel(s.account.role)}</span>
       </p>
-      <ErrorSummary message={s.error} field="pin" />
+      <ErrorSummary {...useProblem(s, s.error, "pin")} />
       <form
         noValidate
         onSubmit={(e) => {
@@ -237,11 +176,11 @@ export function Pin({ app, s }: { app: App; s: Extract<Screen, { kind: "pin" }> 
         }}
       >
         <PinInput id="pin" label="Code PIN" error={s.error} value={pin} onInput={setPin} autoFocus={!s.error} />
-        <div class="actions">
-          <button type="submit" class="button" disabled={s.busy}>
+        <div class="button-group">
+          <button type="submit" disabled={s.busy}>
             {s.busy ? "Vérification…" : s.locked ? "Déverrouiller" : "Ouvrir la session"}
           </button>
-          <button type="button" class="button button--secondary" onClick={() => void app.showAccounts()}>
+          <button type="button" class="secondary" onClick={() => void app.showAccounts()}>
             Changer de professionnel
           </button>
         </div>
@@ -249,7 +188,7 @@ export function Pin({ app, s }: { app: App; s: Extract<Screen, { kind: "pin" }> 
       <details class="forget">
         <summary>Retirer ce professionnel de ce poste</summary>
         <p>Sa clé chiffrée sera effacée de ce navigateur ; il faudra un nouveau code d'appairage pour l'enrôler à nouveau.</p>
-        <button type="button" class="button button--warning" onClick={() => void app.forget(s.account)}>
+        <button type="button" class="danger" onClick={() => void app.forget(s.account)}>
           Retirer {s.account.label}
         </button>
       </details>

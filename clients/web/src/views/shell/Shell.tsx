@@ -56,10 +56,10 @@ function DeskHeader({ desk }: { desk: Desk }) {
           {roleLabel(p.role)} · {p.structureName}
         </span>
       </p>
-      <button type="button" class="button button--small" onClick={() => desk.actions.lock()}>
+      <button type="button" class="bar__button" onClick={() => desk.actions.lock()}>
         Verrouiller
       </button>
-      <button type="button" class="button button--small button--secondary" onClick={() => desk.actions.signOut()}>
+      <button type="button" class="secondary bar__button" onClick={() => desk.actions.signOut()}>
         Se déconnecter
       </button>
     </div>
@@ -90,7 +90,7 @@ export function Shell({ app }: { app: App }) {
   const desk = s.kind === "desk" ? s.desk : null;
   return (
     <>
-      <a class="skip" href="#main">
+      <a class="skip-link" href="#main">
         Aller au contenu
       </a>
       <header class="bar">
