@@ -11,12 +11,13 @@ import { assert, axeCheck, launchBrowser, log, measure, newContext, run, screens
 import { enrol, tabTo } from "./desk.mjs";
 
 const MOTIVE_TEXT = "La chambre prévue est en travaux jusqu'à lundi";
+const HOLD_SECONDS = 10; // a proposal's hold (veilled --hold-seconds): short, to see one expire
 
 /* The free places a centre's row shows in the table (its "Total" column). */
 const rowTotal = (page, id) => page.locator(`tr[data-id="${id}"] .col-total`).innerText().then((t) => Number(t.trim()));
 
 run(async () => {
-  const server = await step("start veilled", () => startServer({ lockSeconds: 600 }));
+  const server = await step("start veilled", () => startServer({ lockSeconds: 600, holdSeconds: HOLD_SECONDS }));
   const demo = await step("demo data", () => seedDemo(server));
   const centres = server.ctl(["structure", "list"]).split("\n").filter((l) => /\t(chrs|chu|cph)\t/.test(l));
   const centreNames = centres.map((l) => l.split("\t")[3]);
@@ -110,6 +111,18 @@ run(async () => {
     await waitFor(async () => (await rowTotal(siao, "chrs-75-tilleuls")) === tilleulsFree, { what: "the place free again" });
     await centre.getByText("Aucune proposition en attente").waitFor();
     await screenshot(siao, "siao-refused");
+  });
+
+  await step("an expired hold frees the place live", async () => {
+    const free = await rowTotal(siao, "chu-75-chapelle");
+    await siao.getByRole("button", { name: "Proposer une place" }).first().click();
+    await siao.getByRole("radio", { name: /CHU La Chapelle/ }).first().check();
+    await siao.getByRole("button", { name: "Proposer cette place" }).click();
+    await waitFor(async () => (await rowTotal(siao, "chu-75-chapelle")) === free - 1, { what: "the place held" });
+    await siao.getByText(/retenue/).first().waitFor();
+    await screenshot(siao, "siao-hold-countdown");
+    await measure("hold expiry to the place free again on the SIAO's desk (hold " + HOLD_SECONDS + " s)", () =>
+      waitFor(async () => (await rowTotal(siao, "chu-75-chapelle")) === free, { timeout: (HOLD_SECONDS + 5) * 1000, what: "the place freed" }));
   });
 
   siaoErrors.assertNone();
