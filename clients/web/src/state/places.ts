@@ -41,14 +41,13 @@ const byName = (a: Centre, b: Centre) => a.name.localeCompare(b.name, "fr") || a
 
 export class PlacesState {
   readonly value = new Observable<Places>({ loaded: false, territory: "", centres: [], receivedAt: 0 });
-  private tracker = new PlacesTracker();
+  private readonly tracker = new PlacesTracker();
 
   constructor(private territory: string) {}
 
   /** A snapshot replaces everything (first subscription, or after a gap). */
   snapshot(s: PlacesSnapshot): void {
-    this.tracker = new PlacesTracker();
-    this.tracker.apply({ snapshot: s });
+    this.tracker.apply({ snapshot: s }); /* a new snapshot starts the sequences afresh */
     const t = s.territories.find((x) => x.territory === this.territory) ?? s.territories[0];
     const centres = (t?.centres ?? []).map((c) => centreOf(c, 0)).sort(byName);
     this.value.set({ loaded: true, territory: t?.territory ?? this.territory, centres, receivedAt: Number(s.nowMs) });
