@@ -66,6 +66,7 @@ run(async () => {
     const storage = await browserStorage(page);
     for (const s of [NICKNAME, FAMILY, NOTE]) assert.ok(!storage.includes(s), `"${s}" left in the browser's storage`);
     log(`browser storage after sign-out: ${storage.length} characters, none of the test's values`);
+    await axeCheck(page, "list of the professionals enrolled here");
     await signIn(page, "Léa", "246810");
   });
 
