@@ -130,7 +130,8 @@ static int check_orientation(const Veille__V1__Mutation *m, struct codec_error *
 		    check_str(q->author_id, CODEC_MAX_ID, "author_id too long", err) ||
 		    check_str(q->languages, 256, "languages over 256 bytes", err) ||
 		    check_str(q->note, CODEC_MAX_NOTE, "note over 4096 bytes", err) ||
-		    check_str(q->territory, CODEC_MAX_TERRITORY, "territory too long", err))
+		    check_str(q->territory, CODEC_MAX_TERRITORY, "territory too long", err) ||
+		    check_str(q->requester_name, CODEC_MAX_NAME, "requester_name too long", err))
 			return -1;
 		if (q->n_categories > CODEC_MAX_CATEGORIES)
 			FAIL(LIMIT_EXCEEDED, "more than 7 categories");

@@ -192,6 +192,25 @@ static int find_siao(struct store_txn *t, const char *territory, char out[CODEC_
 	return rc == 1 ? STORE_OK : rc;
 }
 
+/* The display name of structure id, as the directory holds it now, into out ("" if the
+ * directory has no such structure). Orientation records carry the names of the structures
+ * they name so that a client shows them without a directory of its own (the records travel
+ * sealed and through the policy like the ids: a name reaches only those the id reaches). */
+static int structure_name(struct store_txn *t, const char *id, char out[CODEC_MAX_NAME + 1])
+{
+	Veille__Store__V1__Structure *s;
+	int rc = directory_structure_get(t, id, &s);
+
+	out[0] = 0;
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	snprintf(out, CODEC_MAX_NAME + 1, "%s", s->name);
+	codec_stored_free(&s->base);
+	return STORE_OK;
+}
+
 static int category_valid(int c)
 {
 	return c >= VEILLE__V1__PLACE_CATEGORY__PLACE_CATEGORY_HOMME_SEUL &&
@@ -360,7 +379,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__OrientRequest *st = NULL, fresh = VEILLE__STORE__V1__ORIENT_REQUEST__INIT;
 	Veille__V1__Request q = *m->request;
 	const char *also[1 + CODEC_MAX_LIST * 4];
-	char siao[CODEC_MAX_ID + 1], day[CALENDAR_DAY_BYTES];
+	char siao[CODEC_MAX_ID + 1], day[CALENDAR_DAY_BYTES], requester[CODEC_MAX_NAME + 1];
 	uint8_t pid[STORE_ID_BYTES];
 	struct records_head h;
 	size_t n_also = 0;
@@ -422,6 +441,8 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 					    "no SIAO is registered for this territory");
 			goto out;
 		}
+		if ((rc = structure_name(t, a->structure_id, requester)) != STORE_OK)
+			goto out;
 		calendar_paris_day(now_ms, day);
 		fresh.territory = (char *)a->territory;
 		fresh.requester_id = (char *)a->structure_id;
@@ -431,6 +452,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 		fresh.person_id.len = STORE_ID_BYTES;
 		st = &fresh;
 		q.requested_at_ms = now_ms;
+		q.requester_name = requester;
 	} else {
 		if (memcmp(h.person_id, pid, STORE_ID_BYTES) != 0) {
 			rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
@@ -458,6 +480,8 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 		if ((rc = records_load(t, h.seq, &prev)) != STORE_OK)
 			goto out;
 		q.requested_at_ms = prev->request ? prev->request->requested_at_ms : now_ms;
+		/* The name as the first version stored it (none before the field existed). */
+		q.requester_name = prev->request ? prev->request->requester_name : "";
 		st->closed = q.withdrawn;
 	}
 	q.requester_id = (char *)a->structure_id;

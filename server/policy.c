@@ -83,6 +83,7 @@ static const struct field_class request_fields[] = {
 	{6, DE, "reduced_mobility"}, {7, DE, "animal"},         {8, DE, "languages"},
 	{9, DE, "urgency"},          {10, DE, "categories"},    {11, TE, "note"},
 	{12, OP, "territory"},       {13, OP, "withdrawn"},     {14, OP, "requested_at_ms"},
+	{15, OP, "requester_name"}, /* a structure's, not a person's: as requester_id */
 };
 static const struct field_class proposal_fields[] = {
 	{1, OP, "request_id"}, {2, OP, "centre_id"},     {3, OP, "category"},

@@ -285,6 +285,7 @@ static void render_request(struct sb *b, const Veille__V1__Request *q)
 	render_enums(b, "categories", (const int *)q->categories, q->n_categories);
 	sb_printf(b, "note=%s\nterritory=%s\nwithdrawn=%d\nrequested_at_ms=%" PRIu64 "\n", q->note,
 		  q->territory, (int)q->withdrawn, q->requested_at_ms);
+	sb_printf(b, "requester_name=%s\n", q->requester_name);
 }
 
 static void render_proposal(struct sb *b, const Veille__V1__Proposal *p)
@@ -331,6 +332,7 @@ static char *render_change(const Veille__V1__Change *ch)
 
 struct structure {
 	char id[24];
+	char name[48]; /* its display name in the directory (not its id) */
 	const char *kind;
 	const char *territory;
 	int siao, centre;
@@ -781,6 +783,7 @@ static void expect_request(struct sb *b, const struct world *w, const struct req
 	want_s(b, "territory", c & C_OP, territory_of(w, q->team));
 	want_u(b, "withdrawn", c & C_OP, (uint64_t)q->withdrawn);
 	want_pat(b, "requested_at_ms", c & C_OP, PAT_SET);
+	want_s(b, "requester_name", c & C_OP, w->s[q->team].name);
 }
 
 static void expect_proposal(struct sb *b, const struct world *w, const struct proposal *p,
@@ -1126,6 +1129,7 @@ static int add_structure(struct world *w, const char *id, const char *kind, cons
 	struct structure *s = &w->s[w->ns];
 
 	snprintf(s->id, sizeof s->id, "%s", id);
+	snprintf(s->name, sizeof s->name, "Structure « %s »", id);
 	s->kind = kind;
 	s->territory = territory;
 	s->siao = !strcmp(kind, "siao");
@@ -1206,7 +1210,7 @@ static int build_world(struct world *w)
 		char caps[4][24];
 		int n = 0;
 
-		if (hx_structure_add(w->e, s->id, s->id, s->kind, s->territory))
+		if (hx_structure_add(w->e, s->id, s->name, s->kind, s->territory))
 			return -1;
 		if (!s->centre)
 			continue;

@@ -25,6 +25,7 @@
 #define CHRS_A "chrs-a"
 #define CHRS_B "chrs-b"
 #define MARAUDE_93 "maraude-93"
+#define MARAUDE_NAME "Maraude Paris Sud" /* the directory's names */
 #define ERR(x) VEILLE__V1__ERROR_CODE__ERROR_CODE_##x
 #define CAT(x) VEILLE__V1__PLACE_CATEGORY__PLACE_CATEGORY_##x
 #define ST(x) VEILLE__V1__OP_STATUS__OP_STATUS_##x
@@ -45,7 +46,7 @@ static int setup(void **state)
 	*state = f;
 	if (!f || !(f->e = hx_env_new()) ||
 	    hx_structure_add(f->e, SIAO, "SIAO de Paris", "siao", "75") ||
-	    hx_structure_add(f->e, MARAUDE, "Maraude Paris Sud", "equipe_mobile", "75") ||
+	    hx_structure_add(f->e, MARAUDE, MARAUDE_NAME, "equipe_mobile", "75") ||
 	    hx_structure_add(f->e, CHRS_A, "CHRS Les Acacias", "chrs", "75") ||
 	    hx_structure_add(f->e, CHRS_B, "CHRS Le Bercail", "chrs", "75") ||
 	    hx_structure_add(f->e, MARAUDE_93, "Maraude 93", "equipe_mobile", "93") ||
@@ -195,6 +196,7 @@ struct seen {
 	int kind; /* Veille__V1__Change__RecordCase */
 	uint64_t version;
 	char note[128], person[33], author[65], motive_text[128];
+	char requester_name[129]; /* a request's requester_name */
 	uint32_t adults;
 	int animal, status, decision_kind, motive;
 	size_t reminders;
@@ -222,6 +224,8 @@ static int keep(const Veille__V1__Change *ch, void *arg)
 		snprintf(s->note, sizeof s->note, "%s", ch->request->note);
 		snprintf(s->person, sizeof s->person, "%s", ch->request->person_id);
 		snprintf(s->author, sizeof s->author, "%s", ch->request->author_id);
+		snprintf(s->requester_name, sizeof s->requester_name, "%s",
+			 ch->request->requester_name);
 		s->adults = ch->request->household_adults;
 		s->animal = ch->request->animal;
 		break;
@@ -334,10 +338,12 @@ static int wait_held(struct conn *c, const char *centre, int cat, uint32_t held,
 /* ---- tests ---- */
 
 /*
- * A maraude's request reaches the SIAO without the maraude's TEAM note; a proposal to chrs-a
- * gives Rose the request's DECISION and OPERATIONAL fields only (no note, no person id) and holds a
- * place, live; a refusal without a motive is rejected; one with a motive reaches the SIAO and
- * the maraude, and the centre no longer receives the request.
+ * A maraude's request reaches the SIAO without the maraude's TEAM note, with the maraude's
+ * name as the directory has it (whatever name the device sent); a proposal to chrs-a
+ * gives Rose the request's DECISION and OPERATIONAL fields only (no note, no person id, the
+ * requester's name) and holds a place, live; a refusal without a motive is rejected; one with
+ * a motive reaches the SIAO and the maraude, and the centre no longer receives the request.
+ * The maraude then withdraws the request: the new version keeps the requester's name.
  */
 static void test_request_proposal_refusal(void **state)
 {
@@ -350,7 +356,9 @@ static void test_request_proposal_refusal(void **state)
 
 	declare(&f->r, CAT(HOMME_SEUL), 2);
 	live = watch(f, &f->m);
-	applied(&f->m, request(&rq));
+	request(&rq);
+	rq.q.requester_name = "Maraude usurpée"; /* server-set: what the device sends is ignored */
+	applied(&f->m, &rq.m);
 
 	pull_all(&f->s, &p);
 	assert_non_null(s = find(&p, rq.id));
@@ -358,9 +366,11 @@ static void test_request_proposal_refusal(void **state)
 	assert_string_equal(s->note, "");           /* TEAM: stays in the maraude */
 	assert_string_equal(s->person, rq.person);  /* the SIAO works with the person */
 	assert_int_equal(s->adults, 1);
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* the desk shows who asks */
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, rq.id));
 	assert_string_equal(s->note, NOTE);          /* the requester keeps it all */
+	assert_string_equal(s->requester_name, MARAUDE_NAME);
 	pull_all(&f->r, &p);
 	assert_null(find(&p, rq.id));                /* no proposal yet: the centre sees nothing */
 	pull_all(&f->n, &p);
@@ -381,6 +391,7 @@ static void test_request_proposal_refusal(void **state)
 	assert_string_equal(s->note, "");
 	assert_string_equal(s->person, "");         /* IDENTITY: not for the centre */
 	assert_true(s->author[0] != 0);              /* OPERATIONAL: who to call back */
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* and which structure */
 	assert_non_null(find(&p, pr.id));
 	pull_all(&f->b, &p);
 	assert_int_equal(p.n, 0);                    /* the other centre: nothing */
@@ -434,6 +445,24 @@ static void test_request_proposal_refusal(void **state)
 	}
 	/* Deciding again on the same proposal. */
 	rejected(&f->r, decision(&dc, pr.id, ADMISSION, 0, ""), ERR(CLOSED));
+
+	/* The maraude withdraws the request (no proposal awaits): version 2 keeps the name the
+	 * first version was given, whatever the correction carried. */
+	{
+		struct op wd;
+
+		request(&wd);
+		snprintf(wd.id, sizeof wd.id, "%s", rq.id);
+		snprintf(wd.person, sizeof wd.person, "%s", rq.person);
+		wd.m.base_version = 1;
+		wd.q.withdrawn = 1;
+		wd.q.requester_name = "";
+		applied(&f->m, &wd.m);
+		pull_all(&f->m, &p);
+		assert_non_null(s = find(&p, rq.id));
+		assert_int_equal(s->version, 2);
+		assert_string_equal(s->requester_name, MARAUDE_NAME);
+	}
 	conn_close(live);
 }
 
