@@ -294,6 +294,7 @@ static void render_proposal(struct sb *b, const Veille__V1__Proposal *p)
 		  p->request_id, p->centre_id, (int)p->category, p->siao_id);
 	sb_printf(b, "author_id=%s\nhold_until_ms=%" PRIu64 "\nstatus=%d\nrequest_team_id=%s\n",
 		  p->author_id, p->hold_until_ms, (int)p->status, p->request_team_id);
+	sb_printf(b, "request_team_name=%s\n", p->request_team_name);
 }
 
 static void render_decision(struct sb *b, const Veille__V1__Decision *d)
@@ -309,6 +310,8 @@ static void render_decision(struct sb *b, const Veille__V1__Decision *d)
 	sb_printf(b, "extension_requested_at_ms=%" PRIu64 "\nextension_deemed_accepted=%d\n",
 		  d->extension_requested_at_ms, (int)d->extension_deemed_accepted);
 	sb_printf(b, "reminders=%zu\n", d->n_reminders);
+	sb_printf(b, "centre_name=%s\nrequest_team_name=%s\n", d->centre_name,
+		  d->request_team_name);
 }
 
 /* The change as lines "name=value", its version first. Caller frees. */
@@ -803,6 +806,7 @@ static void expect_proposal(struct sb *b, const struct world *w, const struct pr
 	       expired ? VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED
 		       : VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_HELD);
 	want_s(b, "request_team_id", c & C_OP, w->s[w->req[p->request].team].id);
+	want_s(b, "request_team_name", c & C_OP, w->s[w->req[p->request].team].name);
 }
 
 static void expect_decision(struct sb *b, const struct world *w, const struct decision *d,
@@ -845,6 +849,9 @@ static void expect_decision(struct sb *b, const struct world *w, const struct de
 	want_u(b, "extension_requested_at_ms", c & C_OP, 0);
 	want_u(b, "extension_deemed_accepted", c & C_OP, 0);
 	want_pat(b, "reminders", (c & C_OP) && !refusal, PAT_SET);
+	want_s(b, "centre_name", c & C_OP, w->s[d->centre].name);
+	want_s(b, "request_team_name", c & C_OP,
+	       d->request >= 0 ? w->s[w->req[d->request].team].name : "");
 }
 
 /* Everything professional i must hold at time t, as views (the model's projection). */

@@ -26,6 +26,7 @@
 #define CHRS_B "chrs-b"
 #define MARAUDE_93 "maraude-93"
 #define MARAUDE_NAME "Maraude Paris Sud" /* the directory's names */
+#define CHRS_A_NAME "CHRS Les Acacias"
 #define ERR(x) VEILLE__V1__ERROR_CODE__ERROR_CODE_##x
 #define CAT(x) VEILLE__V1__PLACE_CATEGORY__PLACE_CATEGORY_##x
 #define ST(x) VEILLE__V1__OP_STATUS__OP_STATUS_##x
@@ -47,7 +48,7 @@ static int setup(void **state)
 	if (!f || !(f->e = hx_env_new()) ||
 	    hx_structure_add(f->e, SIAO, "SIAO de Paris", "siao", "75") ||
 	    hx_structure_add(f->e, MARAUDE, MARAUDE_NAME, "equipe_mobile", "75") ||
-	    hx_structure_add(f->e, CHRS_A, "CHRS Les Acacias", "chrs", "75") ||
+	    hx_structure_add(f->e, CHRS_A, CHRS_A_NAME, "chrs", "75") ||
 	    hx_structure_add(f->e, CHRS_B, "CHRS Le Bercail", "chrs", "75") ||
 	    hx_structure_add(f->e, MARAUDE_93, "Maraude 93", "equipe_mobile", "93") ||
 	    hx_ctl(f->e, NULL, "centre", "capacity", "--structure", CHRS_A, "homme_seul=2",
@@ -196,7 +197,9 @@ struct seen {
 	int kind; /* Veille__V1__Change__RecordCase */
 	uint64_t version;
 	char note[128], person[33], author[65], motive_text[128];
-	char requester_name[129]; /* a request's requester_name */
+	char requester_name[129]; /* a request's requester_name; a proposal's or decision's
+				   * request_team_name */
+	char centre_name[129];    /* a decision's */
 	uint32_t adults;
 	int animal, status, decision_kind, motive;
 	size_t reminders;
@@ -231,9 +234,14 @@ static int keep(const Veille__V1__Change *ch, void *arg)
 		break;
 	case VEILLE__V1__CHANGE__RECORD_PROPOSAL:
 		s->status = ch->proposal->status;
+		snprintf(s->requester_name, sizeof s->requester_name, "%s",
+			 ch->proposal->request_team_name);
 		break;
 	case VEILLE__V1__CHANGE__RECORD_DECISION:
 		s->decision_kind = ch->decision->kind;
+		snprintf(s->requester_name, sizeof s->requester_name, "%s",
+			 ch->decision->request_team_name);
+		snprintf(s->centre_name, sizeof s->centre_name, "%s", ch->decision->centre_name);
 		s->motive = ch->decision->motive;
 		snprintf(s->motive_text, sizeof s->motive_text, "%s", ch->decision->motive_text);
 		s->reminders = ch->decision->n_reminders;
@@ -343,7 +351,9 @@ static int wait_held(struct conn *c, const char *centre, int cat, uint32_t held,
  * gives Rose the request's DECISION and OPERATIONAL fields only (no note, no person id, the
  * requester's name) and holds a place, live; a refusal without a motive is rejected; one with
  * a motive reaches the SIAO and the maraude, and the centre no longer receives the request.
- * The maraude then withdraws the request: the new version keeps the requester's name.
+ * The proposal and the decision name the requester and the centre, for the views that keep
+ * them after the request has gone. The maraude then withdraws the request: the new version
+ * keeps the requester's name.
  */
 static void test_request_proposal_refusal(void **state)
 {
@@ -392,7 +402,8 @@ static void test_request_proposal_refusal(void **state)
 	assert_string_equal(s->person, "");         /* IDENTITY: not for the centre */
 	assert_true(s->author[0] != 0);              /* OPERATIONAL: who to call back */
 	assert_string_equal(s->requester_name, MARAUDE_NAME); /* and which structure */
-	assert_non_null(find(&p, pr.id));
+	assert_non_null(s = find(&p, pr.id));
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* request_team_name */
 	pull_all(&f->b, &p);
 	assert_int_equal(p.n, 0);                    /* the other centre: nothing */
 	/* Rose's device stores what it pulled: the request is there. */
@@ -426,14 +437,18 @@ static void test_request_proposal_refusal(void **state)
 	assert_int_equal(s->decision_kind, REFUSAL);
 	assert_int_equal(s->motive, VEILLE__V1__REFUSAL_MOTIVE__REFUSAL_MOTIVE_PUBLIC_NON_ADAPTE);
 	assert_string_equal(s->motive_text, MOTIVE);
+	assert_string_equal(s->centre_name, CHRS_A_NAME);
+	assert_string_equal(s->requester_name, MARAUDE_NAME);
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, dc.id));
 	assert_string_equal(s->motive_text, MOTIVE);
+	assert_string_equal(s->centre_name, CHRS_A_NAME);
 	/* The refusal ended the centre's access to the request; it keeps its own decision. Its
 	 * device drops the request at its next sync. */
 	pull_all(&f->r, &p);
 	assert_null(find(&p, rq.id));
-	assert_non_null(find(&p, dc.id));
+	assert_non_null(s = find(&p, dc.id));
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* the centre's own record */
 	{
 		Veille__V1__Change *held = NULL;
 		size_t pending = 0;
@@ -577,6 +592,7 @@ static void test_hold_expires(void **state)
 	assert_non_null(s = find(&p, pr.id));
 	assert_int_equal(s->version, 2);
 	assert_int_equal(s->status, VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED);
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* the sweep's version keeps it */
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, pr.id));
 	assert_int_equal(s->status, VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED);
@@ -690,6 +706,8 @@ static void test_admission_and_emergency(void **state)
 	pull_all(&f->s, &p);
 	assert_non_null(s = find(&p, dc.id));
 	assert_int_equal(s->version, 2);
+	assert_string_equal(s->centre_name, CHRS_A_NAME); /* kept by the extension's version */
+	assert_string_equal(s->requester_name, MARAUDE_NAME);
 
 	/* Emergency admission: no proposal; the SIAO is informed. */
 	decision(&em, "", EMERGENCY, 0, "");
@@ -701,6 +719,8 @@ static void test_admission_and_emergency(void **state)
 	pull_all(&f->s, &p);
 	assert_non_null(s = find(&p, em.id));
 	assert_int_equal(s->decision_kind, EMERGENCY);
+	assert_string_equal(s->centre_name, CHRS_A_NAME);
+	assert_string_equal(s->requester_name, ""); /* no request, no requester */
 	pull_all(&f->m, &p);
 	assert_null(find(&p, em.id)); /* not the maraude's business */
 	conn_close(live);
