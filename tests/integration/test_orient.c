@@ -944,8 +944,10 @@ static void test_cli_workflow(void **state)
 	assert_non_null(strstr(out.out, "\"household_adults\":1,"));
 	assert_non_null(strstr(out.out, "\"animal\":true"));
 	assert_non_null(strstr(out.out, "\"languages\":\"dari\""));
+	assert_non_null(strstr(out.out, "\"requester_name\":\"" MARAUDE_NAME "\""));
 	assert_non_null(strstr(out.out, "\"kind\":\"proposal\""));
 	assert_non_null(strstr(out.out, "\"decision\":\"admission\""));
+	assert_non_null(strstr(out.out, "\"centre_name\":\"" CHRS_A_NAME "\""));
 	assert_non_null(strstr(out.out, "{\"kind\":\"bilan\",\"due_ms\":"));
 	assert_non_null(strstr(out.out, "{\"kind\":\"extension_deadline\",\"due_ms\":"));
 	hx_out_free(&out);
