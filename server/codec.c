@@ -130,7 +130,8 @@ static int check_orientation(const Veille__V1__Mutation *m, struct codec_error *
 		    check_str(q->author_id, CODEC_MAX_ID, "author_id too long", err) ||
 		    check_str(q->languages, 256, "languages over 256 bytes", err) ||
 		    check_str(q->note, CODEC_MAX_NOTE, "note over 4096 bytes", err) ||
-		    check_str(q->territory, CODEC_MAX_TERRITORY, "territory too long", err))
+		    check_str(q->territory, CODEC_MAX_TERRITORY, "territory too long", err) ||
+		    check_str(q->requester_name, CODEC_MAX_NAME, "requester_name too long", err))
 			return -1;
 		if (q->n_categories > CODEC_MAX_CATEGORIES)
 			FAIL(LIMIT_EXCEEDED, "more than 7 categories");
@@ -141,7 +142,9 @@ static int check_orientation(const Veille__V1__Mutation *m, struct codec_error *
 		    check_str(p->centre_id, CODEC_MAX_ID, "centre_id too long", err) ||
 		    check_str(p->siao_id, CODEC_MAX_ID, "siao_id too long", err) ||
 		    check_str(p->author_id, CODEC_MAX_ID, "author_id too long", err) ||
-		    check_str(p->request_team_id, CODEC_MAX_ID, "request_team_id too long", err))
+		    check_str(p->request_team_id, CODEC_MAX_ID, "request_team_id too long", err) ||
+		    check_str(p->request_team_name, CODEC_MAX_NAME, "request_team_name too long",
+			      err))
 			return -1;
 	} else if (m->record_case == VEILLE__V1__MUTATION__RECORD_DECISION) {
 		const Veille__V1__Decision *d = m->decision;
@@ -155,7 +158,10 @@ static int check_orientation(const Veille__V1__Mutation *m, struct codec_error *
 		    check_str(d->author_id, CODEC_MAX_ID, "author_id too long", err) ||
 		    check_str(d->request_id, CODEC_MAX_ID, "request_id too long", err) ||
 		    check_str(d->siao_id, CODEC_MAX_ID, "siao_id too long", err) ||
-		    check_str(d->request_team_id, CODEC_MAX_ID, "request_team_id too long", err))
+		    check_str(d->request_team_id, CODEC_MAX_ID, "request_team_id too long", err) ||
+		    check_str(d->centre_name, CODEC_MAX_NAME, "centre_name too long", err) ||
+		    check_str(d->request_team_name, CODEC_MAX_NAME, "request_team_name too long",
+			      err))
 			return -1;
 		if (d->n_reminders > CODEC_MAX_LIST)
 			FAIL(LIMIT_EXCEEDED, "more than 16 reminders");

@@ -25,6 +25,7 @@ struct arena;
 #define CODEC_MAX_LIST 16
 #define CODEC_MAX_LABEL 64
 #define CODEC_MAX_ID 64
+#define CODEC_MAX_NAME 128       /* a structure's or professional's display name (veillectl) */
 #define CODEC_MAX_PAIRING_CODE 32
 #define CODEC_MAX_TERRITORY 16   /* a territory code (département: "75", "2A") */
 #define CODEC_MAX_CATEGORIES 7   /* place categories: PlaceCategory 1 to 7 */

@@ -192,6 +192,25 @@ static int find_siao(struct store_txn *t, const char *territory, char out[CODEC_
 	return rc == 1 ? STORE_OK : rc;
 }
 
+/* The display name of structure id, as the directory holds it now, into out ("" if the
+ * directory has no such structure). Orientation records carry the names of the structures
+ * they name so that a client shows them without a directory of its own (the records travel
+ * sealed and through the policy like the ids: a name reaches only those the id reaches). */
+static int structure_name(struct store_txn *t, const char *id, char out[CODEC_MAX_NAME + 1])
+{
+	Veille__Store__V1__Structure *s;
+	int rc = directory_structure_get(t, id, &s);
+
+	out[0] = 0;
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	snprintf(out, CODEC_MAX_NAME + 1, "%s", s->name);
+	codec_stored_free(&s->base);
+	return STORE_OK;
+}
+
 static int category_valid(int c)
 {
 	return c >= VEILLE__V1__PLACE_CATEGORY__PLACE_CATEGORY_HOMME_SEUL &&
@@ -360,7 +379,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__OrientRequest *st = NULL, fresh = VEILLE__STORE__V1__ORIENT_REQUEST__INIT;
 	Veille__V1__Request q = *m->request;
 	const char *also[1 + CODEC_MAX_LIST * 4];
-	char siao[CODEC_MAX_ID + 1], day[CALENDAR_DAY_BYTES];
+	char siao[CODEC_MAX_ID + 1], day[CALENDAR_DAY_BYTES], requester[CODEC_MAX_NAME + 1];
 	uint8_t pid[STORE_ID_BYTES];
 	struct records_head h;
 	size_t n_also = 0;
@@ -422,6 +441,8 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 					    "no SIAO is registered for this territory");
 			goto out;
 		}
+		if ((rc = structure_name(t, a->structure_id, requester)) != STORE_OK)
+			goto out;
 		calendar_paris_day(now_ms, day);
 		fresh.territory = (char *)a->territory;
 		fresh.requester_id = (char *)a->structure_id;
@@ -431,6 +452,7 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 		fresh.person_id.len = STORE_ID_BYTES;
 		st = &fresh;
 		q.requested_at_ms = now_ms;
+		q.requester_name = requester;
 	} else {
 		if (memcmp(h.person_id, pid, STORE_ID_BYTES) != 0) {
 			rc = records_reject(res, VEILLE_ERR(INVALID_ARGUMENT),
@@ -458,6 +480,8 @@ static int apply_request(struct store_txn *t, const struct records_actor *a,
 		if ((rc = records_load(t, h.seq, &prev)) != STORE_OK)
 			goto out;
 		q.requested_at_ms = prev->request ? prev->request->requested_at_ms : now_ms;
+		/* The name as the first version stored it (none before the field existed). */
+		q.requester_name = prev->request ? prev->request->requester_name : "";
 		st->closed = q.withdrawn;
 	}
 	q.requester_id = (char *)a->structure_id;
@@ -502,6 +526,7 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__OrientCentre entry, **grown = NULL;
 	Veille__V1__Proposal p = *m->proposal;
 	const char *also[2];
+	char team_name[CODEC_MAX_NAME + 1];
 	uint8_t req_id[STORE_ID_BYTES];
 	struct records_head h, rh;
 	uint32_t free_places = 0;
@@ -555,7 +580,8 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 		goto out;
 	}
 	/* Proposing again to a centre that refused earlier is allowed: a new decision. */
-	if ((rc = records_head(t, a, req_id, &rh)) != STORE_OK)
+	if ((rc = records_head(t, a, req_id, &rh)) != STORE_OK ||
+	    (rc = structure_name(t, st->requester_id, team_name)) != STORE_OK)
 		goto out;
 	/* Every check is made: from here on the op is applied (or the transaction fails). */
 	p.siao_id = (char *)a->structure_id;
@@ -563,6 +589,7 @@ static int apply_proposal(struct store_txn *t, const struct records_actor *a,
 	p.hold_until_ms = now_ms + hold;
 	p.status = VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_HELD;
 	p.request_team_id = st->requester_id;
+	p.request_team_name = team_name;
 	also[0] = st->requester_id;
 	also[1] = p.centre_id;
 	rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL;
@@ -699,7 +726,7 @@ static int apply_emergency(struct store_txn *t, const struct records_actor *a,
 	Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
 	Veille__V1__Reminder r[MAX_REMINDERS], *rp[MAX_REMINDERS];
 	Veille__V1__Decision d = *m->decision;
-	char siao[CODEC_MAX_ID + 1];
+	char siao[CODEC_MAX_ID + 1], centre_name[CODEC_MAX_NAME + 1];
 	const char *also[1], *why;
 	uint8_t pid[STORE_ID_BYTES];
 	uint32_t free_places;
@@ -717,7 +744,8 @@ static int apply_emergency(struct store_txn *t, const struct records_actor *a,
 	rc = places_free(t, a->territory, a->structure_id, d.category, &free_places);
 	if (rc != STORE_OK)
 		return place_refused(res, rc);
-	if ((rc = find_siao(t, a->territory, siao)) != STORE_OK)
+	if ((rc = find_siao(t, a->territory, siao)) != STORE_OK ||
+	    (rc = structure_name(t, a->structure_id, centre_name)) != STORE_OK)
 		return rc;
 	d.proposal_id = "";
 	d.motive = 0;
@@ -729,6 +757,8 @@ static int apply_emergency(struct store_txn *t, const struct records_actor *a,
 	d.request_id = "";
 	d.siao_id = siao;
 	d.request_team_id = "";
+	d.centre_name = centre_name;
+	d.request_team_name = ""; /* no request */
 	d.decided_at_ms = now_ms;
 	d.extension_requested_at_ms = 0;
 	d.extension_deemed_accepted = 0;
@@ -761,6 +791,7 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 	Veille__V1__Reminder r[MAX_REMINDERS], *rp[MAX_REMINDERS];
 	Veille__V1__Decision d = *m->decision;
 	char req_hex[ID_HEX], motive[48], today[CALENDAR_DAY_BYTES];
+	char centre_name[CODEC_MAX_NAME + 1], team_name[CODEC_MAX_NAME + 1];
 	const char *also[2], *why;
 	uint8_t prop_id[STORE_ID_BYTES];
 	struct records_head h;
@@ -816,6 +847,9 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 		rc = rc == STORE_ENOTFOUND ? STORE_EFORGED : rc;
 		goto out;
 	}
+	if ((rc = structure_name(t, a->structure_id, centre_name)) != STORE_OK ||
+	    (rc = structure_name(t, st->requester_id, team_name)) != STORE_OK)
+		goto out;
 	sodium_bin2hex(req_hex, sizeof(req_hex), ps->request_id.data, STORE_ID_BYTES);
 	d.category = ps->category;
 	d.start_ms = admit ? d.start_ms : 0;
@@ -830,6 +864,8 @@ static int apply_decision(struct store_txn *t, const struct records_actor *a,
 	d.request_id = req_hex;
 	d.siao_id = st->siao_id;
 	d.request_team_id = st->requester_id;
+	d.centre_name = centre_name;
+	d.request_team_name = team_name;
 	d.decided_at_ms = now_ms;
 	d.extension_requested_at_ms = 0;
 	d.extension_deemed_accepted = 0;

@@ -83,11 +83,13 @@ static const struct field_class request_fields[] = {
 	{6, DE, "reduced_mobility"}, {7, DE, "animal"},         {8, DE, "languages"},
 	{9, DE, "urgency"},          {10, DE, "categories"},    {11, TE, "note"},
 	{12, OP, "territory"},       {13, OP, "withdrawn"},     {14, OP, "requested_at_ms"},
+	{15, OP, "requester_name"}, /* a structure's, not a person's: as requester_id */
 };
 static const struct field_class proposal_fields[] = {
 	{1, OP, "request_id"}, {2, OP, "centre_id"},     {3, OP, "category"},
 	{4, OP, "siao_id"},    {5, OP, "author_id"},     {6, OP, "hold_until_ms"},
 	{7, OP, "status"},     {8, OP, "request_team_id"},
+	{9, OP, "request_team_name"}, /* names, as the ids they name */
 };
 static const struct field_class decision_fields[] = {
 	{1, OP, "proposal_id"},         {2, DE, "kind"},
@@ -100,6 +102,7 @@ static const struct field_class decision_fields[] = {
 	{15, OP, "request_team_id"},    {16, OP, "decided_at_ms"},
 	{17, OP, "extension_requested_at_ms"}, {18, OP, "extension_deemed_accepted"},
 	{19, OP, "reminders"},
+	{20, OP, "centre_name"},        {21, OP, "request_team_name"}, /* as the ids they name */
 };
 
 static const struct kind_info {

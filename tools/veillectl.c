@@ -272,7 +272,7 @@ static int name_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	return n > 0 && n <= 128 && codec_utf8_valid(s, n);
+	return n > 0 && n <= CODEC_MAX_NAME && codec_utf8_valid(s, n);
 }
 
 /* Degrees as typed: an optional sign, digits, an optional decimal point and digits; nothing

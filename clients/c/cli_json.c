@@ -130,6 +130,7 @@ static void print_request(const Veille__V1__Request *q)
 	printf(",\"kind\":\"request\"");
 	json_str("person_id", q->person_id);
 	json_str("requester_id", q->requester_id);
+	json_str("requester_name", q->requester_name); /* "" if stored before it existed */
 	json_str("author_id", q->author_id);
 	printf(",\"household_adults\":%u,\"household_children\":%u", q->household_adults,
 	       q->household_children);
@@ -166,6 +167,7 @@ static void print_decision(const Veille__V1__Decision *d)
 	json_str("proposal_id", d->proposal_id);
 	json_str("request_id", d->request_id);
 	json_str("centre_id", d->centre_id);
+	json_str("centre_name", d->centre_name);
 	json_enum("category", &veille__v1__place_category__descriptor, d->category);
 	if (d->motive)
 		json_enum("motive", &veille__v1__refusal_motive__descriptor, d->motive);

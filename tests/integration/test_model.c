@@ -285,6 +285,7 @@ static void render_request(struct sb *b, const Veille__V1__Request *q)
 	render_enums(b, "categories", (const int *)q->categories, q->n_categories);
 	sb_printf(b, "note=%s\nterritory=%s\nwithdrawn=%d\nrequested_at_ms=%" PRIu64 "\n", q->note,
 		  q->territory, (int)q->withdrawn, q->requested_at_ms);
+	sb_printf(b, "requester_name=%s\n", q->requester_name);
 }
 
 static void render_proposal(struct sb *b, const Veille__V1__Proposal *p)
@@ -293,6 +294,7 @@ static void render_proposal(struct sb *b, const Veille__V1__Proposal *p)
 		  p->request_id, p->centre_id, (int)p->category, p->siao_id);
 	sb_printf(b, "author_id=%s\nhold_until_ms=%" PRIu64 "\nstatus=%d\nrequest_team_id=%s\n",
 		  p->author_id, p->hold_until_ms, (int)p->status, p->request_team_id);
+	sb_printf(b, "request_team_name=%s\n", p->request_team_name);
 }
 
 static void render_decision(struct sb *b, const Veille__V1__Decision *d)
@@ -308,6 +310,8 @@ static void render_decision(struct sb *b, const Veille__V1__Decision *d)
 	sb_printf(b, "extension_requested_at_ms=%" PRIu64 "\nextension_deemed_accepted=%d\n",
 		  d->extension_requested_at_ms, (int)d->extension_deemed_accepted);
 	sb_printf(b, "reminders=%zu\n", d->n_reminders);
+	sb_printf(b, "centre_name=%s\nrequest_team_name=%s\n", d->centre_name,
+		  d->request_team_name);
 }
 
 /* The change as lines "name=value", its version first. Caller frees. */
@@ -331,6 +335,7 @@ static char *render_change(const Veille__V1__Change *ch)
 
 struct structure {
 	char id[24];
+	char name[48]; /* its display name in the directory (not its id) */
 	const char *kind;
 	const char *territory;
 	int siao, centre;
@@ -781,6 +786,7 @@ static void expect_request(struct sb *b, const struct world *w, const struct req
 	want_s(b, "territory", c & C_OP, territory_of(w, q->team));
 	want_u(b, "withdrawn", c & C_OP, (uint64_t)q->withdrawn);
 	want_pat(b, "requested_at_ms", c & C_OP, PAT_SET);
+	want_s(b, "requester_name", c & C_OP, w->s[q->team].name);
 }
 
 static void expect_proposal(struct sb *b, const struct world *w, const struct proposal *p,
@@ -800,6 +806,7 @@ static void expect_proposal(struct sb *b, const struct world *w, const struct pr
 	       expired ? VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED
 		       : VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_HELD);
 	want_s(b, "request_team_id", c & C_OP, w->s[w->req[p->request].team].id);
+	want_s(b, "request_team_name", c & C_OP, w->s[w->req[p->request].team].name);
 }
 
 static void expect_decision(struct sb *b, const struct world *w, const struct decision *d,
@@ -842,6 +849,9 @@ static void expect_decision(struct sb *b, const struct world *w, const struct de
 	want_u(b, "extension_requested_at_ms", c & C_OP, 0);
 	want_u(b, "extension_deemed_accepted", c & C_OP, 0);
 	want_pat(b, "reminders", (c & C_OP) && !refusal, PAT_SET);
+	want_s(b, "centre_name", c & C_OP, w->s[d->centre].name);
+	want_s(b, "request_team_name", c & C_OP,
+	       d->request >= 0 ? w->s[w->req[d->request].team].name : "");
 }
 
 /* Everything professional i must hold at time t, as views (the model's projection). */
@@ -1126,6 +1136,7 @@ static int add_structure(struct world *w, const char *id, const char *kind, cons
 	struct structure *s = &w->s[w->ns];
 
 	snprintf(s->id, sizeof s->id, "%s", id);
+	snprintf(s->name, sizeof s->name, "Structure « %s »", id);
 	s->kind = kind;
 	s->territory = territory;
 	s->siao = !strcmp(kind, "siao");
@@ -1206,7 +1217,7 @@ static int build_world(struct world *w)
 		char caps[4][24];
 		int n = 0;
 
-		if (hx_structure_add(w->e, s->id, s->id, s->kind, s->territory))
+		if (hx_structure_add(w->e, s->id, s->name, s->kind, s->territory))
 			return -1;
 		if (!s->centre)
 			continue;

@@ -25,6 +25,8 @@
 #define CHRS_A "chrs-a"
 #define CHRS_B "chrs-b"
 #define MARAUDE_93 "maraude-93"
+#define MARAUDE_NAME "Maraude Paris Sud" /* the directory's names */
+#define CHRS_A_NAME "CHRS Les Acacias"
 #define ERR(x) VEILLE__V1__ERROR_CODE__ERROR_CODE_##x
 #define CAT(x) VEILLE__V1__PLACE_CATEGORY__PLACE_CATEGORY_##x
 #define ST(x) VEILLE__V1__OP_STATUS__OP_STATUS_##x
@@ -45,8 +47,8 @@ static int setup(void **state)
 	*state = f;
 	if (!f || !(f->e = hx_env_new()) ||
 	    hx_structure_add(f->e, SIAO, "SIAO de Paris", "siao", "75") ||
-	    hx_structure_add(f->e, MARAUDE, "Maraude Paris Sud", "equipe_mobile", "75") ||
-	    hx_structure_add(f->e, CHRS_A, "CHRS Les Acacias", "chrs", "75") ||
+	    hx_structure_add(f->e, MARAUDE, MARAUDE_NAME, "equipe_mobile", "75") ||
+	    hx_structure_add(f->e, CHRS_A, CHRS_A_NAME, "chrs", "75") ||
 	    hx_structure_add(f->e, CHRS_B, "CHRS Le Bercail", "chrs", "75") ||
 	    hx_structure_add(f->e, MARAUDE_93, "Maraude 93", "equipe_mobile", "93") ||
 	    hx_ctl(f->e, NULL, "centre", "capacity", "--structure", CHRS_A, "homme_seul=2",
@@ -195,6 +197,9 @@ struct seen {
 	int kind; /* Veille__V1__Change__RecordCase */
 	uint64_t version;
 	char note[128], person[33], author[65], motive_text[128];
+	char requester_name[129]; /* a request's requester_name; a proposal's or decision's
+				   * request_team_name */
+	char centre_name[129];    /* a decision's */
 	uint32_t adults;
 	int animal, status, decision_kind, motive;
 	size_t reminders;
@@ -222,14 +227,21 @@ static int keep(const Veille__V1__Change *ch, void *arg)
 		snprintf(s->note, sizeof s->note, "%s", ch->request->note);
 		snprintf(s->person, sizeof s->person, "%s", ch->request->person_id);
 		snprintf(s->author, sizeof s->author, "%s", ch->request->author_id);
+		snprintf(s->requester_name, sizeof s->requester_name, "%s",
+			 ch->request->requester_name);
 		s->adults = ch->request->household_adults;
 		s->animal = ch->request->animal;
 		break;
 	case VEILLE__V1__CHANGE__RECORD_PROPOSAL:
 		s->status = ch->proposal->status;
+		snprintf(s->requester_name, sizeof s->requester_name, "%s",
+			 ch->proposal->request_team_name);
 		break;
 	case VEILLE__V1__CHANGE__RECORD_DECISION:
 		s->decision_kind = ch->decision->kind;
+		snprintf(s->requester_name, sizeof s->requester_name, "%s",
+			 ch->decision->request_team_name);
+		snprintf(s->centre_name, sizeof s->centre_name, "%s", ch->decision->centre_name);
 		s->motive = ch->decision->motive;
 		snprintf(s->motive_text, sizeof s->motive_text, "%s", ch->decision->motive_text);
 		s->reminders = ch->decision->n_reminders;
@@ -334,10 +346,14 @@ static int wait_held(struct conn *c, const char *centre, int cat, uint32_t held,
 /* ---- tests ---- */
 
 /*
- * A maraude's request reaches the SIAO without the maraude's TEAM note; a proposal to chrs-a
- * gives Rose the request's DECISION and OPERATIONAL fields only (no note, no person id) and holds a
- * place, live; a refusal without a motive is rejected; one with a motive reaches the SIAO and
- * the maraude, and the centre no longer receives the request.
+ * A maraude's request reaches the SIAO without the maraude's TEAM note, with the maraude's
+ * name as the directory has it (whatever name the device sent); a proposal to chrs-a
+ * gives Rose the request's DECISION and OPERATIONAL fields only (no note, no person id, the
+ * requester's name) and holds a place, live; a refusal without a motive is rejected; one with
+ * a motive reaches the SIAO and the maraude, and the centre no longer receives the request.
+ * The proposal and the decision name the requester and the centre, for the views that keep
+ * them after the request has gone. The maraude then withdraws the request: the new version
+ * keeps the requester's name.
  */
 static void test_request_proposal_refusal(void **state)
 {
@@ -350,7 +366,9 @@ static void test_request_proposal_refusal(void **state)
 
 	declare(&f->r, CAT(HOMME_SEUL), 2);
 	live = watch(f, &f->m);
-	applied(&f->m, request(&rq));
+	request(&rq);
+	rq.q.requester_name = "Maraude usurpée"; /* server-set: what the device sends is ignored */
+	applied(&f->m, &rq.m);
 
 	pull_all(&f->s, &p);
 	assert_non_null(s = find(&p, rq.id));
@@ -358,9 +376,11 @@ static void test_request_proposal_refusal(void **state)
 	assert_string_equal(s->note, "");           /* TEAM: stays in the maraude */
 	assert_string_equal(s->person, rq.person);  /* the SIAO works with the person */
 	assert_int_equal(s->adults, 1);
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* the desk shows who asks */
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, rq.id));
 	assert_string_equal(s->note, NOTE);          /* the requester keeps it all */
+	assert_string_equal(s->requester_name, MARAUDE_NAME);
 	pull_all(&f->r, &p);
 	assert_null(find(&p, rq.id));                /* no proposal yet: the centre sees nothing */
 	pull_all(&f->n, &p);
@@ -381,7 +401,9 @@ static void test_request_proposal_refusal(void **state)
 	assert_string_equal(s->note, "");
 	assert_string_equal(s->person, "");         /* IDENTITY: not for the centre */
 	assert_true(s->author[0] != 0);              /* OPERATIONAL: who to call back */
-	assert_non_null(find(&p, pr.id));
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* and which structure */
+	assert_non_null(s = find(&p, pr.id));
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* request_team_name */
 	pull_all(&f->b, &p);
 	assert_int_equal(p.n, 0);                    /* the other centre: nothing */
 	/* Rose's device stores what it pulled: the request is there. */
@@ -415,14 +437,18 @@ static void test_request_proposal_refusal(void **state)
 	assert_int_equal(s->decision_kind, REFUSAL);
 	assert_int_equal(s->motive, VEILLE__V1__REFUSAL_MOTIVE__REFUSAL_MOTIVE_PUBLIC_NON_ADAPTE);
 	assert_string_equal(s->motive_text, MOTIVE);
+	assert_string_equal(s->centre_name, CHRS_A_NAME);
+	assert_string_equal(s->requester_name, MARAUDE_NAME);
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, dc.id));
 	assert_string_equal(s->motive_text, MOTIVE);
+	assert_string_equal(s->centre_name, CHRS_A_NAME);
 	/* The refusal ended the centre's access to the request; it keeps its own decision. Its
 	 * device drops the request at its next sync. */
 	pull_all(&f->r, &p);
 	assert_null(find(&p, rq.id));
-	assert_non_null(find(&p, dc.id));
+	assert_non_null(s = find(&p, dc.id));
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* the centre's own record */
 	{
 		Veille__V1__Change *held = NULL;
 		size_t pending = 0;
@@ -434,6 +460,24 @@ static void test_request_proposal_refusal(void **state)
 	}
 	/* Deciding again on the same proposal. */
 	rejected(&f->r, decision(&dc, pr.id, ADMISSION, 0, ""), ERR(CLOSED));
+
+	/* The maraude withdraws the request (no proposal awaits): version 2 keeps the name the
+	 * first version was given, whatever the correction carried. */
+	{
+		struct op wd;
+
+		request(&wd);
+		snprintf(wd.id, sizeof wd.id, "%s", rq.id);
+		snprintf(wd.person, sizeof wd.person, "%s", rq.person);
+		wd.m.base_version = 1;
+		wd.q.withdrawn = 1;
+		wd.q.requester_name = "";
+		applied(&f->m, &wd.m);
+		pull_all(&f->m, &p);
+		assert_non_null(s = find(&p, rq.id));
+		assert_int_equal(s->version, 2);
+		assert_string_equal(s->requester_name, MARAUDE_NAME);
+	}
 	conn_close(live);
 }
 
@@ -548,6 +592,7 @@ static void test_hold_expires(void **state)
 	assert_non_null(s = find(&p, pr.id));
 	assert_int_equal(s->version, 2);
 	assert_int_equal(s->status, VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED);
+	assert_string_equal(s->requester_name, MARAUDE_NAME); /* the sweep's version keeps it */
 	pull_all(&f->m, &p);
 	assert_non_null(s = find(&p, pr.id));
 	assert_int_equal(s->status, VEILLE__V1__PROPOSAL_STATUS__PROPOSAL_STATUS_EXPIRED);
@@ -661,6 +706,8 @@ static void test_admission_and_emergency(void **state)
 	pull_all(&f->s, &p);
 	assert_non_null(s = find(&p, dc.id));
 	assert_int_equal(s->version, 2);
+	assert_string_equal(s->centre_name, CHRS_A_NAME); /* kept by the extension's version */
+	assert_string_equal(s->requester_name, MARAUDE_NAME);
 
 	/* Emergency admission: no proposal; the SIAO is informed. */
 	decision(&em, "", EMERGENCY, 0, "");
@@ -672,6 +719,8 @@ static void test_admission_and_emergency(void **state)
 	pull_all(&f->s, &p);
 	assert_non_null(s = find(&p, em.id));
 	assert_int_equal(s->decision_kind, EMERGENCY);
+	assert_string_equal(s->centre_name, CHRS_A_NAME);
+	assert_string_equal(s->requester_name, ""); /* no request, no requester */
 	pull_all(&f->m, &p);
 	assert_null(find(&p, em.id)); /* not the maraude's business */
 	conn_close(live);
@@ -895,8 +944,10 @@ static void test_cli_workflow(void **state)
 	assert_non_null(strstr(out.out, "\"household_adults\":1,"));
 	assert_non_null(strstr(out.out, "\"animal\":true"));
 	assert_non_null(strstr(out.out, "\"languages\":\"dari\""));
+	assert_non_null(strstr(out.out, "\"requester_name\":\"" MARAUDE_NAME "\""));
 	assert_non_null(strstr(out.out, "\"kind\":\"proposal\""));
 	assert_non_null(strstr(out.out, "\"decision\":\"admission\""));
+	assert_non_null(strstr(out.out, "\"centre_name\":\"" CHRS_A_NAME "\""));
 	assert_non_null(strstr(out.out, "{\"kind\":\"bilan\",\"due_ms\":"));
 	assert_non_null(strstr(out.out, "{\"kind\":\"extension_deadline\",\"due_ms\":"));
 	hx_out_free(&out);

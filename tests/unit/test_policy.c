@@ -136,8 +136,9 @@ static int model(const char *kind, const char *field, int rel, int role)
 	static const char *const request_decision[] = {
 		"household_adults", "household_children", "reduced_mobility", "animal",
 		"languages", "urgency", "categories", NULL};
-	static const char *const request_workflow[] = {"requester_id", "author_id", "territory",
-						       "withdrawn", "requested_at_ms", NULL};
+	static const char *const request_workflow[] = {"requester_id", "requester_name",
+						       "author_id", "territory", "withdrawn",
+						       "requested_at_ms", NULL};
 
 	if (!person_data)
 		return 0;
