@@ -103,7 +103,7 @@ export interface RequestView {
   categories: Category[];
   requestedAt: number;
   requesterId: string; /* the requester's structure id (not a person) */
-  requesterName: string; /* the structure's name when known, else its id */
+  requesterName: string; /* the structure's name (its id on records stored before names) */
   status: RequestStatus;
   /** the proposal awaiting a decision, if any */
   pending: ProposalView | null;

@@ -73,7 +73,7 @@ function proposalView(id: string, p: Proposal, dec: { id: string; d: Decision } 
     refusal = {
       decisionId: dec.id,
       centreId: p.centreId,
-      centreName: ctx.centreName(p.centreId),
+      centreName: dec.d.centreName || ctx.centreName(p.centreId),
       motive: dec.d.motive as RefusalMotive,
       motiveText: dec.d.motiveText,
       decidedAt: Number(dec.d.decidedAtMs),
@@ -112,7 +112,7 @@ function requestView(id: string, r: Request, proposals: ProposalView[]): Request
     categories: r.categories as Category[],
     requestedAt: Number(r.requestedAtMs),
     requesterId: r.requesterId,
-    requesterName: r.requesterId,
+    requesterName: r.requesterName || r.requesterId, /* empty on records stored before names */
     status: r.withdrawn ? "withdrawn" : admitted ? "admitted" : pending ? "proposed" : "waiting",
     pending,
     history,

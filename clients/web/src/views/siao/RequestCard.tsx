@@ -10,12 +10,6 @@ import { useSelect } from "../places/live";
 
 const URGENCY_CLASS: Record<number, string> = { 0: "urg-none", 1: "urg-tonight", 2: "urg-soon", 3: "urg-planned" };
 
-/** The requester's structure: its name when the state layer knows it. */
-export function requesterText(r: RequestView): string {
-  if (r.requesterName && r.requesterName !== r.requesterId) return r.requesterName;
-  return `structure ${r.requesterId.slice(0, 8)}`;
-}
-
 /** "place retenue encore 1 h 42 min": calm (no live region: it would speak every second). */
 export function HoldCountdown({ clock, until }: { clock: Observable<number>; until: number }) {
   /* Re-render once a second under an hour, once a minute above (minutes are all it shows). */
@@ -94,7 +88,7 @@ export function RequestCard({ request: r, clock, now, flash, expanded, action, c
           </ul>
         )}
         <p class="req__from">
-          Demande de {requesterText(r)}, {formatWhen(r.requestedAt, now)}
+          Demande de {r.requesterName}, {formatWhen(r.requestedAt, now)}
         </p>
         {r.pending && (
           <p class="req__pending">
