@@ -21,12 +21,10 @@ import { Records } from "./records";
 import { deriveOrientations } from "./orient";
 import { derivePeople } from "./people";
 import { indicatorsOf, NO_INDICATORS } from "./stats";
-import type { Actions, Counts, Desk, Indicators, NewEncounter, NewPerson, NewRequest, Orientations, Outcome, People, Principal } from "./model";
+import { isCentreKind, ROLE, type Actions, type Counts, type Desk, type Indicators, type NewEncounter, type NewPerson, type NewRequest, type Orientations, type Outcome, type People, type Principal } from "./model";
 
-const ROLE_SUPERVISEUR = 8;
-const ROLE_ADMINISTRATEUR = 9;
-const STATS_ROLES = new Set([3, 4, ROLE_SUPERVISEUR, ROLE_ADMINISTRATEUR]);
-const CENTRE_KINDS = new Set([5, 6, 7]);
+/* Who may read the indicators (the server answers FORBIDDEN to the others) */
+const STATS_ROLES = new Set<number>([ROLE.ECOUTANT_115, ROLE.COORDINATEUR_SIAO, ROLE.SUPERVISEUR, ROLE.ADMINISTRATEUR]);
 const STATS_EVERY_MS = 30_000;
 const STATS_AFTER_CHANGE_MS = 1_500;
 /* An op that could not be answered (link lost mid-push) is sent again, same op id, while the
@@ -161,7 +159,7 @@ export class DeskSession {
   /** Supervisors and administrators hold no personal record: they never pull. */
   private pulls(): boolean {
     const r = this.principal?.role;
-    return r !== undefined && r !== ROLE_SUPERVISEUR && r !== ROLE_ADMINISTRATEUR;
+    return r !== undefined && r !== ROLE.SUPERVISEUR && r !== ROLE.ADMINISTRATEUR;
   }
 
   /** Pulls from the cursor until the server has nothing more; a call while pulling makes the
@@ -215,7 +213,7 @@ export class DeskSession {
     this.orientations.set(
       deriveOrientations(this.records, {
         structureId: p.structureId,
-        isCentre: CENTRE_KINDS.has(p.structureKind),
+        isCentre: isCentreKind(p.structureKind),
         centreName: (id) => places?.nameOf(id) ?? id,
       }),
     );

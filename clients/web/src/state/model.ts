@@ -18,9 +18,24 @@ export type Urgency = 0 | 1 | 2 | 3; /* 1 ce soir, 2 dans les jours qui viennent
 export type RefusalMotive = 1 | 2 | 3 | 4 | 5 | 6;
 export type Need = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 export type Service = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
-export type Role = number; /* Role of auth.proto: 2 accueillant, 3 écoutant 115, 4 coordinateur
-			    SIAO, 5 responsable de centre, 8 superviseur ... */
-export type StructureKind = number; /* 1 SIAO, 3 accueil de jour, 5 CHRS, 6 CHU, 7 CPH ... */
+export type Role = number; /* Role of auth.proto, the values of ROLE */
+export type StructureKind = number; /* StructureKind of auth.proto: 1 SIAO, 3 accueil de jour, 5 CHRS, 6 CHU, 7 CPH ... */
+
+/** The roles the desk tells apart (auth.proto's Role; the one list of them for views and state). */
+export const ROLE = {
+  MARAUDEUR: 1,
+  ACCUEILLANT: 2,
+  ECOUTANT_115: 3,
+  COORDINATEUR_SIAO: 4,
+  RESPONSABLE_CENTRE: 5,
+  SUPERVISEUR: 8,
+  ADMINISTRATEUR: 9,
+} as const;
+
+/** Structures that are centres and receive proposals: CHRS, CHU, CPH. */
+export function isCentreKind(k: StructureKind): boolean {
+  return k === 5 || k === 6 || k === 7;
+}
 
 export type Counts = Partial<Record<Category, number>>;
 

@@ -1,7 +1,7 @@
 /* The frame of every screen: the header (who is signed in, whether data is live, lock and
  * sign-out), and the view of the signed-in professional's role. */
 import type { App, Screen } from "../../state/app";
-import type { Desk } from "../../state/model";
+import { ROLE, type Desk } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { roleLabel } from "../../state/labels";
 import { CentreView } from "../centre/CentreView";
@@ -13,22 +13,16 @@ import { Accounts, Connecting, Enrol, Pin, SetPin } from "./Gate";
 import { LinkIndicator } from "./LinkIndicator";
 import "./shell.css";
 
-const ROLE_ACCUEILLANT = 2;
-const ROLE_ECOUTANT_115 = 3;
-const ROLE_COORDINATEUR_SIAO = 4;
-const ROLE_RESPONSABLE_CENTRE = 5;
-const ROLE_SUPERVISEUR = 8;
-
 function RoleView({ desk }: { desk: Desk }) {
   switch (desk.principal.role) {
-    case ROLE_COORDINATEUR_SIAO:
-    case ROLE_ECOUTANT_115:
+    case ROLE.COORDINATEUR_SIAO:
+    case ROLE.ECOUTANT_115:
       return <SiaoView desk={desk} />;
-    case ROLE_SUPERVISEUR:
+    case ROLE.SUPERVISEUR:
       return <SupervisorView desk={desk} />;
-    case ROLE_RESPONSABLE_CENTRE:
+    case ROLE.RESPONSABLE_CENTRE:
       return <CentreView desk={desk} />;
-    case ROLE_ACCUEILLANT:
+    case ROLE.ACCUEILLANT:
       return <TerminalView desk={desk} />;
     default:
       return (

@@ -5,7 +5,7 @@
  * its categories; an écoutant sees the same list read-only. What happens live (a refusal, an
  * expired hold, a proposal made) is highlighted where it happens and said in one status line. */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Category, Desk, Orientations, Refusal, RequestView } from "../../state/model";
+import { ROLE, type Category, type Desk, type Orientations, type Refusal, type RequestView } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { formatHousehold, formatTime, MOTIVE_LABEL, URGENCY_LABEL } from "../../state/labels";
 import { Indicators } from "../indicators/Indicators";
@@ -16,8 +16,6 @@ import { RequestCard } from "./RequestCard";
 import { useFillHeight } from "./layout";
 import "./siao.css";
 
-const ROLE_ECOUTANT = 3;
-const ROLE_COORDINATEUR = 4;
 
 export interface SiaoViewProps {
   desk: Desk;
@@ -77,7 +75,7 @@ export function RequestQueue({ desk, onSelectCentre }: RequestQueueProps) {
   const o = useValue(desk.orientations);
   const now = useMinute(desk.clock);
   const role = desk.principal.role;
-  const canPropose = role === ROLE_COORDINATEUR;
+  const canPropose = role === ROLE.COORDINATEUR_SIAO;
   const [open, setOpen] = useState<string | null>(null);
   const [news, setNews] = useState<{ text: string; tone: "ok" | "warn" | "info" } | null>(null);
   const arrival = useArrivals();
@@ -166,7 +164,7 @@ export function RequestQueue({ desk, onSelectCentre }: RequestQueueProps) {
             · <strong>{proposed.length}</strong> proposition{proposed.length > 1 ? "s" : ""} en cours
           </p>
         )}
-        {role === ROLE_ECOUTANT && (
+        {role === ROLE.ECOUTANT_115 && (
           <p class="queue__note">Les propositions de place sont faites par la coordination du SIAO.</p>
         )}
         <p class={`queue__news${news ? ` queue__news--${news.tone}` : ""}`} role="status" tabIndex={-1} ref={newsRef}>
