@@ -9,7 +9,7 @@ import { ROLE, type Category, type Desk, type Orientations, type Refusal, type R
 import { useValue } from "../../state/observable";
 import { formatHousehold, formatTime, MOTIVE_LABEL, URGENCY_LABEL } from "../../state/labels";
 import { Indicators } from "../indicators/Indicators";
-import { PlacesPanel } from "../places/PlacesPanel";
+import { PlacesPanel } from "../map/PlacesPanel";
 import { useArrivals, useMinute } from "../places/live";
 import { ProposePanel } from "./ProposePanel";
 import { RequestCard } from "./RequestCard";

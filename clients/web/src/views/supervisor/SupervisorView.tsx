@@ -4,7 +4,7 @@
 import { useRef, useState } from "preact/hooks";
 import type { Category, Desk } from "../../state/model";
 import { Indicators } from "../indicators/Indicators";
-import { PlacesPanel } from "../places/PlacesPanel";
+import { PlacesPanel } from "../map/PlacesPanel";
 import { useFillHeight } from "../siao/layout";
 import "../siao/siao.css";
 

@@ -5,11 +5,11 @@ import { useMemo, useState } from "preact/hooks";
 import { CATEGORIES, type Category, type Desk } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { formatWhen } from "../../state/labels";
-import { CentresMap } from "../map/CentresMap";
-import { CategoryFilter } from "./CategoryFilter";
-import { PlacesTable } from "./PlacesTable";
-import { isLive, useMinute } from "./live";
-import "./places.css";
+import { CentresMap } from "./CentresMap";
+import { CategoryFilter } from "../places/CategoryFilter";
+import { PlacesTable } from "../places/PlacesTable";
+import { isLive, useMinute } from "../places/live";
+import "../places/places.css";
 
 export type PlacesLayout = "split" | "map" | "table";
 
