@@ -125,6 +125,24 @@ run(async () => {
       waitFor(async () => (await rowTotal(siao, "chu-75-chapelle")) === free, { timeout: (HOLD_SECONDS + 5) * 1000, what: "the place freed" }));
   });
 
+  await step("a proposal admitted: the request leaves the SIAO's queue; the centre sees the stay's extension deadline and end", async () => {
+    const open = await siao.getByRole("button", { name: "Proposer une place" }).count();
+    await siao.getByRole("button", { name: "Proposer une place" }).first().click();
+    await siao.getByRole("radio", { name: /CHRS Les Tilleuls/ }).first().check();
+    await siao.getByRole("button", { name: "Proposer cette place" }).click();
+    await centre.getByRole("button", { name: "Admettre" }).click();
+    await centre.getByRole("button", { name: "Confirmer l'admission" }).click();
+    await centre.getByText(/Admission enregistrée/).first().waitFor();
+    await centre.getByText("1 séjour en cours").waitFor();
+    await centre.locator(".stays__later > summary").click();
+    await centre.getByText("Dernier jour pour demander une prolongation").first().waitFor();
+    await centre.getByText("Fin du séjour").first().waitFor();
+    await waitFor(async () => (await siao.getByRole("button", { name: "Proposer une place" }).count()) === open - 1,
+      { what: "the admitted request out of the queue" });
+    await axeCheck(centre, "centre desk with a stay");
+    await screenshot(centre, "centre-stay");
+  });
+
   siaoErrors.assertNone();
   centreErrors.assertNone();
 });
