@@ -2,8 +2,9 @@
 // anywhere: not on screen, not in a frame received, and no pull ever asked for (the server
 // sends a supervisor none; the app must not ask). Then the server is stopped and started
 // again: the connection indicator says the data is not live, and the app comes back live by
-// itself (it resubscribes: a later declaration shows). Last, the /sync handshake refuses an
-// Origin from elsewhere, and every page answer carries the Content-Security-Policy.
+// itself (it resubscribes: a later declaration shows). Then the /sync handshake refuses an
+// Origin from elsewhere, and every page answer carries the Content-Security-Policy. Last, the
+// professional is revoked: the desk closes at once and the browser forgets their key.
 import http from "node:http";
 import { join } from "node:path";
 import { assert, axeCheck, launchBrowser, log, measure, newContext, run, screenshot, seedDemo, startServer, step,
@@ -114,5 +115,12 @@ run(async () => {
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
     assert.match(csp, /frame-ancestors 'none'/);
     log(`CSP: ${csp}`);
+  });
+
+  await step("the professional revoked: the session ends at once and the browser forgets the key", async () => {
+    server.ctl(["professional", "revoke", "helene-garnier"]);
+    await page.getByText(/a été révoqué/).first().waitFor({ timeout: 5000 });
+    assert.equal(await page.getByRole("button", { name: /Hélène/ }).count(), 0, "the revoked account is gone");
+    await screenshot(page, "supervisor-revoked");
   });
 });

@@ -30,7 +30,7 @@ export interface AppConfig {
 export type Screen =
   | { kind: "loading" }
   | { kind: "accounts"; accounts: Account[]; notice?: string }
-  | { kind: "enrol"; error?: string; busy?: boolean; canCancel?: boolean }
+  | { kind: "enrol"; error?: string; notice?: string; busy?: boolean; canCancel?: boolean }
   | { kind: "set-pin"; label: string; error?: string; busy?: boolean }
   | { kind: "pin"; account: Account; locked: boolean; error?: string; busy?: boolean }
   | { kind: "connecting"; account: Account; link: LinkStatus }
@@ -58,7 +58,7 @@ export class App {
 
   async init(notice?: string): Promise<void> {
     const list = await accounts.list();
-    this.screen.set(list.length ? { kind: "accounts", accounts: list, notice } : { kind: "enrol", error: notice });
+    this.screen.set(list.length ? { kind: "accounts", accounts: list, notice } : { kind: "enrol", notice });
   }
 
   showEnrol(): void {

@@ -74,6 +74,11 @@ export function Enrol({ app, s }: { app: App; s: Extract<Screen, { kind: "enrol"
       <h2 id="gate-title" tabIndex={-1} ref={h}>
         Enrôler ce poste
       </h2>
+      {s.notice && (
+        <p class="notice" role="status">
+          {s.notice}
+        </p>
+      )}
       <ErrorSummary {...problem} />
       <form onSubmit={submit} noValidate>
         <TextField
