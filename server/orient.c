@@ -920,6 +920,12 @@ int orient_apply(struct store_txn *t, const struct records_actor *a,
 		 const Veille__V1__Mutation *m, const uint8_t rid[STORE_ID_BYTES],
 		 uint64_t now_ms, struct records_result *res)
 {
+	const char *why;
+
+	/* No field its writer could not read back (records.h): no orientation record has a
+	 * HEALTH field yet; a future one is covered here, before each kind's own rules. */
+	if (!policy_may_write(a->role, m, NULL, &why))
+		return records_reject(res, VEILLE_ERR(FORBIDDEN), why);
 	switch (m->record_case) {
 	case VEILLE__V1__MUTATION__RECORD_REQUEST:
 		return apply_request(t, a, m, rid, now_ms, res);

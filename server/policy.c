@@ -330,6 +330,11 @@ void policy_print_rules(FILE *f)
 		   "Before the table: superviseurs, administrateurs (and unknown roles) receive no\n"
 		   "personal record, only places and aggregates; HEALTH fields go to professionnels de\n"
 		   "santé only (L1110-4 CSP).\n\n"
+		   "Writing follows reading: a push carrying a HEALTH field (a non-empty\n"
+		   "`health_note`; a profile value of a HEALTH field, set or cleared) from a role the\n"
+		   "table would not show it to, as the record's writer, is `REJECTED` with `FORBIDDEN`\n"
+		   "(\"health fields are for health professionals\"), corrections included: nobody\n"
+		   "writes what they could never read back (`policy_may_write`).\n\n"
 		   "The relations come from the person's care circle (`server/circle.h`, listed by\n"
 		   "`veillectl person circle ID`): the team that met them writes and keeps its own\n"
 		   "records (author); the SIAO while a request is open and a centre while a proposal\n"
@@ -393,6 +398,129 @@ int policy_grant(const char *structure_id, int role, unsigned state_relations,
 		if (shown & C(field_class(kind, kinds[kind].desc->fields[i].id)))
 			g->fields[g->n_fields++] = kinds[kind].desc->fields[i].id;
 	return 1;
+}
+
+/* ---- what a writer may write: what it could read back ---- */
+
+/* The classes a professional may write only if the table lets them read them back. HEALTH:
+ * a health note from a maraudeur reached the team's health professionals but never its
+ * author, who could neither check nor correct it (issue 13). */
+#define WRITE_GUARDED C(HE)
+
+/* Why a field of a guarded class is refused, for the op's result. */
+static const char *const write_refusals[POLICY__CLASSES] = {
+	[POLICY_HEALTH] = "health fields are for health professionals",
+};
+
+/* The classes the table shows the structure writing a record of kind, as its writer: the
+ * rows of its author (encounters, profiles, requests) and of its parties (proposals,
+ * decisions), the relations whose ids the server sets from the session. */
+static unsigned writer_classes(enum policy_kind kind)
+{
+	unsigned shown = 0;
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
+		if (rules[i].kind == kind &&
+		    (rules[i].rel == POLICY_REL_AUTHOR || rules[i].rel == POLICY_REL_PARTY))
+			shown |= rules[i].classes;
+	return shown;
+}
+
+/* Whether field f of msg holds something other than its default (what a push writes). */
+static int carries(const void *msg, const ProtobufCFieldDescriptor *f)
+{
+	const char *at = (const char *)msg + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)((const char *)msg + f->quantifier_offset) != 0;
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return *(const uint32_t *)((const char *)msg + f->quantifier_offset) == f->id;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *str = *(const char *const *)at;
+
+		return str && str[0];
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: return *(void *const *)at != NULL;
+	case PROTOBUF_C_TYPE_BYTES: return ((const ProtobufCBinaryData *)at)->len != 0;
+	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+		return *(const uint64_t *)at != 0;
+	case PROTOBUF_C_TYPE_DOUBLE: return *(const double *)at != 0;
+	case PROTOBUF_C_TYPE_FLOAT: return *(const float *)at != 0;
+	case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)at != 0;
+	default: return *(const uint32_t *)at != 0; /* 32-bit scalars and enums */
+	}
+}
+
+/* The first field msg (a record of kind) writes whose class is in classes: 1 with *field and
+ * *cls set, or 0. A person's own fields are its team_id (OPERATIONAL) and its values, each
+ * written, set or cleared, in its field's class. */
+static int writes_class(enum policy_kind kind, const void *msg, unsigned classes,
+			unsigned *field, enum policy_class *cls)
+{
+	if (kind == POLICY_PERSON) {
+		const Veille__V1__Person *p = msg;
+
+		for (size_t i = 0; i < p->n_fields; i++) {
+			*field = p->fields[i]->field;
+			*cls = field_class(POLICY_PERSON, *field);
+			if (classes & C(*cls))
+				return 1;
+		}
+		return 0;
+	}
+	for (unsigned i = 0; i < kinds[kind].desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &kinds[kind].desc->fields[i];
+
+		*field = f->id;
+		*cls = field_class(kind, f->id);
+		if ((classes & C(*cls)) && carries(msg, f))
+			return 1;
+	}
+	return 0;
+}
+
+int policy_may_write(int role, const Veille__V1__Mutation *m, unsigned *field,
+		     const char **reason)
+{
+	enum policy_kind kind;
+	enum policy_class cls = POLICY_HEALTH;
+	const void *msg;
+	unsigned refused, f = 0;
+
+	switch (m->record_case) {
+	case VEILLE__V1__MUTATION__RECORD_ENCOUNTER:
+		kind = POLICY_ENCOUNTER;
+		msg = m->encounter;
+		break;
+	case VEILLE__V1__MUTATION__RECORD_PERSON:
+		kind = POLICY_PERSON;
+		msg = m->person;
+		break;
+	case VEILLE__V1__MUTATION__RECORD_REQUEST:
+		kind = POLICY_REQUEST;
+		msg = m->request;
+		break;
+	case VEILLE__V1__MUTATION__RECORD_PROPOSAL:
+		kind = POLICY_PROPOSAL;
+		msg = m->proposal;
+		break;
+	case VEILLE__V1__MUTATION__RECORD_DECISION:
+		kind = POLICY_DECISION_RECORD;
+		msg = m->decision;
+		break;
+	default:
+		return 1;
+	}
+	refused = WRITE_GUARDED & ~(writer_classes(kind) & role_classes(role));
+	if (!msg || !refused || !writes_class(kind, msg, refused, &f, &cls))
+		return 1;
+	if (field)
+		*field = f;
+	if (reason)
+		*reason = write_refusals[cls] ? write_refusals[cls] : "field not writable by this role";
+	return 0;
 }
 
 const char *policy_kind_name(int record_case)

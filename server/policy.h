@@ -19,7 +19,9 @@
  * the store's state, which the caller reads (circle_relations) and passes in. A structure with
  * several relations sees what any of them shows. Role gates come before the table:
  * superviseurs, administrateurs and unknown roles receive no personal record; HEALTH fields go
- * to professionnels de santé only. */
+ * to professionnels de santé only.
+ * Pushes ask the same table (policy_may_write): a HEALTH field may be written only by who may
+ * read it back as the record's writer, so that no one writes what they can never see. */
 #ifndef VEILLE_POLICY_H
 #define VEILLE_POLICY_H
 
@@ -113,6 +115,23 @@ struct policy_grant {
  * rule told is the row that shows the most of what was kept (the first such row). */
 int policy_grant(const char *structure_id, int role, unsigned state_relations,
 		 const Veille__Store__V1__RecordVersion *rv, struct policy_grant *g);
+
+/* Whether a professional of role may write everything mutation m carries: writing follows
+ * reading. The writer's structure is the record's author (an encounter, a profile, a request)
+ * or a party it names (a proposal, a decision): the server sets those ids from the session
+ * (records.c, orient.c). So the table's rows for that relation, after the role gates, say what
+ * the writer could read back of the record; a field of a guarded class (HEALTH) it could not
+ * read back may not be written, whatever the record kind, at creation as in a correction. A
+ * field carries something when it is not its default (an empty health_note writes nothing); a
+ * person's value, set or cleared, writes its field, of its field's class (a field the table
+ * does not class is of the strictest, HEALTH, as for reading). The other classes are left to
+ * each kind's own rules.
+ * Returns 1 if role may write all m carries (also for a record kind the table does not know:
+ * records.c refuses those); 0 if not, with *field (if field is not NULL) the number of the
+ * first field refused (a person: its PersonField) and *reason (if not NULL) why, static text
+ * for the op's result. Pure: nothing about the store. */
+int policy_may_write(int role, const Veille__V1__Mutation *m, unsigned *field,
+		     const char **reason);
 
 /* Whether a professional of role may read the territory's activity indicators (stats.c):
  * aggregates, nothing about a person. The SIAO's coordinators and écoutants (the day's

@@ -5,6 +5,7 @@
 #include "effects.h"
 #include "keyring.h"
 #include "orient.h"
+#include "policy.h"
 #include "stats.h"
 
 #include <sodium.h>
@@ -395,6 +396,8 @@ static int apply_encounter(struct store_txn *t, const struct records_actor *a,
 	int rc, code;
 
 	why = check_encounter(m->encounter, a, now_ms, &code);
+	if (!why && !policy_may_write(a->role, m, NULL, &why)) /* a maraudeur's health note */
+		code = VEILLE_ERR(FORBIDDEN);
 	if (why)
 		return records_reject(res, code, why);
 	records_parse_id(m->encounter->person_id, pid);
@@ -495,6 +498,8 @@ static int apply_person(struct store_txn *t, const struct records_actor *a,
 	int rc, code;
 
 	why = check_person(m->person, a, now_ms, &code);
+	if (!why && !policy_may_write(a->role, m, NULL, &why)) /* a value of a HEALTH field */
+		code = VEILLE_ERR(FORBIDDEN);
 	if (why)
 		return records_reject(res, code, why);
 	rc = records_head(t, a, rid, &h);

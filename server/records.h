@@ -55,7 +55,10 @@ struct records_result {
 
 /* Applies one mutation inside t. Returns STORE_OK when the op has an outcome in *res (applied,
  * duplicate, conflict or rejected), or a storage error, after which the caller must abort the
- * transaction (nothing of it is kept). */
+ * transaction (nothing of it is kept). An op carrying a field its writer's role could not read
+ * back (policy_may_write: a health note from anyone but a health professional) is rejected
+ * FORBIDDEN, whatever its kind, before anything of it is read or written (an encounter or a
+ * profile: after the checks of its form, so that a malformed op is still INVALID_ARGUMENT). */
 int records_apply(struct store_txn *t, const struct records_actor *a,
 		  const Veille__V1__Mutation *m, uint64_t now_ms, struct records_result *res);
 

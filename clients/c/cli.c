@@ -45,7 +45,7 @@ static void usage(FILE *f)
 	      "  whoami\n"
 	      "  encounter add (--person ID | --new-person) [--at MS|ISO8601] [--area TEXT]\n"
 	      "                [--geohash G] [--need NAME]... [--service NAME]... [--note TEXT]\n"
-	      "                [--health-note TEXT]   (read by the team's health professionals only)\n"
+	      "                [--health-note TEXT]   (health professionals only: refused from others)\n"
 	      "                [--count N] [--sync | --no-sync]\n"
 	      "  person set (--person ID | --new-person) [--given-name T] [--family-name T]\n"
 	      "             [--nickname T] [--birth-year N] [--adults N] [--children N]\n"

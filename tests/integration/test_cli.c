@@ -166,11 +166,88 @@ static void test_pull_escapes_json(void **state)
 	hx_out_free(&out);
 }
 
+#define HEALTH_NOTE "toux depuis une semaine, à revoir"
+
+/*
+ * Issue 13, through the CLI. Bad input: Alice (maraudeur) runs `encounter add --health-note`:
+ * exit 2, one "rejected ... code=FORBIDDEN reason=health fields are for health professionals"
+ * line and no "applied", and `problems` keeps it. The same command without the health note is
+ * applied. Chloé (professionnelle de santé, same team) records one with a health note about
+ * the same person (exit 0) and reads it back in her pull; Bob (maraudeur) receives her
+ * encounter with an empty health note, and nothing of Alice's refused one.
+ */
+static void test_health_note_refused_to_maraudeur(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_out out;
+	char person[40], refused[40], code_c[32];
+
+	assert_int_equal(hx_professional_add(f->e, TEAM, "Chloé Infirmière", "professionnel_sante",
+					     NULL, 0, NULL, code_c), 0);
+	veille(&out, 0, f->dir_a, "enrol", "--server", f->e->url, "--code", f->code_a,
+	       (char *)NULL);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_b, "enrol", "--server", f->e->url, "--code", f->code_b,
+	       (char *)NULL);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_c, "enrol", "--server", f->e->url, "--code", code_c, (char *)NULL);
+	hx_out_free(&out);
+
+	veille(&out, 2, f->dir_a, "encounter", "add", "--new-person", "--note", NOTE,
+	       "--health-note", HEALTH_NOTE, (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "rejected record_id="), 1);
+	assert_int_equal(hx_count_lines(out.out, "applied "), 0);
+	assert_non_null(strstr(out.out, " code=FORBIDDEN reason=health fields are for health "
+					"professionals\n"));
+	assert_int_equal(hx_kv(out.out, "person_id", person, sizeof person), 0);
+	{
+		const char *at = strstr(out.out, "rejected record_id=");
+
+		assert_non_null(at);
+		snprintf(refused, sizeof refused, "%.32s", at + strlen("rejected record_id="));
+		assert_int_equal(strlen(refused), 32);
+	}
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_a, "problems", (char *)NULL);
+	assert_non_null(strstr(out.out, refused));
+	assert_non_null(strstr(out.out, "code=FORBIDDEN reason=health fields are for health "
+					"professionals"));
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_a, "encounter", "add", "--person", person, "--note", NOTE,
+	       (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "applied record_id="), 1);
+	hx_out_free(&out);
+
+	veille(&out, 0, f->dir_c, "encounter", "add", "--person", person, "--note", "vue par Chloé",
+	       "--health-note", HEALTH_NOTE, (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "applied record_id="), 1);
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_c, "pull", "--from", "0", (char *)NULL); /* add synced already */
+	assert_int_equal(hx_count_lines(out.out, "{"), 2);
+	assert_non_null(strstr(out.out, "\"health_note\":\"" HEALTH_NOTE "\""));
+	assert_null(strstr(out.out, refused));
+	hx_out_free(&out);
+	veille(&out, 0, f->dir_b, "pull", "--from", "0", (char *)NULL);
+	assert_int_equal(hx_count_lines(out.out, "{"), 2);
+	{ /* both encounters, each with an empty health note */
+		size_t n = 0;
+
+		for (const char *at = out.out; (at = strstr(at, "\"health_note\":")); at++, n++)
+			assert_memory_equal(at, "\"health_note\":\"\"", 16);
+		assert_int_equal(n, 2);
+	}
+	assert_null(strstr(out.out, HEALTH_NOTE));
+	assert_null(strstr(out.out, refused));
+	hx_out_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_enrol_add_pull_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_escapes_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_note_refused_to_maraudeur, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("integration_cli", tests, NULL, NULL);

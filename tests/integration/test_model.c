@@ -7,14 +7,14 @@
  * one or two maraudes or accueils de jour, one or two CHRS/CHU with capacities and declared
  * vacancies; professionals of every role (superviseur and administrateur included). Steps:
  * person profiles (fields of every class, sometimes objects_to_sharing), encounters (note,
- * needs, services, location, sometimes a health note) and their corrections, requests (with a
- * household, sometimes a note) and their withdrawal, proposals by the SIAO, decisions (admission
- * for a stay that ends within the test or months later, refusal with motive and text,
- * emergency admission, sometimes of a person of the other territory), an objection set or
- * lifted, a device or a professional revoked (`veillectl device revoke` / `professional
- * revoke`), waits for holds and short stays to end. No bad input: every op must be APPLIED
- * (a rejection fails the test, naming the op), except the revoked device's pulls, which must
- * fail (VEILLE_EREVOKED at the latest on reconnection).
+ * needs, services, location, a health note from health professionals) and their corrections,
+ * requests (with a household, sometimes a note) and their withdrawal, proposals by the SIAO,
+ * decisions (admission for a stay that ends within the test or months later, refusal with
+ * motive and text, emergency admission, sometimes of a person of the other territory), an
+ * objection set or lifted, a device or a professional revoked (`veillectl device revoke` /
+ * `professional revoke`), waits for holds and short stays to end. No bad input: every op
+ * must be APPLIED (a rejection fails the test, naming the op), except the revoked device's
+ * pulls, which must fail (VEILLE_EREVOKED at the latest on reconnection).
  *
  * What it checks, at checkpoints: for every active professional, (1) a pull from cursor 0,
  * folded in sequence order (a change replaces what is held of its record, a withdrawn change
@@ -1423,7 +1423,10 @@ static void fill_encounter(struct world *w, struct encounter *e)
 		e->services[k] = 1 + (int)rnd(w, 11);
 	text_of(w, e->note, sizeof e->note, "rencontre");
 	e->health[0] = 0;
-	if (chance(w, role_is(&w->p[e->author], "professionnel_sante") ? 70 : 15))
+	/* Health notes by health professionals only: from anyone else the op is refused
+	 * (docs/access-rules.md), and this test sends no bad input. A colleague's correction
+	 * replaces the whole event, so one by another role drops the note. */
+	if (role_is(&w->p[e->author], "professionnel_sante") && chance(w, 70))
 		text_of(w, e->health, sizeof e->health, "santé");
 }
 

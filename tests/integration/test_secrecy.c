@@ -124,6 +124,138 @@ static void test_health_fields_only_to_health_professionals(void **state)
 	hx_mut_free(&m);
 }
 
+/* Every change a pull from the start gives, with its health note (a few at most). */
+struct versions {
+	size_t n;
+	struct {
+		char record_id[33];
+		uint64_t version;
+		char health_note[128];
+	} v[8];
+};
+
+static int keep_version(const Veille__V1__Change *ch, void *arg)
+{
+	struct versions *vs = arg;
+
+	if (vs->n == sizeof vs->v / sizeof *vs->v)
+		return 1;
+	snprintf(vs->v[vs->n].record_id, sizeof vs->v[0].record_id, "%s", ch->record_id);
+	vs->v[vs->n].version = ch->version;
+	if (ch->record_case == VEILLE__V1__CHANGE__RECORD_ENCOUNTER)
+		snprintf(vs->v[vs->n].health_note, sizeof vs->v[0].health_note, "%s",
+			 ch->encounter->health_note);
+	vs->n++;
+	return 0;
+}
+
+static struct versions pull_versions(struct hx_device *d)
+{
+	struct versions vs;
+	uint64_t next = 0;
+	int more = 0;
+
+	memset(&vs, 0, sizeof vs);
+	assert_int_equal(veille_pull(d->c, 0, 0, keep_version, &vs, &next, &more), 0);
+	assert_int_equal(more, 0);
+	return vs;
+}
+
+/* The health note of record_id at version in vs, or NULL if vs does not hold that version. */
+static const char *health_of(const struct versions *vs, const char *record_id, uint64_t version)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		if (!strcmp(vs->v[i].record_id, record_id) && vs->v[i].version == version)
+			return vs->v[i].health_note;
+	return NULL;
+}
+
+static void expect_health_refused(const struct veille_op_result *r)
+{
+	assert_int_equal(r->status, VEILLE__V1__OP_STATUS__OP_STATUS_REJECTED);
+	assert_int_equal(r->code, VEILLE__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN);
+}
+
+#define HEALTH_REFUSAL "health fields are for health professionals"
+#define HEALTH_NOTE_2 "plaie propre, pansement refait"
+
+/*
+ * Issue 13: health notes are written by health professionals only. Bad input: Marc (maraudeur)
+ * pushes a batch of two encounters about P, the first with a health note: it is REJECTED
+ * FORBIDDEN with the reason, the second (its health note empty) is APPLIED; the connection
+ * stays up (the next pushes go on it: libveille does not reconnect by itself). Sent again with
+ * its counter, the refused op gets its first answer. Bad input: Marc's correction of his
+ * encounter adding a health note is refused too, and the record stays at version 1. Hélène
+ * (professionnelle de santé, same maraude) records an encounter about P with a health note and
+ * corrects it: both APPLIED. Hélène reads her notes back, Marc receives both encounters but no
+ * health note, and nothing of his refused ops.
+ */
+static void test_health_fields_written_by_health_professionals_only(void **state)
+{
+	struct fixture *f = *state;
+	struct hx_mut bad, plain, fix, hel;
+	Veille__V1__Mutation *muts[2];
+	struct veille_op_result r[2];
+	struct versions vs;
+
+	assert_int_equal(hx_mut_init(&bad, NULL, "rencontré rue de Rivoli"), 0);
+	bad.e.health_note = (char *)HEALTH_NOTE;
+	assert_int_equal(hx_mut_init(&plain, bad.person_id, "rencontré quai de la Tournelle"), 0);
+	muts[0] = &bad.m;
+	muts[1] = &plain.m;
+	assert_int_equal(veille_push(f->marc.c, muts, 2, r), 0);
+	expect_health_refused(&r[0]);
+	assert_string_equal(r[0].reason, HEALTH_REFUSAL);
+	assert_int_equal(r[1].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
+	assert_int_equal(r[1].version, 1);
+	/* The refused op again, its counter kept: the same answer, nothing applied. */
+	assert_int_equal(veille_push(f->marc.c, muts, 1, r), 0);
+	expect_health_refused(&r[0]);
+
+	/* A correction (version 2 of Marc's plain encounter) adding a health note. */
+	assert_int_equal(hx_mut_init(&fix, bad.person_id, "rencontré quai de la Tournelle"), 0);
+	memcpy(fix.record_id, plain.record_id, sizeof fix.record_id);
+	fix.m.base_version = 1;
+	fix.e.health_note = (char *)HEALTH_NOTE;
+	muts[0] = &fix.m;
+	assert_int_equal(veille_push(f->marc.c, muts, 1, r), 0);
+	expect_health_refused(&r[0]);
+	assert_string_equal(r[0].reason, HEALTH_REFUSAL);
+
+	/* Hélène writes one, then corrects it: both applied. */
+	assert_int_equal(hx_mut_init(&hel, bad.person_id, "vue avec Marc"), 0);
+	hel.e.health_note = (char *)HEALTH_NOTE;
+	muts[0] = &hel.m;
+	assert_int_equal(veille_push(f->helene.c, muts, 1, r), 0);
+	assert_int_equal(r[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
+	hel.m.op_counter = 0; /* a new op: the correction */
+	hel.m.base_version = 1;
+	hel.e.health_note = (char *)HEALTH_NOTE_2;
+	assert_int_equal(veille_push(f->helene.c, muts, 1, r), 0);
+	assert_int_equal(r[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
+	assert_int_equal(r[0].version, 2);
+
+	vs = pull_versions(&f->helene);
+	assert_int_equal(vs.n, 3); /* Marc's plain encounter, Hélène's two versions */
+	assert_non_null(health_of(&vs, plain.record_id, 1));
+	assert_string_equal(health_of(&vs, plain.record_id, 1), "");
+	assert_string_equal(health_of(&vs, hel.record_id, 1), HEALTH_NOTE);
+	assert_string_equal(health_of(&vs, hel.record_id, 2), HEALTH_NOTE_2);
+	assert_null(health_of(&vs, bad.record_id, 1));
+	assert_null(health_of(&vs, plain.record_id, 2));
+
+	vs = pull_versions(&f->marc);
+	assert_int_equal(vs.n, 3);
+	assert_null(health_of(&vs, bad.record_id, 1));
+	assert_null(health_of(&vs, plain.record_id, 2));
+	for (size_t i = 0; i < vs.n; i++)
+		assert_string_equal(vs.v[i].health_note, "");
+	hx_mut_free(&bad);
+	hx_mut_free(&plain);
+	hx_mut_free(&fix);
+	hx_mut_free(&hel);
+}
+
 /*
  * `veillectl person erase P` while veilled serves: P's data key is destroyed. Marc's encounters
  * about P no longer come in a pull from the start (another person's still do); a new
@@ -348,9 +480,9 @@ static const char *line_with(const char *text, const char *a, const char *b, cha
 #define NOTE "rencontré quai de la Tournelle"
 
 /*
- * The audit of disclosures (issue 5): Marc pushes an encounter about P (a team note and a
- * health note) and P's profile (a nickname, a situation). Hélène, of the same maraude, pulls
- * them: `veillectl audit person P` lists her disclosure of each, with record id, version,
+ * The audit of disclosures (issue 5): Hélène pushes an encounter about P (a team note and a
+ * health note: she is a health professional) and Marc P's profile (a nickname, a situation).
+ * Hélène, of the same maraude, pulls them: `veillectl audit person P` lists her disclosure of each, with record id, version,
  * field names and rule; no field value appears in `audit list`. Nadia, in another
  * département, pulls nothing of P: nothing is listed for her. The chain is whole after the
  * pulls; a pull that finds nothing adds no entry.
@@ -390,7 +522,8 @@ static void test_disclosures_audited(void **state)
 	per.person = &person;
 	muts[0] = &enc.m;
 	muts[1] = &per;
-	assert_int_equal(veille_push(f->marc.c, muts, 2, r), 0);
+	assert_int_equal(veille_push(f->helene.c, &muts[0], 1, &r[0]), 0);
+	assert_int_equal(veille_push(f->marc.c, &muts[1], 1, &r[1]), 0);
 	assert_int_equal(r[0].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
 	assert_int_equal(r[1].status, VEILLE__V1__OP_STATUS__OP_STATUS_APPLIED);
 
@@ -630,6 +763,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_health_fields_only_to_health_professionals,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_health_fields_written_by_health_professionals_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_erased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_actions_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_run, setup, teardown),

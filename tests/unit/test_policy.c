@@ -170,51 +170,55 @@ static int model(const char *kind, const char *field, int rel, int role)
 	return rel == POLICY_REL_PARTY;
 }
 
+/* Sets field f of msg to a non-default value (what it allocates is listed in storage). */
+static void fill_field(void *msg, const ProtobufCFieldDescriptor *f, void *submsg_storage[8],
+		       size_t *n_storage)
+{
+	static const char *const text = "x";
+	static int ints[1] = {1};
+	char *at = (char *)msg + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		*(size_t *)((char *)msg + f->quantifier_offset) = 1;
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			const ProtobufCMessageDescriptor *sd = f->descriptor;
+			void **arr = calloc(1, sizeof(void *));
+			void *sub = calloc(1, sd->sizeof_message);
+
+			sd->message_init(sub);
+			arr[0] = sub;
+			*(void ***)at = arr;
+			submsg_storage[(*n_storage)++] = sub;
+			submsg_storage[(*n_storage)++] = arr;
+		} else {
+			*(int **)at = ints;
+		}
+		return;
+	}
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: *(const char **)at = text; break;
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessageDescriptor *sd = f->descriptor;
+		void *sub = calloc(1, sd->sizeof_message);
+
+		sd->message_init(sub);
+		*(void **)at = sub;
+		submsg_storage[(*n_storage)++] = sub;
+		break;
+	}
+	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_UINT64: *(uint64_t *)at = 7; break;
+	case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *)at = 1; break;
+	case PROTOBUF_C_TYPE_BYTES: break;
+	default: *(uint32_t *)at = 1; break;
+	}
+}
+
 /* Sets every field of msg (a zeroed message of desc) to a non-default value. */
 static void fill_all(ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
 		     void *submsg_storage[8], size_t *n_storage)
 {
-	static const char *const text = "x";
-	static int ints[1] = {1};
-
-	for (unsigned i = 0; i < desc->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &desc->fields[i];
-		char *at = (char *)msg + f->offset;
-
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			*(size_t *)((char *)msg + f->quantifier_offset) = 1;
-			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				const ProtobufCMessageDescriptor *sd = f->descriptor;
-				void **arr = calloc(1, sizeof(void *));
-				void *sub = calloc(1, sd->sizeof_message);
-
-				sd->message_init(sub);
-				arr[0] = sub;
-				*(void ***)at = arr;
-				submsg_storage[(*n_storage)++] = sub;
-				submsg_storage[(*n_storage)++] = arr;
-			} else {
-				*(int **)at = ints;
-			}
-			continue;
-		}
-		switch (f->type) {
-		case PROTOBUF_C_TYPE_STRING: *(const char **)at = text; break;
-		case PROTOBUF_C_TYPE_MESSAGE: {
-			const ProtobufCMessageDescriptor *sd = f->descriptor;
-			void *sub = calloc(1, sd->sizeof_message);
-
-			sd->message_init(sub);
-			*(void **)at = sub;
-			submsg_storage[(*n_storage)++] = sub;
-			break;
-		}
-		case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_UINT64: *(uint64_t *)at = 7; break;
-		case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *)at = 1; break;
-		case PROTOBUF_C_TYPE_BYTES: break;
-		default: *(uint32_t *)at = 1; break;
-		}
-	}
+	for (unsigned i = 0; i < desc->n_fields; i++)
+		fill_field(msg, &desc->fields[i], submsg_storage, n_storage);
 }
 
 /* Whether field f of msg still holds the value fill_all gave it. */
@@ -470,6 +474,194 @@ static void test_grant_lists_what_projection_kept(void **state)
 	assert_null(policy_field_name(prv.record_case, 99));
 }
 
+/* ---- writing follows reading (issue 13) ---- */
+
+#define HEALTH_REFUSAL "health fields are for health professionals"
+
+/* The record kinds a push carries, with their RecordVersion case for the same record stored. */
+static const struct {
+	const char *name;
+	const ProtobufCMessageDescriptor *desc;
+	int mutation_case, record_case;
+} PUSHED[] = {
+	{"Encounter", &veille__v1__encounter__descriptor, VEILLE__V1__MUTATION__RECORD_ENCOUNTER,
+	 VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER},
+	{"Request", &veille__v1__request__descriptor, VEILLE__V1__MUTATION__RECORD_REQUEST,
+	 VEILLE__STORE__V1__RECORD_VERSION__RECORD_REQUEST},
+	{"Proposal", &veille__v1__proposal__descriptor, VEILLE__V1__MUTATION__RECORD_PROPOSAL,
+	 VEILLE__STORE__V1__RECORD_VERSION__RECORD_PROPOSAL},
+	{"Decision", &veille__v1__decision__descriptor, VEILLE__V1__MUTATION__RECORD_DECISION,
+	 VEILLE__STORE__V1__RECORD_VERSION__RECORD_DECISION},
+};
+
+/*
+ * Every record kind (Person below), every role, every field written alone: the push is
+ * refused exactly when the field is a health observation and the writer is not a health
+ * professional (the words of issue 13, written here without the table), with FORBIDDEN's
+ * reason and the field named. Then every field at once: the same, through the health note.
+ */
+static void test_may_write_field_by_field(void **state)
+{
+	size_t checked = 0, refused = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(PUSHED) / sizeof(*PUSHED); k++)
+		for (size_t r = 0; r < sizeof(ALL_ROLES) / sizeof(*ALL_ROLES); r++)
+			for (unsigned i = 0; i <= PUSHED[k].desc->n_fields; i++) {
+				/* i == n_fields: every field at once */
+				int all = i == PUSHED[k].desc->n_fields;
+				Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
+				void *storage[8];
+				size_t n_storage = 0;
+				void *msg = calloc(1, PUSHED[k].desc->sizeof_message);
+				int health = 0, may;
+				unsigned field = 0;
+				const char *why = NULL;
+
+				PUSHED[k].desc->message_init(msg);
+				if (all) {
+					fill_all(msg, PUSHED[k].desc, storage, &n_storage);
+					for (unsigned j = 0; j < PUSHED[k].desc->n_fields; j++)
+						health |= !strcmp(PUSHED[k].desc->fields[j].name,
+								  "health_note");
+				} else {
+					fill_field(msg, &PUSHED[k].desc->fields[i], storage,
+						   &n_storage);
+					health = !strcmp(PUSHED[k].desc->fields[i].name,
+							 "health_note");
+				}
+				m.record_case = PUSHED[k].mutation_case;
+				m.encounter = msg; /* the union of record pointers */
+				may = policy_may_write(ALL_ROLES[r], &m, &field, &why);
+				if (may != !(health && ALL_ROLES[r] !=
+							      VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE))
+					fail_msg("%s.%s role %d: may_write %d", PUSHED[k].name,
+						 all ? "(all)" : PUSHED[k].desc->fields[i].name,
+						 ALL_ROLES[r], may);
+				if (!may) {
+					assert_string_equal(policy_field_name(PUSHED[k].record_case,
+									      field),
+							    "health_note");
+					assert_string_equal(why, HEALTH_REFUSAL);
+					refused++;
+				}
+				checked++;
+				for (size_t j = 0; j < n_storage; j++)
+					free(storage[j]);
+				free(msg);
+			}
+	assert_true(checked > 500);
+	assert_int_equal(refused, 2 * 9); /* health_note alone and with all, 9 roles */
+}
+
+/*
+ * The same decision as reading: for every role, a health note may be written exactly when the
+ * projection of the stored encounter, for its author's structure and that role, keeps it.
+ */
+static void test_may_write_what_is_read_back(void **state)
+{
+	(void)state;
+	for (size_t r = 0; r < sizeof(ALL_ROLES) / sizeof(*ALL_ROLES); r++) {
+		Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
+		Veille__Store__V1__RecordVersion rv = VEILLE__STORE__V1__RECORD_VERSION__INIT;
+		Veille__V1__Encounter e = VEILLE__V1__ENCOUNTER__INIT;
+		struct policy_out out;
+		int read_back;
+
+		e.team_id = "maraude-13"; /* as the server stores it: the writer's structure */
+		e.note = "rencontré rue de Rivoli";
+		e.health_note = "plaie à la jambe";
+		m.record_case = VEILLE__V1__MUTATION__RECORD_ENCOUNTER;
+		m.encounter = &e;
+		rv.record_case = VEILLE__STORE__V1__RECORD_VERSION__RECORD_ENCOUNTER;
+		rv.encounter = &e;
+		read_back = policy_project("maraude-13", ALL_ROLES[r], 0, &rv, &out) &&
+			    out.copy.encounter.health_note[0];
+		assert_int_equal(policy_may_write(ALL_ROLES[r], &m, NULL, NULL), read_back);
+	}
+}
+
+/* An empty health note writes nothing: a maraudeur's plain encounter (and a correction of it)
+ * goes through. Bad input: a health note by a maraudeur, the same in a correction, by a
+ * superviseur, by an unknown role. */
+static void test_empty_health_note_is_not_written(void **state)
+{
+	Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
+	Veille__V1__Encounter e = VEILLE__V1__ENCOUNTER__INIT;
+	unsigned field = 0;
+	const char *why = NULL;
+
+	(void)state;
+	e.person_id = "0123456789abcdef0123456789abcdef";
+	e.occurred_at_ms = 1700000000000;
+	e.note = "café, duvet";
+	m.record_case = VEILLE__V1__MUTATION__RECORD_ENCOUNTER;
+	m.encounter = &e;
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, &field, &why), 1);
+	assert_null(why);
+	m.base_version = 1; /* a correction, judged the same way */
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, NULL, NULL), 1);
+	e.health_note = NULL; /* as a hand-built message may leave it */
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, NULL, NULL), 1);
+	e.health_note = "tousse beaucoup";
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, &field, &why), 0);
+	assert_int_equal(field, 9);
+	assert_string_equal(why, HEALTH_REFUSAL);
+	m.base_version = 0;
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, NULL, NULL), 0);
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_SUPERVISEUR, &m, NULL, NULL), 0);
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_UNSPECIFIED, &m, NULL, NULL), 0);
+	assert_int_equal(policy_may_write(99, &m, NULL, NULL), 0);
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE, &m, NULL,
+					  NULL), 1);
+	/* Bad input: a kind the table does not know, a kind without its record: the policy has
+	 * nothing to refuse (records.c refuses them as INVALID_ARGUMENT). */
+	m.record_case = VEILLE__V1__MUTATION__RECORD__NOT_SET;
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, NULL, NULL), 1);
+	m.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
+	m.person = NULL;
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, NULL, NULL), 1);
+}
+
+/*
+ * A person's values: every field the profile has today may be written by every role that
+ * writes profiles. A value of a field the table classes HEALTH may not, set or cleared; the
+ * profile has none yet, so the stand-in is a field the table does not class (the strictest
+ * class, HEALTH, as for reading): what a future HEALTH field of the profile gets.
+ */
+static void test_may_write_person_values(void **state)
+{
+	enum { N = 11 }; /* PersonField values 1 to 11 */
+	Veille__V1__Mutation m = VEILLE__V1__MUTATION__INIT;
+	Veille__V1__Person p = VEILLE__V1__PERSON__INIT;
+	Veille__V1__PersonFieldValue v[N + 1], *vp[N + 1];
+	unsigned field = 0;
+	const char *why = NULL;
+
+	(void)state;
+	for (int i = 0; i <= N; i++) {
+		veille__v1__person_field_value__init(&v[i]);
+		v[i].field = (Veille__V1__PersonField)(i + 1);
+		vp[i] = &v[i];
+	}
+	p.n_fields = N;
+	p.fields = vp;
+	m.record_case = VEILLE__V1__MUTATION__RECORD_PERSON;
+	m.person = &p;
+	for (size_t r = 0; r < sizeof(ALL_ROLES) / sizeof(*ALL_ROLES); r++)
+		assert_int_equal(policy_may_write(ALL_ROLES[r], &m, NULL, NULL), 1);
+	v[N].field = (Veille__V1__PersonField)99; /* bad input: after the known ones */
+	p.n_fields = N + 1;
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_MARAUDEUR, &m, &field, &why), 0);
+	assert_int_equal(field, 99);
+	assert_string_equal(why, HEALTH_REFUSAL);
+	v[N].cleared = 1; /* clearing it blind is writing it too */
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_TRAVAILLEUR_SOCIAL, &m, NULL, NULL),
+			 0);
+	assert_int_equal(policy_may_write(VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE, &m, NULL,
+					  NULL), 1);
+}
+
 /* docs/access-rules.md is the table as `veillectl access-rules` prints it. */
 static void test_docs_print_the_table(void **state)
 {
@@ -500,6 +692,10 @@ int main(void)
 		cmocka_unit_test(test_table_against_model),
 		cmocka_unit_test(test_person_values),
 		cmocka_unit_test(test_grant_lists_what_projection_kept),
+		cmocka_unit_test(test_may_write_field_by_field),
+		cmocka_unit_test(test_may_write_what_is_read_back),
+		cmocka_unit_test(test_empty_health_note_is_not_written),
+		cmocka_unit_test(test_may_write_person_values),
 		cmocka_unit_test(test_docs_print_the_table),
 		cmocka_unit_test(test_other_structure_does_not_see),
 		cmocka_unit_test(test_superviseur_and_administrateur_do_not_see),

@@ -413,6 +413,55 @@ static void test_pull_other_audience_sees_nothing_of_ours(void **state)
 	assert_int_equal(more, 0);
 }
 
+/*
+ * Issue 13. Bad input: a maraudeur's encounter with a health note is REJECTED FORBIDDEN and
+ * nothing of it is stored (no version, nothing in the feed); sent again, the same answer. The
+ * same encounter with an empty health note is applied; a correction of it adding a health note
+ * is refused and the version stays. A professionnel de santé of the same maraude writes one.
+ */
+static void test_health_note_only_from_health_professionals(void **state)
+{
+	static const uint8_t DEV_H[16] = {0xcc, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	static const struct records_actor ACTOR_H = {
+		DEV_H, "helene", "maraude-13", NULL, VEILLE__V1__ROLE__ROLE_PROFESSIONNEL_SANTE,
+		"", 0, NULL};
+	struct unit_txn *f = *state;
+	struct records_result r;
+	struct pulled p;
+	struct mut x;
+	uint64_t next;
+	int more;
+
+	mut_init(&x, 1, REC_1, 0, PERSON_X);
+	x.e.health_note = "plaie à la jambe";
+	r = apply(f, &ACTOR_A, &x);
+	assert_int_equal(r.status, REJECTED);
+	assert_int_equal(r.code, VEILLE_ERR(FORBIDDEN));
+	assert_string_equal(r.reason, "health fields are for health professionals");
+	assert_int_equal(r.version, 0);
+	assert_int_equal(pull(f, "maraude-13", 0, 100, SIZE_MAX, &p, &next, &more), STORE_OK);
+	assert_int_equal(p.n, 0);
+	r = apply(f, &ACTOR_A, &x);
+	assert_int_equal(r.status, REJECTED);
+	assert_int_equal(r.code, VEILLE_ERR(FORBIDDEN));
+
+	mut_init(&x, 2, REC_1, 0, PERSON_X);
+	x.e.health_note = "";
+	assert_int_equal(apply(f, &ACTOR_A, &x).status, APPLIED);
+	mut_init(&x, 3, REC_1, 1, PERSON_X);
+	x.e.health_note = "plaie à la jambe";
+	expect_rejected(f, &ACTOR_A, &x, VEILLE_ERR(FORBIDDEN));
+	apply_ok(f, &ACTOR_A, 4, REC_1, 1, PERSON_X); /* still at version 1 */
+
+	mut_init(&x, 1, REC_2, 0, PERSON_X);
+	x.e.health_note = "plaie à la jambe";
+	assert_int_equal(apply(f, &ACTOR_H, &x).status, APPLIED);
+	assert_int_equal(pull(f, "maraude-13", 0, 100, SIZE_MAX, &p, &next, &more), STORE_OK);
+	assert_int_equal(p.n, 3); /* REC_1 versions 1 and 2, REC_2 */
+	assert_string_equal(p.c[2].record_id, REC_2);
+	assert_string_equal(p.c[2].author, "helene");
+}
+
 static void test_audience(void **state)
 {
 	struct unit_txn *f = *state;
@@ -571,6 +620,7 @@ int main(void)
 		T(test_bad_ids_rejected),
 		T(test_bad_fields_rejected),
 		T(test_other_structure_forbidden),
+		T(test_health_note_only_from_health_professionals),
 		T(test_pull_in_order),
 		T(test_pull_limit_and_cursor),
 		T(test_pull_byte_budget),
