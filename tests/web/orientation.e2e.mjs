@@ -11,7 +11,8 @@ import { assert, axeCheck, launchBrowser, log, measure, newContext, run, screens
 import { enrol, tabTo } from "./desk.mjs";
 
 const MOTIVE_TEXT = "La chambre prévue est en travaux jusqu'à lundi";
-const HOLD_SECONDS = 10; // a proposal's hold (veilled --hold-seconds): short, to see one expire
+const HOLD_SECONDS = 20; // a proposal's hold (veilled --hold-seconds): short, to see one expire, long
+                         // enough for the refusal steps of a slow (sanitizer) build
 
 /* The free places a centre's row shows in the table (its "Total" column). */
 const rowTotal = (page, id) => page.locator(`tr[data-id="${id}"] .col-total`).innerText().then((t) => Number(t.trim()));
