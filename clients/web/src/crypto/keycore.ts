@@ -1,5 +1,6 @@
 /* The key holder: one Ed25519 key pair at a time, the two proofs it signs (docs/protocol.md,
- * "Auth") and the key wrapped under a PIN for the browser's storage.
+ * "Auth"), the phone's store key that seals its local values, and both wrapped under a PIN for
+ * the browser's storage.
  *
  * Design: libsodium is passed in, never imported, so that the browser runs this in the key
  * worker (keys-worker.ts, the only module importing libsodium) and Node's unit tests run it
@@ -12,12 +13,20 @@
  * (opslimit 2, memlimit 19 MiB: OWASP's argon2id minimum; not libsodium's INTERACTIVE, whose
  * 64 MiB would slow every sign-in on a modest desk PC), with additional data
  * "veille.web/v1/key" || device id, so a wrapped key opens only for the device it was made
- * for. A wrong PIN fails the AEAD tag: unwrap says ok: false and nothing else. */
+ * for. A wrong PIN fails the AEAD tag: unwrap says ok: false and nothing else.
+ *
+ * Store key (the maraude phone only; a desk keeps nothing personal and has none): 32 random
+ * bytes made at enrolment, wrapped beside the seed under the same PIN-derived key (its own
+ * nonce, additional data "veille.web/v1/store-key" || device id, so neither sealed key can pass
+ * for the other). It seals each value of the phone's local store (store/local.ts) with
+ * XChaCha20-Poly1305-IETF: nonce (24 bytes) || ciphertext and tag, the additional data naming
+ * where the value lives, so a value moved to another place does not open. */
 import type sodium from "libsodium-wrappers-sumo";
 
 type Sodium = typeof sodium;
 
-/** A device key as kept at rest: only ever opened by KeyHolder.unwrap with the PIN. */
+/** A device key (and the phone's store key) as kept at rest: only ever opened by
+ * KeyHolder.unwrap with the PIN. */
 export interface WrappedKey {
   v: 1;
   salt: Uint8Array; // argon2id salt, 16 bytes
@@ -25,6 +34,14 @@ export interface WrappedKey {
   ct: Uint8Array; // the sealed 32-byte seed and its 16-byte tag
   opslimit: number;
   memlimit: number;
+  /** the store key sealed under the same PIN-derived key; absent on a desk */
+  store?: { nonce: Uint8Array; ct: Uint8Array };
+}
+
+/** A value and the additional data that binds it to its place (store/local.ts). */
+export interface Bound {
+  data: Uint8Array;
+  ad: Uint8Array;
 }
 
 export type UnwrapResult = { ok: true; publicKey: Uint8Array } | { ok: false };
@@ -37,9 +54,16 @@ const OPSLIMIT_MAX = 16;
 const MEMLIMIT_MAX = 256 * 1024 * 1024;
 const PIN_MAX_BYTES = 128;
 const PAIRING_CODE_MAX = 32; /* bytes of Enrol.pairing_code, as libveille's PROOF_CODE_MAX */
+/** Values one sealMany or openMany call takes: a pulled page holds at most 1000 changes. */
+export const SEAL_BATCH_MAX = 1000;
+/* A sealed value is at most a message the server may send (connection.ts); the additional
+ * data is a store name and a key. */
+const SEAL_VALUE_MAX = 16 * 1024 * 1024;
+const SEAL_AD_MAX = 1024;
 
 const SEED_BYTES = 32;
 const WRAP_KEY_BYTES = 32; /* XChaCha20-Poly1305 key */
+const STORE_KEY_BYTES = 32; /* XChaCha20-Poly1305 key */
 const SALT_BYTES = 16;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
@@ -50,9 +74,20 @@ const encoder = new TextEncoder();
 const ENROL_CONTEXT = encoder.encode("veille.v1/enrol");
 const AUTH_CONTEXT = encoder.encode("veille.v1/auth");
 const WRAP_CONTEXT = encoder.encode("veille.web/v1/key");
+const STORE_WRAP_CONTEXT = encoder.encode("veille.web/v1/store-key");
 
 /** The operations the key worker serves, in the order of KeyHolder's methods. */
-const KEY_OPS = ["generate", "signEnrol", "wrap", "unwrap", "signAuth", "forget"] as const;
+const KEY_OPS = [
+  "generate",
+  "newStoreKey",
+  "signEnrol",
+  "wrap",
+  "unwrap",
+  "signAuth",
+  "sealMany",
+  "openMany",
+  "forget",
+] as const;
 export type KeyOp = (typeof KEY_OPS)[number];
 
 /** The worker's messages: requests, and replies with the same id (id 0: the worker is
@@ -67,10 +102,11 @@ export type KeyReply =
   | { id: number; ok: false; error: { code: KeyErrorCode; message: string } };
 
 /**
- * Why a key operation failed: "no-key" (nothing held: never generated, or forgotten),
- * "bad-argument" (a size, a PIN or a pairing code out of its form), "corrupt" (a wrapped key
- * that is not one this code makes), "unavailable" (the key worker could not start, timed out
- * or was locked; keys.ts only).
+ * Why a key operation failed: "no-key" (nothing held: never generated, or forgotten; or no
+ * store key), "bad-argument" (a size, a PIN or a pairing code out of its form), "corrupt" (a
+ * wrapped key that is not one this code makes, or a sealed value that does not open: damaged,
+ * moved, or sealed under another key), "unavailable" (the key worker could not start, timed
+ * out or was locked; keys.ts only).
  */
 export type KeyErrorCode = "no-key" | "bad-argument" | "corrupt" | "unavailable";
 
@@ -125,6 +161,18 @@ function pinBytes(pin: unknown): Uint8Array {
   return b;
 }
 
+function sealedKey(s: unknown): boolean {
+  const k = s as WrappedKey["store"];
+  return (
+    k !== null &&
+    typeof k === "object" &&
+    k.nonce instanceof Uint8Array &&
+    k.nonce.length === NONCE_BYTES &&
+    k.ct instanceof Uint8Array &&
+    k.ct.length === STORE_KEY_BYTES + TAG_BYTES
+  );
+}
+
 function checkWrapped(w: unknown): WrappedKey {
   const k = w as Partial<WrappedKey> | null;
   const ok =
@@ -142,27 +190,50 @@ function checkWrapped(w: unknown): WrappedKey {
     k.opslimit! <= OPSLIMIT_MAX &&
     Number.isInteger(k.memlimit) &&
     k.memlimit! >= PWHASH_MEMLIMIT &&
-    k.memlimit! <= MEMLIMIT_MAX;
+    k.memlimit! <= MEMLIMIT_MAX &&
+    (k.store === undefined || sealedKey(k.store));
   if (!ok) throw new KeyError("corrupt", "not a wrapped key of this version");
   return k as WrappedKey;
 }
 
+function checkBatch(items: unknown, what: string): Bound[] {
+  if (!Array.isArray(items) || items.length > SEAL_BATCH_MAX)
+    throw new KeyError("bad-argument", `${what}: 0 to ${SEAL_BATCH_MAX} values`);
+  for (const it of items as Partial<Bound>[]) {
+    const ok =
+      it?.data instanceof Uint8Array &&
+      it.data.length <= SEAL_VALUE_MAX &&
+      it.ad instanceof Uint8Array &&
+      it.ad.length <= SEAL_AD_MAX;
+    if (!ok) throw new KeyError("bad-argument", `${what}: values <= ${SEAL_VALUE_MAX} bytes, data <= ${SEAL_AD_MAX}`);
+  }
+  return items as Bound[];
+}
+
 /**
- * Holds at most one device key (the 64-byte libsodium secret key: seed || public key).
- * Every method is synchronous; argon2id (wrap, unwrap) takes a few hundred milliseconds,
- * which is why the browser runs this in a worker. Errors: KeyError.
+ * Holds at most one device key (the 64-byte libsodium secret key: seed || public key) and,
+ * on a phone, one store key. Every method is synchronous; argon2id (wrap, unwrap) takes a few
+ * hundred milliseconds, which is why the browser runs this in a worker. Errors: KeyError.
  */
 export class KeyHolder {
   private secretKey: Uint8Array | null = null;
+  private storeKey: Uint8Array | null = null;
 
   constructor(private readonly na: Sodium) {}
 
-  /** A new key pair, replacing (and wiping) any key held. */
+  /** A new key pair, replacing (and wiping) every key held, the store key included: a phone
+   * enrolling calls newStoreKey after it, then wrap. */
   generate(): { publicKey: Uint8Array } {
     this.forget();
     const pair = this.na.crypto_sign_keypair();
     this.secretKey = pair.privateKey;
     return { publicKey: pair.publicKey };
+  }
+
+  /** A new store key (32 random bytes), replacing (and wiping) any held. */
+  newStoreKey(): void {
+    this.wipeStoreKey();
+    this.storeKey = this.na.randombytes_buf(STORE_KEY_BYTES);
   }
 
   /** The enrolment proof: Ed25519("veille.v1/enrol" || public_key || normalised code), and
@@ -186,35 +257,60 @@ export class KeyHolder {
     return this.na.crypto_sign_detached(message, this.held());
   }
 
-  /** The key held, sealed under pin for the device deviceId (a fresh salt and nonce). */
+  /** The key held, and the store key if one is held, sealed under pin for the device
+   * deviceId (a fresh salt and nonces). */
   wrap(pin: string, deviceId: Uint8Array): WrappedKey {
-    const ad = concat(WRAP_CONTEXT, bytes(deviceId, ID_BYTES, "device id"));
+    const id = bytes(deviceId, ID_BYTES, "device id");
     const sk = this.held();
     const salt = this.na.randombytes_buf(SALT_BYTES);
-    const nonce = this.na.randombytes_buf(NONCE_BYTES);
     const key = this.derive(pin, salt, PWHASH_OPSLIMIT, PWHASH_MEMLIMIT);
     try {
-      const ct = this.na.crypto_aead_xchacha20poly1305_ietf_encrypt(sk.subarray(0, SEED_BYTES), ad, null, nonce, key);
-      return { v: 1, salt, nonce, ct, opslimit: PWHASH_OPSLIMIT, memlimit: PWHASH_MEMLIMIT };
+      const seal = (secret: Uint8Array, context: Uint8Array) => {
+        const nonce = this.na.randombytes_buf(NONCE_BYTES);
+        const ct = this.na.crypto_aead_xchacha20poly1305_ietf_encrypt(secret, concat(context, id), null, nonce, key);
+        return { nonce, ct };
+      };
+      const { nonce, ct } = seal(sk.subarray(0, SEED_BYTES), WRAP_CONTEXT);
+      const wrapped: WrappedKey = { v: 1, salt, nonce, ct, opslimit: PWHASH_OPSLIMIT, memlimit: PWHASH_MEMLIMIT };
+      if (this.storeKey) wrapped.store = seal(this.storeKey, STORE_WRAP_CONTEXT);
+      return wrapped;
     } finally {
       this.na.memzero(key);
     }
   }
 
   /**
-   * Opens wrapped with pin for deviceId and holds its key (wiping any other). A wrong PIN
-   * (or a key wrapped for another device) is { ok: false }, the key held unchanged; a
-   * wrapped key of another form throws KeyError "corrupt".
+   * Opens wrapped with pin for deviceId and holds its key, and its store key if it has one
+   * (wiping any other). A wrong PIN (or a key wrapped for another device) is { ok: false },
+   * the keys held unchanged; a wrapped key of another form, or whose store key does not open
+   * with the PIN that opens its seed, throws KeyError "corrupt".
    */
   unwrap(wrapped: WrappedKey, pin: string, deviceId: Uint8Array): UnwrapResult {
     const w = checkWrapped(wrapped);
-    const ad = concat(WRAP_CONTEXT, bytes(deviceId, ID_BYTES, "device id"));
+    const id = bytes(deviceId, ID_BYTES, "device id");
     const key = this.derive(pin, w.salt, w.opslimit, w.memlimit);
     let seed: Uint8Array;
+    let storeKey: Uint8Array | null = null;
     try {
-      seed = this.na.crypto_aead_xchacha20poly1305_ietf_decrypt(null, w.ct, ad, w.nonce, key);
-    } catch {
-      return { ok: false };
+      try {
+        seed = this.na.crypto_aead_xchacha20poly1305_ietf_decrypt(null, w.ct, concat(WRAP_CONTEXT, id), w.nonce, key);
+      } catch {
+        return { ok: false };
+      }
+      if (w.store) {
+        try {
+          storeKey = this.na.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            null,
+            w.store.ct,
+            concat(STORE_WRAP_CONTEXT, id),
+            w.store.nonce,
+            key,
+          );
+        } catch {
+          this.na.memzero(seed);
+          throw new KeyError("corrupt", "the store key does not open with the device key's PIN");
+        }
+      }
     } finally {
       this.na.memzero(key);
     }
@@ -222,13 +318,60 @@ export class KeyHolder {
     const pair = this.na.crypto_sign_seed_keypair(seed);
     this.na.memzero(seed);
     this.secretKey = pair.privateKey;
+    this.storeKey = storeKey;
     return { ok: true, publicKey: pair.publicKey };
   }
 
-  /** Wipes the key held, if any. */
+  /** Each value sealed under the store key: nonce || ciphertext and tag, bound to its ad. */
+  sealMany(items: Bound[]): Uint8Array[] {
+    return checkBatch(items, "seal").map((it) => this.seal(it.data, it.ad));
+  }
+
+  /** Each sealed value opened; KeyError "corrupt" if any does not open with its ad. */
+  openMany(items: Bound[]): Uint8Array[] {
+    return checkBatch(items, "open").map((it) => this.open(it.data, it.ad));
+  }
+
+  /** plaintext sealed under the store key with a fresh nonce: nonce || ciphertext || tag. */
+  seal(plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
+    const key = this.heldStoreKey();
+    const nonce = this.na.randombytes_buf(NONCE_BYTES);
+    return concat(nonce, this.na.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key));
+  }
+
+  /** What seal sealed with the same ad. KeyError "corrupt" if the tag does not verify. */
+  open(sealed: Uint8Array, ad: Uint8Array): Uint8Array {
+    const key = this.heldStoreKey();
+    if (!(sealed instanceof Uint8Array) || sealed.length < NONCE_BYTES + TAG_BYTES)
+      throw new KeyError("corrupt", "a sealed value is too short");
+    try {
+      return this.na.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        null,
+        sealed.subarray(NONCE_BYTES),
+        ad,
+        sealed.subarray(0, NONCE_BYTES),
+        key,
+      );
+    } catch {
+      throw new KeyError("corrupt", "a sealed value does not open: damaged, moved, or sealed under another key");
+    }
+  }
+
+  /** Wipes the keys held, if any. */
   forget(): void {
     if (this.secretKey) this.na.memzero(this.secretKey);
     this.secretKey = null;
+    this.wipeStoreKey();
+  }
+
+  private wipeStoreKey(): void {
+    if (this.storeKey) this.na.memzero(this.storeKey);
+    this.storeKey = null;
+  }
+
+  private heldStoreKey(): Uint8Array {
+    if (!this.storeKey) throw new KeyError("no-key", "no store key held: sign in on the phone first");
+    return this.storeKey;
   }
 
   private held(): Uint8Array {

@@ -1,12 +1,14 @@
 /* The page's handle on the key worker (keys-worker.ts): every method is a message to it and
  * its answer. The page never imports libsodium and never sees a secret key: it gets public
- * keys, signatures and wrapped keys. lock() is the one way keys leave memory (timeout, lock
- * button, sign-out, revocation all call it): the worker is told to wipe its key and then
- * terminated, and this handle is dead; the next sign-in starts a new one.
+ * keys, signatures, wrapped keys, and the phone's values sealed or opened under its store
+ * key. lock() is the one way keys leave memory (timeout, lock button, sign-out, revocation
+ * all call it): the worker is told to wipe its keys and then terminated, and this handle is
+ * dead; the next sign-in starts a new one.
  *
  * The worker's URL is the built file's (index.html's <meta name="veille-keys-worker">). */
 import {
   KeyError,
+  type Bound,
   type KeyHolder,
   type KeyOp,
   type KeyReply,
@@ -15,7 +17,7 @@ import {
   type WrappedKey,
 } from "./keycore";
 
-export { KeyError, type KeyErrorCode, type UnwrapResult, type WrappedKey } from "./keycore";
+export { KeyError, type Bound, type KeyErrorCode, type UnwrapResult, type WrappedKey } from "./keycore";
 
 /* argon2id takes well under a second on a desk PC; far past that the worker is stuck. */
 const CALL_TIMEOUT_MS = 30_000;
@@ -71,18 +73,24 @@ export class Keys {
     return this.call("generate");
   }
 
+  /** A new store key in the worker (the phone, at enrolment: after generate, before wrap). */
+  newStoreKey(): Promise<void> {
+    return this.call("newStoreKey");
+  }
+
   /** The enrolment proof for the key held, and the normalised code to send with it. */
   signEnrol(code: string): Promise<{ signature: Uint8Array; code: string }> {
     return this.call("signEnrol", code);
   }
 
-  /** The key held, wrapped under pin for deviceId (argon2id: a few hundred ms). */
+  /** The key held (and the store key, if held), wrapped under pin for deviceId (argon2id: a
+   * few hundred ms). */
   wrap(pin: string, deviceId: Uint8Array): Promise<WrappedKey> {
     return this.call("wrap", pin, deviceId);
   }
 
-  /** Opens a wrapped key with pin: { ok: true, publicKey } and the worker holds it, or
-   * { ok: false } for a wrong PIN (never a rejection for that). */
+  /** Opens a wrapped key with pin: { ok: true, publicKey } and the worker holds it (and its
+   * store key), or { ok: false } for a wrong PIN (never a rejection for that). */
   unwrap(wrapped: WrappedKey, pin: string, deviceId: Uint8Array): Promise<UnwrapResult> {
     return this.call("unwrap", wrapped, pin, deviceId);
   }
@@ -90,6 +98,17 @@ export class Keys {
   /** The authentication proof of the key held (Connection's Signer). */
   signAuth(nonce: Uint8Array, serverId: Uint8Array, deviceId: Uint8Array): Promise<Uint8Array> {
     return this.call("signAuth", nonce, serverId, deviceId);
+  }
+
+  /** Up to SEAL_BATCH_MAX values sealed under the store key, each bound to its ad: one
+   * message for them all (store/local.ts seals what a transaction writes before opening it). */
+  sealMany(items: Bound[]): Promise<Uint8Array[]> {
+    return this.call("sealMany", items);
+  }
+
+  /** Up to SEAL_BATCH_MAX sealed values opened; KeyError "corrupt" if any does not open. */
+  openMany(items: Bound[]): Promise<Uint8Array[]> {
+    return this.call("openMany", items);
   }
 
   /** Drops every key: pending and later calls reject with KeyError "unavailable". Idempotent. */

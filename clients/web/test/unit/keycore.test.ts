@@ -1,11 +1,13 @@
 /* crypto/keycore.ts, with libsodium's CommonJS build: the key worker's operations, the exact
  * byte layout of the enrolment and authentication proofs (docs/protocol.md) checked with
- * libsodium's verify, the PIN wrapping, and the worker's request/answer. */
+ * libsodium's verify, the PIN wrapping, the phone's store key, and the worker's
+ * request/answer. */
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import sodium from "libsodium-wrappers-sumo";
 import {
   answer,
+  type Bound,
   KeyError,
   KeyHolder,
   normalisePairingCode,
@@ -183,4 +185,127 @@ test("the worker's answers: results, KeyErrors, unknown operations", () => {
   assert.deepEqual(answer(k, { id: 4, op: "forget", args: [] }), { id: 4, ok: true, result: undefined });
   const after = answer(k, { id: 5, op: "signEnrol", args: ["ABCD-EFGH-JKMN"] });
   assert.ok(!after.ok && after.error.code === "no-key");
+});
+
+/* ---- the phone's store key ---- */
+
+const sealKeyError = (code: string) => (e: unknown) => e instanceof KeyError && e.code === code;
+
+test("store key: seal and open round trip, a fresh nonce each time", () => {
+  const k = new KeyHolder(sodium);
+  k.newStoreKey();
+  const ad = utf8("veille.web/v1/records/abc");
+  const plain = utf8("Jojo, vu sous le pont");
+  const sealed = k.seal(plain, ad);
+  assert.equal(sealed.length, 24 + plain.length + 16);
+  assert.deepEqual(k.open(sealed, ad), plain);
+  assert.notDeepEqual(k.seal(plain, ad), sealed);
+  assert.deepEqual(k.open(k.seal(new Uint8Array(0), ad), ad), new Uint8Array(0));
+  const [a, b] = k.sealMany([
+    { data: plain, ad },
+    { data: utf8("autre"), ad: utf8("veille.web/v1/outbox/1") },
+  ]);
+  assert.deepEqual(k.openMany([{ data: a!, ad }]), [plain]);
+  assert.deepEqual(k.openMany([{ data: b!, ad: utf8("veille.web/v1/outbox/1") }]), [utf8("autre")]);
+});
+
+test("store key: a tampered byte, another place's AD or another key does not open", () => {
+  const k = new KeyHolder(sodium);
+  k.newStoreKey();
+  const ad = utf8("veille.web/v1/records/abc");
+  const sealed = k.seal(utf8("note de santé"), ad);
+  for (const at of [0, 23, 24, sealed.length - 1]) {
+    const bad = sealed.slice();
+    bad[at]! ^= 0x01;
+    assert.throws(() => k.open(bad, ad), sealKeyError("corrupt"), `byte ${at}`);
+  }
+  assert.throws(() => k.open(sealed, utf8("veille.web/v1/records/abd")), sealKeyError("corrupt"));
+  assert.throws(() => k.open(sealed.subarray(0, 39), ad), sealKeyError("corrupt"));
+  assert.throws(() => k.openMany([{ data: sealed, ad }, { data: sealed, ad: utf8("x") }]), sealKeyError("corrupt"));
+  const other = new KeyHolder(sodium);
+  other.newStoreKey();
+  assert.throws(() => other.open(sealed, ad), sealKeyError("corrupt"));
+});
+
+test("store key: none held, none after forget or generate; batches are bounded", () => {
+  const k = new KeyHolder(sodium);
+  assert.throws(() => k.seal(utf8("x"), utf8("ad")), sealKeyError("no-key"));
+  k.newStoreKey();
+  const sealed = k.seal(utf8("x"), utf8("ad"));
+  k.forget();
+  assert.throws(() => k.open(sealed, utf8("ad")), sealKeyError("no-key"));
+  k.newStoreKey();
+  k.generate(); /* a new device: a new store key comes after */
+  assert.throws(() => k.seal(utf8("x"), utf8("ad")), sealKeyError("no-key"));
+  k.newStoreKey();
+  const many = Array.from({ length: 1001 }, () => ({ data: utf8("x"), ad: utf8("ad") }));
+  assert.throws(() => k.sealMany(many), sealKeyError("bad-argument"));
+  assert.equal(k.sealMany(many.slice(1)).length, 1000);
+  assert.throws(() => k.sealMany([{ data: utf8("x"), ad: new Uint8Array(1025) }]), sealKeyError("bad-argument"));
+  assert.throws(() => k.sealMany([{ data: "x", ad: utf8("ad") } as unknown as Bound]), sealKeyError("bad-argument"));
+});
+
+test("store key: wrapped beside the seed under the PIN, and restored by unwrap", () => {
+  const phone = new KeyHolder(sodium);
+  const { publicKey } = phone.generate();
+  phone.newStoreKey();
+  const w = phone.wrap("482916", deviceId);
+  const box = w.store!;
+  assert.deepEqual([box.nonce.length, box.ct.length], [24, 48]);
+  const ad = utf8("veille.web/v1/outbox/7");
+  const sealed = phone.seal(utf8("rencontre"), ad);
+
+  const again = new KeyHolder(sodium);
+  assert.deepEqual(again.unwrap(w, "482917", deviceId), { ok: false });
+  assert.throws(() => again.open(sealed, ad), sealKeyError("no-key"));
+  assert.deepEqual(again.unwrap(w, "482916", deviceId), { ok: true, publicKey });
+  assert.deepEqual(again.open(sealed, ad), utf8("rencontre"));
+  /* wrapped again (a new PIN): the same store key */
+  const w2 = again.wrap("135790", deviceId);
+  const third = new KeyHolder(sodium);
+  assert.equal(third.unwrap(w2, "135790", deviceId).ok, true);
+  assert.deepEqual(third.open(sealed, ad), utf8("rencontre"));
+
+  /* the store key's box cannot pass for the seed's, nor be tampered with */
+  assert.deepEqual(new KeyHolder(sodium).unwrap({ ...w, nonce: box.nonce, ct: box.ct }, "482916", deviceId), {
+    ok: false,
+  });
+  const ct = box.ct.slice();
+  ct[5]! ^= 1;
+  const tampered = { ...w, store: { ...box, ct } };
+  assert.throws(() => new KeyHolder(sodium).unwrap(tampered, "482916", deviceId), sealKeyError("corrupt"));
+  for (const store of [{ nonce: new Uint8Array(12), ct: box.ct }, { nonce: box.nonce, ct: ct.subarray(1) }, null])
+    assert.throws(
+      () => new KeyHolder(sodium).unwrap({ ...w, store } as unknown as WrappedKey, "482916", deviceId),
+      sealKeyError("corrupt"),
+    );
+});
+
+test("a desk account (no store key) wraps and unwraps as before, and seals nothing", () => {
+  const desk = new KeyHolder(sodium);
+  const { publicKey } = desk.generate();
+  const w = desk.wrap("2486", deviceId);
+  assert.equal("store" in w, false);
+  /* as stored by the desk app before store keys existed */
+  const stored: WrappedKey = { v: 1, salt: w.salt, nonce: w.nonce, ct: w.ct, opslimit: w.opslimit, memlimit: w.memlimit };
+  const other = new KeyHolder(sodium);
+  assert.deepEqual(other.unwrap(stored, "2486", deviceId), { ok: true, publicKey });
+  assert.throws(() => other.seal(utf8("x"), utf8("ad")), sealKeyError("no-key"));
+  /* a phone's holder opening a desk account drops the store key it held */
+  const phone = new KeyHolder(sodium);
+  phone.generate();
+  phone.newStoreKey();
+  assert.equal(phone.unwrap(stored, "2486", deviceId).ok, true);
+  assert.throws(() => phone.seal(utf8("x"), utf8("ad")), sealKeyError("no-key"));
+});
+
+test("the worker serves the store key's operations", () => {
+  const k = new KeyHolder(sodium);
+  assert.deepEqual(answer(k, { id: 1, op: "newStoreKey", args: [] }), { id: 1, ok: true, result: undefined });
+  const ad = utf8("veille.web/v1/records/x");
+  const sealed = answer(k, { id: 2, op: "sealMany", args: [[{ data: utf8("v"), ad }]] });
+  assert.ok(sealed.ok);
+  const opened = answer(k, { id: 3, op: "openMany", args: [[{ data: (sealed.result as Uint8Array[])[0], ad: utf8("y") }]] });
+  assert.ok(!opened.ok && opened.error.code === "corrupt");
+  assert.equal(answer(k, { id: 4, op: "seal" as "forget", args: [utf8("v"), ad] }).ok, false); /* not an op */
 });

@@ -90,3 +90,24 @@ test("a worker that cannot start: KeyError unavailable, and it is terminated", a
   await assert.rejects(Keys.start("/broken.js"), unavailable);
   assert.equal(StandInWorker.last!.terminated, true);
 });
+
+test("the store key: made, wrapped with the device key, sealing and opening in batches", async () => {
+  const keys = await Keys.start("/keys-worker-TEST.js");
+  await keys.generate();
+  await keys.newStoreKey();
+  const wrapped = await keys.wrap("1357", deviceId);
+  assert.ok(wrapped.store);
+  const ad = new TextEncoder().encode("veille.web/v1/records/r1");
+  const [sealed] = await keys.sealMany([{ data: new TextEncoder().encode("Jojo"), ad }]);
+  keys.lock();
+
+  const again = await Keys.start("/keys-worker-TEST.js");
+  assert.equal((await again.unwrap(wrapped, "1357", deviceId)).ok, true);
+  assert.deepEqual(await again.openMany([{ data: sealed!, ad }]), [new TextEncoder().encode("Jojo")]);
+  await assert.rejects(
+    again.openMany([{ data: sealed!, ad: new TextEncoder().encode("veille.web/v1/records/r2") }]),
+    (e: unknown) => e instanceof KeyError && e.code === "corrupt",
+  );
+  again.lock();
+  await assert.rejects(again.sealMany([]), unavailable);
+});

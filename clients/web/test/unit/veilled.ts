@@ -74,6 +74,16 @@ export class Veilled {
     return code;
   }
 
+  /** SIGKILL, as a crash: veilled keeps every committed transaction (LMDB) and nothing else. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
   async close(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
