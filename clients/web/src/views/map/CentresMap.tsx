@@ -12,7 +12,7 @@
 import type { FeatureCollection } from "geojson";
 import "./no3d";
 import * as L from "leaflet";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { Category, Centre, Desk } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { CATEGORY_LABEL, formatAge } from "../../state/labels";
@@ -106,8 +106,8 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
   const latest = useRef({ onSelect, selectedId, categories, clock });
   latest.current = { onSelect, selectedId, categories, clock };
 
-  /* The map, once. */
-  useEffect(() => {
+  /* The map, once; a layout effect, so that it exists before the markers' (below) first run. */
+  useLayoutEffect(() => {
     const el = document.createElement("div");
     el.className = "centres-map__canvas";
     host.current!.appendChild(el);
@@ -188,10 +188,11 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
     fitted.current = true;
   };
 
-  /* Markers, updated in place. */
+  /* Markers, updated in place, before the frame is painted (a layout effect): a delta shows
+   * on the map in the same frame as in the table, not one frame later. */
   const cats = shown(categories);
   const catsKey = cats.join(",");
-  useEffect(() => {
+  useLayoutEffect(() => {
     const lg = layer.current;
     if (!lg) return;
     const seen = new Set<string>();
