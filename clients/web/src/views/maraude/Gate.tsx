@@ -135,7 +135,6 @@ export function PinScreen({ app, s }: { app: Maraude; s: Extract<MaraudeScreen, 
   const [pin, setPin] = useState("");
   const input = useFocus<HTMLInputElement>([s]);
   const wait = useWait(s.waitUntil);
-  useEffect(() => setPin(""), [s]);
   return (
     <main class="gate" aria-labelledby="gate-title">
       <Brand />
@@ -155,7 +154,9 @@ export function PinScreen({ app, s }: { app: Maraude; s: Extract<MaraudeScreen, 
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (!wait) void app.signIn(s.account, pin);
+          if (wait || !pin) return;
+          setPin(""); /* a wrong PIN is typed again from empty */
+          void app.signIn(s.account, pin);
         }}
         noValidate
       >
