@@ -130,8 +130,8 @@ run(async () => {
   await step("three encounters recorded offline", async () => {
     await page.getByRole("button", { name: "Nouvelle rencontre" }).click();
     await page.getByRole("searchbox", { name: "Qui rencontrez-vous ?" }).fill("jo");
-    await page.getByRole("button", { name: /« Jo »/ }).first().waitFor();
-    await page.getByRole("button", { name: /« Jo »/ }).first().click();
+    await page.getByRole("button", { name: /«\s*Jo\s*»/ }).first().waitFor();
+    await page.getByRole("button", { name: /«\s*Jo\s*»/ }).first().click();
     await page.getByRole("button", { name: "Boisson chaude" }).click();
     await page.getByRole("button", { name: "Duvet" }).click();
     await axeCheck(page, "encounter form");

@@ -12,8 +12,9 @@ const SERVICES: Service[] = [1, 2, 3, 5, 6, 4, 7, 8, 9, 10, 11];
 
 export function personLabel(p: Pick<PersonItem, "nickname" | "givenName" | "familyName">): string {
   const full = [p.givenName, p.familyName].filter(Boolean).join(" ");
-  if (p.nickname && full) return `« ${p.nickname} » ${full}`;
-  return p.nickname ? `« ${p.nickname} »` : full || "Personne sans nom";
+  /* no-break spaces inside the guillemets, as French typography wants */
+  if (p.nickname && full) return `«\u00a0${p.nickname}\u00a0» ${full}`;
+  return p.nickname ? `«\u00a0${p.nickname}\u00a0»` : full || "Personne sans nom";
 }
 
 function Chips<T extends number>(p: { legend: string; options: T[]; labels: Record<T, string>; value: T[]; onChange(v: T[]): void }) {

@@ -50,7 +50,7 @@ function linkText(s: SyncStatus, now: number): string {
     case "live":
       return s.syncing ? "En ligne · envoi en cours" : "En ligne";
     case "offline":
-      return `Hors ligne${s.lastSyncMs ? ` · dernier envoi ${formatAge(s.lastSyncMs, now)}` : ""}`;
+      return `Hors ligne${s.lastSyncMs ? ` · synchronisé ${formatAge(s.lastSyncMs, now)}` : ""}`;
     case "connecting":
       return "Connexion…";
     case "refused":
@@ -179,7 +179,7 @@ function Outbox({ round }: { round: Round }) {
       <Waiting s={s} />
       {s.link.kind !== "live" && s.pending > 0 && <p class="muted">Ils partiront d'eux-mêmes au retour du réseau.</p>}
       {s.link.kind === "live" || s.pending === 0 ? null : (
-        <button type="button" class="secondary wide" onClick={() => round.syncNow()}>
+        <button type="button" class="secondary wide spaced" onClick={() => round.syncNow()}>
           Réessayer maintenant
         </button>
       )}
@@ -272,6 +272,8 @@ export function RoundView({ round }: { round: Round }) {
   const [form, setForm] = useState(false);
   const [saved, setSaved] = useState(false);
   const s = useValue(round.status);
+  /* each view starts at its top, where its first action is */
+  useEffect(() => window.scrollTo(0, 0), [tab, form]);
   if (form)
     return (
       <>
@@ -315,7 +317,7 @@ export function RoundView({ round }: { round: Round }) {
         </button>
         <button type="button" aria-current={tab === "outbox" ? "page" : undefined} onClick={go("outbox")}>
           Envois
-          <span class="count">{s.pending + s.rejected ? `${s.pending + s.rejected} en attente` : "à jour"}</span>
+          <span class="count">{s.pending + s.rejected ? `${s.pending + s.rejected} à envoyer` : "à jour"}</span>
         </button>
         <button type="button" aria-current={tab === "places" ? "page" : undefined} onClick={go("places")}>
           Places
