@@ -181,6 +181,27 @@ run(async () => {
     log(`browser storage: ${storage.length} characters, none of the test's values`);
   });
 
+  await step("locked when the page goes to the background; wrong PINs slow the next tries", async () => {
+    await page.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+      delete document.visibilityState; // back to the real one (visible)
+    });
+    await page.getByRole("heading", { name: "Maraude verrouillée" }).waitFor();
+    for (let i = 1; i <= 4; i++) {
+      await page.getByLabel("Code PIN").fill("000000");
+      await page.getByRole("button", { name: "Ouvrir" }).click();
+      await page.getByText(`Code PIN incorrect. ${10 - i} essais restants.`).waitFor();
+    }
+    // From the fourth wrong PIN, the next try waits (5 s after the fourth).
+    await page.getByRole("button", { name: /Nouvel essai dans \d+ s/ }).waitFor();
+    await axeCheck(page, "PIN screen after wrong PINs");
+    await screenshot(page, "maraude-pin-wait");
+    await page.getByRole("button", { name: "Ouvrir" }).waitFor({ timeout: 10000 });
+    await unlock(page);
+    await page.getByText("Tout est reçu par le serveur").first().waitFor({ timeout: 20000 });
+  });
+
   // Requests that fail while offline are expected (the /sync socket, /config.js).
   const unexpected = track.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|net::ERR_|WebSocket|config\.js/.test(e));
   assert.deepEqual(unexpected, [], `errors in the page:\n${unexpected.join("\n")}`);

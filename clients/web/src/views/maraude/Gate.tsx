@@ -122,13 +122,14 @@ export function SetPinScreen({ app, s }: { app: Maraude; s: Extract<MaraudeScree
 
 /* Seconds left before the next try, ticking. */
 function useWait(until: number | undefined): number {
-  const [now, setNow] = useState(Date.now());
+  const [, setTick] = useState(0);
+  const left = until ? Math.max(0, Math.ceil((until - Date.now()) / 1000)) : 0;
   useEffect(() => {
-    if (!until || until <= Date.now()) return;
-    const t = setInterval(() => setNow(Date.now()), 500);
+    if (!left) return;
+    const t = setInterval(() => setTick((n) => n + 1), 250);
     return () => clearInterval(t);
-  }, [until]);
-  return until ? Math.max(0, Math.ceil((until - now) / 1000)) : 0;
+  }, [until, left > 0]);
+  return left;
 }
 
 export function PinScreen({ app, s }: { app: Maraude; s: Extract<MaraudeScreen, { kind: "pin" }> }) {
