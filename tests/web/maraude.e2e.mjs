@@ -114,6 +114,11 @@ run(async () => {
     await page.getByText("En direct").waitFor({ timeout: 20000 });
     await axeCheck(page, "home, online");
     await screenshot(page, "maraude-home-online");
+    // The desk at / (same origin, same accounts database) does not list the phone's account.
+    const desk = await context.newPage();
+    await desk.goto(server.url);
+    await desk.getByRole("heading", { name: "Enrôler ce poste" }).waitFor();
+    await desk.close();
   });
 
   await step("network cut, then the page reloaded: the app opens from its service worker", async () => {

@@ -187,7 +187,7 @@ export class Maraude {
 
   /** The phone's account, if enrolled: the PIN screen; else enrolment. */
   async init(notice?: string): Promise<void> {
-    const list = await accounts.list();
+    const list = (await accounts.list()).filter((a) => a.app === "maraude");
     const acc = list.sort((a, b) => b.enrolledAt - a.enrolledAt)[0];
     if (!acc) return this.screen.set({ kind: "enrol", notice });
     this.screen.set(await this.pinScreen(acc, { notice }));
@@ -237,6 +237,7 @@ export class Maraude {
         failedPins: 0,
         opCounter: 0,
         enrolledAt: Date.now(),
+        app: "maraude",
       };
       await accounts.put(account);
       this.pending = null;

@@ -25,6 +25,9 @@ export interface Account {
   hlc?: { wallMs: number; counter: number }; // the clock's last stamp (net/hlc.ts)
   enrolledAt: number; // ms since the epoch
   failedAt?: number; // ms since the epoch of the last wrong PIN (the phone's growing delays)
+  /** "maraude": the phone app's account (/maraude/, with a sealed local store); absent: a
+   * desk's. Both apps share the origin, hence this database: each lists only its own. */
+  app?: "maraude";
 }
 
 /** Wrong PINs in a row that erase the account's wrapped key: the professional pairs again. */
