@@ -136,7 +136,11 @@ run(async () => {
     await page.getByRole("button", { name: "Nouvelle rencontre" }).click();
     await page.getByRole("searchbox", { name: "Qui rencontrez-vous ?" }).fill("jo");
     await page.getByRole("button", { name: /«\s*Jo\s*»/ }).first().waitFor();
+    await axeCheck(page, "person search");
+    await screenshot(page, "maraude-person-search");
     await page.getByRole("button", { name: /«\s*Jo\s*»/ }).first().click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, "maraude-encounter-top");
     await page.getByRole("button", { name: "Boisson chaude" }).click();
     await page.getByRole("button", { name: "Duvet" }).click();
     await axeCheck(page, "encounter form");

@@ -194,7 +194,7 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
               </p>
             )}
           </div>
-          <div class="actions">
+          <div class="actions save-bar">
             <button type="submit" class="wide big" disabled={busy}>
               {busy ? "Enregistrement…" : "Enregistrer la rencontre"}
             </button>

@@ -50,7 +50,7 @@ function linkText(s: SyncStatus, now: number): string {
     case "live":
       return s.syncing ? "En ligne · envoi en cours" : "En ligne";
     case "offline":
-      return `Hors ligne${s.lastSyncMs ? ` · synchronisé ${formatAge(s.lastSyncMs, now)}` : ""}`;
+      return `Hors ligne${s.lastSyncMs ? ` · dernière synchro ${formatAge(s.lastSyncMs, now)}` : ""}`;
     case "connecting":
       return "Connexion…";
     case "refused":
