@@ -289,11 +289,14 @@ function sizes(out, b) {
   }));
   const sum = (list) => list.reduce((a, f) => ({ raw: a.raw + size[f].raw, gzip: a.gzip + size[f].gzip }), { raw: 0, gzip: 0 });
   const geo = files.filter((f) => f.startsWith("geo/"));
+  // The maraude phone's whole shell: what its service worker precaches (and sw.js itself).
+  const maraude = files.filter((f) => f.startsWith("maraude/"));
   const firstPaint = ["index.html", ...b.css, ...b.mainJs];
   const report = {
     firstPaint: { files: firstPaint, ...sum(firstPaint) },
     keysWorker: { files: b.worker, ...sum(b.worker) },
     geo: { count: geo.length, ...sum(geo), largestGzip: Math.max(...geo.map((f) => size[f].gzip)) },
+    maraudeShell: { files: maraude, ...sum(maraude) },
     files: Object.fromEntries(files.filter((f) => !f.startsWith("geo/")).map((f) => [f, size[f]])),
     all: sum(files),
   };
@@ -307,6 +310,7 @@ function sizes(out, b) {
   console.log(`  ${"-".repeat(58)}`);
   line("first paint (html, css, main js)", report.firstPaint);
   line("key worker (libsodium)", report.keysWorker);
+  line("maraude shell (maraude/*, offline)", report.maraudeShell);
   console.log(`  (largest geo module: ${(report.geo.largestGzip / 1024).toFixed(1)} KiB gzip)\n`);
 }
 
