@@ -48,6 +48,10 @@ const MARAUDE = {
   publicDir: "public/maraude",
 };
 const MARAUDE_SW = "src/maraude-sw.ts";
+/* Under maraude/, what the service worker does not precache: itself, source maps, and the
+ * 512 px icons, which serve only at installation (online: the home-screen icon and splash
+ * are made then), not to open the app. */
+const MARAUDE_NOT_PRECACHED = ["sw.js", "icon-512.png", "icon-maskable-512.png"];
 /* esbuild's hashed names (build.mjs's entryNames): served immutable, never cache-busted again. */
 const HASHED = /-[A-Z0-9]{8}\./;
 
@@ -249,7 +253,7 @@ async function buildMaraude(out, dev) {
     swDest: join(dir, "sw.js"),
     globDirectory: dir,
     globPatterns: ["**/*.{html,js,css,png,webmanifest}"],
-    globIgnores: ["sw.js", "**/*.map", "sizes.json"],
+    globIgnores: [...MARAUDE_NOT_PRECACHED, "**/*.map"],
     dontCacheBustURLsMatching: HASHED,
     maximumFileSizeToCacheInBytes: 5 << 20,
   });
@@ -289,8 +293,9 @@ function sizes(out, b) {
   }));
   const sum = (list) => list.reduce((a, f) => ({ raw: a.raw + size[f].raw, gzip: a.gzip + size[f].gzip }), { raw: 0, gzip: 0 });
   const geo = files.filter((f) => f.startsWith("geo/"));
-  // The maraude phone's whole shell: what its service worker precaches (and sw.js itself).
-  const maraude = files.filter((f) => f.startsWith("maraude/"));
+  // The maraude phone's shell: what its service worker precaches, and sw.js itself.
+  const maraude = files.filter((f) => f.startsWith("maraude/") &&
+    (f === "maraude/sw.js" || !MARAUDE_NOT_PRECACHED.includes(f.slice("maraude/".length))));
   const firstPaint = ["index.html", ...b.css, ...b.mainJs];
   const report = {
     firstPaint: { files: firstPaint, ...sum(firstPaint) },
