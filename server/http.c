@@ -156,9 +156,20 @@ int http_origin_allowed(const char *origin, const char *host, const char *const 
 
 /* ---- the Content-Security-Policy ---- */
 
-int http_csp(char *out, size_t size, const char *host, const char *img_origin)
+static const char *basename_of(const char *path);
+
+/* The maraude app (/maraude/...) and any service worker's script: connect-src adds 'self'.
+ * A service worker's CSP governs its own fetches, and precaching fetches the app's files;
+ * Chromium fetches a page's manifest icons (installability) under the page's connect-src.
+ * The desk's pages keep connect-src limited to /sync. */
+int http_is_service_worker(const char *path)
 {
-	char check[HTTP_ORIGIN_MAX + 1], connect[2 * HTTP_HOST_MAX + 32];
+	return path && (!strncmp(path, "/maraude/", 9) || !strcmp(basename_of(path), "sw.js"));
+}
+
+static int csp_build(char *out, size_t size, const char *host, const char *img_origin, int worker)
+{
+	char check[HTTP_ORIGIN_MAX + 1], connect[2 * HTTP_HOST_MAX + 40];
 	int n;
 
 	if (img_origin && *img_origin &&
@@ -166,9 +177,9 @@ int http_csp(char *out, size_t size, const char *host, const char *img_origin)
 	     strcmp(check, img_origin) != 0))
 		return HTTP_EINVAL;
 	if (http_host_valid(host))
-		snprintf(connect, sizeof(connect), "ws://%s/sync wss://%s/sync", host, host);
+		snprintf(connect, sizeof(connect), "%sws://%s/sync wss://%s/sync", worker ? "'self' " : "", host, host);
 	else
-		snprintf(connect, sizeof(connect), "'none'");
+		snprintf(connect, sizeof(connect), "%s", worker ? "'self'" : "'none'");
 	n = snprintf(out, size,
 		     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
 		     "img-src 'self' data:%s%s; worker-src 'self'; connect-src %s; "
@@ -178,6 +189,16 @@ int http_csp(char *out, size_t size, const char *host, const char *img_origin)
 	if (n < 0 || (size_t)n >= size)
 		return HTTP_ETOOLONG;
 	return HTTP_OK;
+}
+
+int http_csp(char *out, size_t size, const char *host, const char *img_origin)
+{
+	return csp_build(out, size, host, img_origin, 0);
+}
+
+int http_csp_path(char *out, size_t size, const char *host, const char *img_origin, const char *path)
+{
+	return csp_build(out, size, host, img_origin, http_is_service_worker(path));
 }
 
 /* ---- caching ---- */
@@ -459,12 +480,12 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 
 /* The per-request headers: the CSP, whose connect-src names the request's Host, and the
  * cache. The fixed ones come from lws (fixed_headers). */
-static int add_policy(struct lws *wsi, const struct http *h, const char *host,
+static int add_policy(struct lws *wsi, const struct http *h, const char *host, const char *path,
 		      const char *cache, unsigned char **p, unsigned char *end)
 {
 	char csp[HTTP_CSP_MAX];
 
-	if (http_csp(csp, sizeof(csp), host, h->img_origin) != HTTP_OK)
+	if (http_csp_path(csp, sizeof(csp), host, h->img_origin, path) != HTTP_OK)
 		return -1;
 	if (add_header(wsi, "Content-Security-Policy:", csp, p, end) ||
 	    add_header(wsi, "Cache-Control:", cache, p, end))
@@ -486,7 +507,7 @@ static int write_head(struct lws *wsi, const struct http *h, const char *host,
 	unsigned char *end = buf + sizeof(buf);
 
 	if (lws_add_http_common_headers(wsi, a->status, a->type, a->len, &p, end) ||
-	    add_policy(wsi, h, host, HTTP_CACHE_NONE, &p, end))
+	    add_policy(wsi, h, host, NULL, HTTP_CACHE_NONE, &p, end))
 		return -1;
 	/* Sign-out: the browser drops its HTTP cache of this origin (not its storage: on a
 	 * shared terminal the other professionals' wrapped keys stay; the app deletes what it
@@ -612,7 +633,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!h || lws_http_get_uri_and_method(wsi, &uri, &ulen) < 0)
 			return -1;
 		read_host(wsi, host, sizeof(host));
-		if (add_policy(wsi, h, host, http_cache_control(uri), &p, end))
+		if (add_policy(wsi, h, host, uri, http_cache_control(uri), &p, end))
 			return -1;
 		args->p = (char *)p;
 		return 0;

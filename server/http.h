@@ -57,6 +57,11 @@ int http_host_valid(const char *host);
  * (from http_tiles_origin), or NULL/"" for none. Errors: HTTP_ETOOLONG (out too small;
  * HTTP_CSP_MAX always suffices), HTTP_EINVAL (img_origin not a valid origin). */
 int http_csp(char *out, size_t size, const char *host, const char *img_origin);
+/* The CSP for the file at path: http_csp's, with connect-src 'self' added for the maraude
+ * app (/maraude/...: its manifest icons) and a service worker's script (basename sw.js, whose
+ * precaching fetches the app's files). */
+int http_csp_path(char *out, size_t size, const char *host, const char *img_origin, const char *path);
+int http_is_service_worker(const char *path);
 
 #define HTTP_CACHE_NONE "no-store"
 #define HTTP_CACHE_IMMUTABLE "public, max-age=31536000, immutable"

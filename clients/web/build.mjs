@@ -33,6 +33,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { iconPng } from "./icons.mjs";
 
 const ROOT = dirname(fileURLToPath(import.meta.url)); // clients/web
 const PROTO_ROOT = resolve(ROOT, "../../proto");
@@ -40,9 +41,19 @@ const PROTO_DIR = "veille/v1"; // the wire protocol; store/ and client/ are the 
 const GEN = join(ROOT, "src/gen");
 const GEO_SOURCE = join(ROOT, "geo/departements.geojson");
 const GEO_CREDIT = "IGN GEOFLA 2016, INSEE ; france-geojson — Licence Ouverte / Open Licence";
-const PAGE_ENTRY = "src/main.tsx";
 const WORKER_ENTRY = "src/crypto/keys-worker.ts";
-const CSS_ENTRY = "public/app.css";
+const DESK = { name: "main", page: "src/main.tsx", cssName: "app", css: "public/app.css", publicDir: "public" };
+const MARAUDE = {
+  name: "maraude", page: "src/maraude.tsx", cssName: "style", css: "public/maraude/maraude.css",
+  publicDir: "public/maraude",
+};
+const MARAUDE_SW = "src/maraude-sw.ts";
+/* Under maraude/, what the service worker does not precache: itself, source maps, and the
+ * 512 px icons, which serve only at installation (online: the home-screen icon and splash
+ * are made then), not to open the app. */
+const MARAUDE_NOT_PRECACHED = ["sw.js", "icon-512.png", "icon-maskable-512.png"];
+/* esbuild's hashed names (build.mjs's entryNames): served immutable, never cache-busted again. */
+const HASHED = /-[A-Z0-9]{8}\./;
 
 const { values: opt } = parseArgs({
   options: {
@@ -144,12 +155,17 @@ const browserOptions = (dev) => ({
   logLevel: "warning",
 });
 
-/* 3. The page (with its stylesheet) and the key worker, as two builds: nothing is shared. */
-async function bundle(out, dev) {
+/* 3. The page (with its stylesheet) and the key worker, as two builds: nothing is shared.
+ * The desk's page is src/main.tsx with public/app.css; the maraude's, src/maraude.tsx with
+ * public/maraude/maraude.css, into maraude/ with its own copy of the key worker (its service
+ * worker precaches only what is under maraude/). */
+async function bundle(out, dev, app = DESK) {
+  const PAGE_ENTRY = app.page;
+  const CSS_ENTRY = app.css;
   const [page, worker] = await Promise.all([
     esbuild.build({
       ...browserOptions(dev),
-      entryPoints: { main: PAGE_ENTRY, app: CSS_ENTRY },
+      entryPoints: { [app.name]: PAGE_ENTRY, [app.cssName]: CSS_ENTRY },
       outdir: out,
       splitting: true,
     }),
@@ -187,7 +203,7 @@ async function bundle(out, dev) {
 }
 
 /* 4a. index.html with the hashed names, and the rest of public/. */
-function writePublic(out, b) {
+function writePublic(out, b, app = DESK) {
   const url = (f) => `./${f.split("\\").join("/")}`;
   const tags = [
     ...b.css.map((f) => `<link rel="stylesheet" href="${url(f)}">`),
@@ -195,15 +211,56 @@ function writePublic(out, b) {
     `<meta name="veille-keys-worker" content="${url(b.workerEntry)}">`,
     `<script type="module" src="${url(b.main)}"></script>`,
   ];
-  const html = readFileSync(join(ROOT, "public/index.html"), "utf8");
+  const html = readFileSync(join(ROOT, app.publicDir, "index.html"), "utf8");
   const marker = /<!-- veille:assets[^]*?-->\n?/;
-  if (!marker.test(html)) fail("public/index.html lacks its <!-- veille:assets ... --> comment");
+  if (!marker.test(html)) fail(`${app.publicDir}/index.html lacks its <!-- veille:assets ... --> comment`);
   writeFileSync(join(out, "index.html"), html.replace(marker, `${tags.join("\n")}\n`));
-  for (const f of walk(join(ROOT, "public"))) {
-    if (f === "index.html" || f === "app.css") continue; // rewritten, bundled
+  const css = relative(app.publicDir, app.css);
+  for (const f of walk(join(ROOT, app.publicDir))) {
+    if (f === "index.html" || f === css) continue; // rewritten, bundled
+    if (app === DESK && f.startsWith("maraude/")) continue; // the maraude's own build
     mkdirSync(dirname(join(out, f)), { recursive: true });
-    copyFileSync(join(ROOT, "public", f), join(out, f));
+    copyFileSync(join(ROOT, app.publicDir, f), join(out, f));
   }
+}
+
+/* 4c. The maraude app under out/maraude: page, key worker, icons, and its service worker,
+ * which precaches exactly these files (workbox-build injectManifest). */
+async function buildMaraude(out, dev) {
+  const dir = join(out, "maraude");
+  mkdirSync(dir, { recursive: true });
+  const b = await bundle(dir, dev, MARAUDE);
+  writePublic(dir, b, MARAUDE);
+  writeFileSync(join(dir, "icon-192.png"), iconPng(192));
+  writeFileSync(join(dir, "icon-512.png"), iconPng(512));
+  writeFileSync(join(dir, "icon-maskable-512.png"), iconPng(512, { maskable: true }));
+  const swTmp = join(out, `.sw-${process.pid}.js`);
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: [MARAUDE_SW],
+    outfile: swTmp,
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    minify: !dev,
+    define: { "process.env.NODE_ENV": dev ? '"development"' : '"production"' },
+    logLevel: "warning",
+  });
+  const { injectManifest } = await import("workbox-build");
+  const r = await injectManifest({
+    swSrc: swTmp,
+    swDest: join(dir, "sw.js"),
+    globDirectory: dir,
+    globPatterns: ["**/*.{html,js,css,png,webmanifest}"],
+    globIgnores: [...MARAUDE_NOT_PRECACHED, "**/*.map"],
+    dontCacheBustURLsMatching: HASHED,
+    maximumFileSizeToCacheInBytes: 5 << 20,
+  });
+  rmSync(swTmp, { force: true });
+  for (const w of r.warnings) console.warn(`workbox: ${w}`);
+  console.log(`maraude: service worker precaches ${r.count} files (${(r.size / 1024).toFixed(1)} KiB)`);
+  return b;
 }
 
 /* 4b. One ES module per département, coordinates rounded to 5 decimals (about 1 m). */
@@ -236,11 +293,15 @@ function sizes(out, b) {
   }));
   const sum = (list) => list.reduce((a, f) => ({ raw: a.raw + size[f].raw, gzip: a.gzip + size[f].gzip }), { raw: 0, gzip: 0 });
   const geo = files.filter((f) => f.startsWith("geo/"));
+  // The maraude phone's shell: what its service worker precaches, and sw.js itself.
+  const maraude = files.filter((f) => f.startsWith("maraude/") &&
+    (f === "maraude/sw.js" || !MARAUDE_NOT_PRECACHED.includes(f.slice("maraude/".length))));
   const firstPaint = ["index.html", ...b.css, ...b.mainJs];
   const report = {
     firstPaint: { files: firstPaint, ...sum(firstPaint) },
     keysWorker: { files: b.worker, ...sum(b.worker) },
     geo: { count: geo.length, ...sum(geo), largestGzip: Math.max(...geo.map((f) => size[f].gzip)) },
+    maraudeShell: { files: maraude, ...sum(maraude) },
     files: Object.fromEntries(files.filter((f) => !f.startsWith("geo/")).map((f) => [f, size[f]])),
     all: sum(files),
   };
@@ -254,6 +315,7 @@ function sizes(out, b) {
   console.log(`  ${"-".repeat(58)}`);
   line("first paint (html, css, main js)", report.firstPaint);
   line("key worker (libsodium)", report.keysWorker);
+  line("maraude shell (maraude/*, offline)", report.maraudeShell);
   console.log(`  (largest geo module: ${(report.geo.largestGzip / 1024).toFixed(1)} KiB gzip)\n`);
 }
 
@@ -286,6 +348,7 @@ async function buildApp(out, dev) {
     [b] = await Promise.all([bundle(tmp, dev), checks]);
     writePublic(tmp, b);
     writeGeo(tmp);
+    await buildMaraude(tmp, dev);
   });
   console.log(`built ${relative(process.cwd(), out) || "."} in ${Date.now() - t0} ms${dev ? " (dev)" : ""}`);
   sizes(out, b);

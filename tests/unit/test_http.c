@@ -72,6 +72,19 @@ static void test_csp_text(void **state)
 	assert_int_equal(http_csp(csp, sizeof(csp), "h", "https://t.org; script-src *"),
 			 HTTP_EINVAL);
 	assert_int_equal(http_csp(csp, 40, "h", NULL), HTTP_ETOOLONG);
+	/* A service worker's script may fetch the app's own files (its precache); pages not. */
+	assert_int_equal(http_csp_path(csp, sizeof(csp), "h:1", NULL, "/maraude/sw.js"), HTTP_OK);
+	assert_non_null(strstr(csp, "; connect-src 'self' ws://h:1/sync wss://h:1/sync;"));
+	assert_int_equal(http_csp_path(csp, sizeof(csp), "h:1", NULL, "/maraude/"), HTTP_OK);
+	assert_non_null(strstr(csp, "; connect-src 'self' ws://h:1/sync wss://h:1/sync;"));
+	assert_int_equal(http_csp_path(csp, sizeof(csp), "h:1", NULL, "/index.html"), HTTP_OK);
+	assert_non_null(strstr(csp, "; connect-src ws://h:1/sync wss://h:1/sync;"));
+	assert_int_equal(http_csp_path(csp, sizeof(csp), "h:1", NULL, "/notsw.js"), HTTP_OK);
+	assert_null(strstr(csp, "'self' ws:"));
+	assert_int_equal(http_csp_path(csp, sizeof(csp), "h:1", NULL, "/maraudex/a.js"), HTTP_OK);
+	assert_null(strstr(csp, "'self' ws:"));
+	assert_int_equal(http_csp_path(csp, sizeof(csp), "h:1", NULL, NULL), HTTP_OK);
+	assert_null(strstr(csp, "'self' ws:"));
 }
 
 static void test_csp_longest_fits(void **state)
@@ -84,6 +97,7 @@ static void test_csp_longest_fits(void **state)
 	assert_true(http_host_valid(host));
 	snprintf(origin, sizeof(origin), "https://%s", host);
 	assert_int_equal(http_csp(csp, sizeof(csp), host, origin), HTTP_OK);
+	assert_int_equal(http_csp_path(csp, sizeof(csp), host, origin, "/maraude/sw.js"), HTTP_OK);
 }
 
 static void test_hashed_names(void **state)

@@ -57,7 +57,8 @@ export class App {
   constructor(private readonly cfg: AppConfig) {}
 
   async init(notice?: string): Promise<void> {
-    const list = await accounts.list();
+    /* the maraude phone app's account (same origin, same database) is not a desk's */
+    const list = (await accounts.list()).filter((a) => a.app !== "maraude");
     this.screen.set(list.length ? { kind: "accounts", accounts: list, notice } : { kind: "enrol", notice });
   }
 

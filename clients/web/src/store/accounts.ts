@@ -24,6 +24,10 @@ export interface Account {
   opCounter: number; // the last op counter reserved: the next op uses opCounter + 1
   hlc?: { wallMs: number; counter: number }; // the clock's last stamp (net/hlc.ts)
   enrolledAt: number; // ms since the epoch
+  failedAt?: number; // ms since the epoch of the last wrong PIN (the phone's growing delays)
+  /** "maraude": the phone app's account (/maraude/, with a sealed local store); absent: a
+   * desk's. Both apps share the origin, hence this database: each lists only its own. */
+  app?: "maraude";
 }
 
 /** Wrong PINs in a row that erase the account's wrapped key: the professional pairs again. */
@@ -96,14 +100,15 @@ export async function remove(deviceIdHex: string): Promise<void> {
   await (await db()).delete(STORE, deviceIdHex);
 }
 
-/** Counts a wrong PIN; returns how many tries remain. The MAX_FAILED_PINS-th erases the
- * account (0 remain); an account already gone has 0 too. */
-export async function recordFailedPin(deviceIdHex: string): Promise<number> {
+/** Counts a wrong PIN (and when: failedAt); returns how many tries remain. The max-th
+ * (MAX_FAILED_PINS on a desk; the phone allows more, with growing delays) erases the account
+ * (0 remain); an account already gone has 0 too. */
+export async function recordFailedPin(deviceIdHex: string, max = MAX_FAILED_PINS, nowMs = Date.now()): Promise<number> {
   const remaining = await update(deviceIdHex, (acc) => {
     const failedPins = acc.failedPins + 1;
-    return failedPins >= MAX_FAILED_PINS
+    return failedPins >= max
       ? { erase: true, result: 0 }
-      : { save: { ...acc, failedPins }, result: MAX_FAILED_PINS - failedPins };
+      : { save: { ...acc, failedPins, failedAt: nowMs }, result: max - failedPins };
   });
   return remaining ?? 0;
 }

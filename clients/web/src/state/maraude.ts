@@ -1,0 +1,591 @@
+/* The maraude phone: what state/app.ts and state/desk.ts are to the desk, over the sync engine
+ * (sync/engine.ts) and the sealed local store (store/local.ts).
+ *
+ * One phone, one professional: the phone's account (store/accounts.ts, its device key and
+ * store key wrapped under the PIN). Enrolment: a key pair made in the key worker, the pairing
+ * code signed and sent, then a store key made, both wrapped under the PIN chosen, the account
+ * kept. Opening: the PIN unwraps them in a fresh key worker; the engine opens the store,
+ * connects, syncs (at opening, on the browser's `online` events, on the server's pokes).
+ *
+ * Wrong PINs: each one past the third makes the next try wait longer (PIN_DELAYS_S); the
+ * tenth wipes the phone (its account, then its store: the outbox with it), and the last tries
+ * say how many records waiting to be sent a wipe would lose.
+ *
+ * lock() is the one way a round ends — the inactivity timer, the page going to the background
+ * (visibilitychange), the button, a revocation: the engine stops (connection closed, store
+ * closed), every record held in memory is dropped, the key worker is terminated. */
+import { Keys } from "../crypto/keys";
+import type { PlacesEvent } from "../net/connection";
+import { enrol as enrolDevice } from "../net/connection";
+import { errorMessage } from "../net/errors";
+import { fromHex, newRecordId, toHex } from "../net/ids";
+import * as accounts from "../store/accounts";
+import type { Account } from "../store/accounts";
+import { deleteLocal, LocalError, outboxCounts, type LocalStore, type OutboxOp } from "../store/local";
+import { SyncEngine, type SyncStatus } from "../sync/engine";
+import { PersonField, type Person } from "../gen/veille/v1/records_pb";
+import { checkPin, PIN_MAX, PIN_MIN } from "./app";
+import { geohashEncode } from "./geohash";
+import type { Need, Places, Service } from "./model";
+import { Observable } from "./observable";
+import { PlacesState } from "./places";
+
+export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
+
+/** Wrong PINs in a row that wipe the phone. */
+export const MAX_PIN_TRIES = 10;
+/** The wait before the next try, in seconds, after n wrong PINs (index n - 1). */
+const PIN_DELAYS_S = [0, 0, 0, 5, 15, 30, 60, 120, 300];
+/** From this many tries left, the PIN screen says what a wipe would lose. */
+const WARN_FROM = 3;
+export const DEFAULT_LOCK_SECONDS = 120;
+/** Persons shown in the search at most. */
+const SEARCH_MAX = 8;
+
+export interface MaraudeConfig {
+  url: string;
+  workerUrl: string;
+  lockSeconds: number;
+}
+
+export type MaraudeScreen =
+  | { kind: "loading" }
+  | { kind: "enrol"; error?: string; notice?: string; busy?: boolean }
+  | { kind: "set-pin"; label: string; error?: string; busy?: boolean }
+  | {
+      kind: "pin";
+      account: Account;
+      error?: string;
+      notice?: string;
+      /** Date.now() before which no try is accepted */
+      waitUntil?: number;
+      /** the last tries: what a wipe would lose */
+      warning?: string;
+      busy?: boolean;
+    }
+  | { kind: "round"; round: Round };
+
+/** A person the team holds, as the search shows them. */
+export interface PersonItem {
+  id: string;
+  givenName: string;
+  familyName: string;
+  nickname: string;
+  birthYear: number | null;
+  /** changes about them still on the phone */
+  pending: number;
+}
+
+/** An encounter this phone knows, newest first. */
+export interface EncounterItem {
+  id: string;
+  personId: string;
+  occurredAt: number;
+  needs: Need[];
+  services: Service[];
+  area: string;
+  /** 0: received by the server */
+  pending: number;
+}
+
+/** An op of the outbox, as the list shows it. */
+export interface OutboxItem {
+  opCounter: number;
+  kind: string;
+  state: "pending" | "rejected";
+  /** the person it is about, for the list's wording ("" if unknown) */
+  personId: string;
+  at: number;
+  /** rejected: the reason, in French */
+  reason?: string;
+}
+
+export interface PlacesNow {
+  places: Places;
+  /** true while the link is live and a snapshot came in this round */
+  live: boolean;
+  /** Date.now() when the places shown were received (0: never) */
+  savedAt: number;
+}
+
+export interface NewEncounterInput {
+  /** an existing person, or null with newPerson */
+  personId: string | null;
+  newPerson?: { nickname: string; givenName: string; familyName: string; birthYear: number | null };
+  needs: Need[];
+  services: Service[];
+  note: string;
+  geohash: string;
+}
+
+export type Outcome = { ok: true } | { ok: false; message: string };
+
+/** One opened round: what the phone's views read and may do. */
+export interface Round {
+  label: string;
+  status: Observable<SyncStatus>;
+  persons: Observable<PersonItem[]>;
+  encounters: Observable<EncounterItem[]>;
+  outbox: Observable<OutboxItem[]>;
+  places: Observable<PlacesNow>;
+  search(q: string): PersonItem[];
+  recordEncounter(e: NewEncounterInput): Promise<Outcome>;
+  /** the phone's position as a 6-character geohash; asked only when the user taps */
+  locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
+  discard(opCounter: number): Promise<Outcome>;
+  syncNow(): void;
+  lock(): void;
+}
+
+const ACTIVITY_EVENTS = ["pointerdown", "keydown", "touchstart", "input"] as const;
+
+/** Lower case, no accents: "Hélène" is found by "helene". */
+export function foldText(s: string): string {
+  return s
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/œ/g, "oe")
+    .replace(/['’\-.,]/g, " ");
+}
+
+function text(p: Person, f: PersonField): string {
+  const v = p.fields.find((x) => x.field === f);
+  return v && !v.cleared && v.value.case === "text" ? v.value.value : "";
+}
+
+function num(p: Person, f: PersonField): number | null {
+  const v = p.fields.find((x) => x.field === f);
+  return v && !v.cleared && v.value.case === "number" ? Number(v.value.value) : null;
+}
+
+/** The wait, in ms, before the try after `failed` wrong PINs. */
+export function pinDelayMs(failed: number): number {
+  if (failed <= 0) return 0;
+  return 1000 * (PIN_DELAYS_S[Math.min(failed, PIN_DELAYS_S.length) - 1] ?? 0);
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n > 1 ? many : one}`;
+}
+
+export class Maraude {
+  readonly screen = new Observable<MaraudeScreen>({ kind: "loading" });
+  private keys: Keys | null = null;
+  private engine: SyncEngine | null = null;
+  private account: Account | null = null;
+  private pending: { keys: Keys; deviceIdHex: string; serverIdHex: string; label: string; role: number } | null = null;
+  private idle: ReturnType<typeof setTimeout> | null = null;
+  private readonly onActivity = () => this.armIdle();
+  private readonly onHidden = () => {
+    if (document.visibilityState === "hidden") this.lock();
+  };
+  private readonly onOnline = () => this.engine?.syncNow();
+  private persistAsked = false;
+
+  constructor(private readonly cfg: MaraudeConfig) {}
+
+  /** The phone's account, if enrolled: the PIN screen; else enrolment. */
+  async init(notice?: string): Promise<void> {
+    const list = (await accounts.list()).filter((a) => a.app === "maraude");
+    const acc = list.sort((a, b) => b.enrolledAt - a.enrolledAt)[0];
+    if (!acc) return this.screen.set({ kind: "enrol", notice });
+    this.screen.set(await this.pinScreen(acc, { notice }));
+  }
+
+  /** Enrolment, step 1: key pair, pairing code signed and sent, store key made. */
+  async enrol(code: string, label: string): Promise<void> {
+    this.screen.set({ kind: "enrol", busy: true });
+    this.dropPending();
+    let keys: Keys | null = null;
+    try {
+      keys = await Keys.start(this.cfg.workerUrl);
+      const { publicKey } = await keys.generate();
+      const signed = await keys.signEnrol(code);
+      const ok = await enrolDevice(this.cfg.url, {
+        code: signed.code,
+        publicKey,
+        label: label || "téléphone de maraude",
+        signature: signed.signature,
+      });
+      await keys.newStoreKey();
+      const p = ok.principal;
+      const name = p ? `${p.displayName} — ${p.structureName}` : "Maraude";
+      this.pending = { keys, deviceIdHex: toHex(ok.deviceId), serverIdHex: toHex(ok.serverId), label: name, role: p?.role ?? 0 };
+      this.screen.set({ kind: "set-pin", label: name });
+    } catch (e) {
+      keys?.lock();
+      this.screen.set({ kind: "enrol", error: errorMessage(e) });
+    }
+  }
+
+  /** Enrolment, step 2: both keys wrapped under the PIN, the account kept, the round opens. */
+  async setPin(pin: string, confirm: string): Promise<void> {
+    const p = this.pending;
+    if (!p) return this.init();
+    const bad = checkPin(pin, confirm);
+    if (bad) return this.screen.set({ kind: "set-pin", label: p.label, error: bad });
+    this.screen.set({ kind: "set-pin", label: p.label, busy: true });
+    try {
+      const wrapped = await p.keys.wrap(pin, fromHex(p.deviceIdHex));
+      const account: Account = {
+        deviceIdHex: p.deviceIdHex,
+        serverIdHex: p.serverIdHex,
+        wrapped,
+        label: p.label,
+        role: p.role,
+        failedPins: 0,
+        opCounter: 0,
+        enrolledAt: Date.now(),
+        app: "maraude",
+      };
+      await accounts.put(account);
+      this.pending = null;
+      await this.open(account, p.keys);
+    } catch (e) {
+      this.screen.set({ kind: "set-pin", label: p.label, error: errorMessage(e) });
+    }
+  }
+
+  /** The PIN: opens the round, or counts a wrong one (delays, then the wipe). */
+  async signIn(account: Account, pin: string): Promise<void> {
+    const cur = await accounts.get(account.deviceIdHex);
+    if (!cur) return this.init();
+    const waitUntil = (cur.failedAt ?? 0) + pinDelayMs(cur.failedPins);
+    if (Date.now() < waitUntil) return this.screen.set(await this.pinScreen(cur, {}));
+    this.screen.set({ kind: "pin", account: cur, busy: true });
+    let keys: Keys | null = null;
+    try {
+      keys = await Keys.start(this.cfg.workerUrl);
+      const r = await keys.unwrap(cur.wrapped, pin, fromHex(cur.deviceIdHex));
+      if (r.ok) {
+        await accounts.resetFailedPins(cur.deviceIdHex);
+        return await this.open({ ...cur, failedPins: 0 }, keys);
+      }
+    } catch (e) {
+      console.error("maraude: opening failed:", e instanceof Error ? `${e.name}: ${e.message}` : e);
+      keys?.lock();
+      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: errorMessage(e) });
+    }
+    keys.lock();
+    const left = await accounts.recordFailedPin(cur.deviceIdHex, MAX_PIN_TRIES);
+    if (left <= 0) {
+      await deleteLocal(cur.deviceIdHex).catch(() => undefined);
+      return this.init(
+        `${MAX_PIN_TRIES} codes PIN erronés : les données de la maraude ont été effacées de ce téléphone. Demandez un nouveau code d'appairage pour l'enrôler à nouveau.`,
+      );
+    }
+    const after = await accounts.get(cur.deviceIdHex);
+    this.screen.set({
+      ...(await this.pinScreen(after ?? cur, {})),
+      error: `Code PIN incorrect. ${plural(left, "essai restant", "essais restants")}.`,
+    });
+  }
+
+  /** Ends the round: engine stopped, records dropped, key worker terminated; the PIN again. */
+  lock(): void {
+    const account = this.account;
+    this.end();
+    if (account) void this.pinScreen(account, {}).then((s) => this.screen.set(s));
+    else void this.init();
+  }
+
+  private async pinScreen(account: Account, extra: { notice?: string }): Promise<Extract<MaraudeScreen, { kind: "pin" }>> {
+    const waitUntil = account.failedAt ? account.failedAt + pinDelayMs(account.failedPins) : 0;
+    const left = MAX_PIN_TRIES - account.failedPins;
+    let warning: string | undefined;
+    if (account.failedPins > 0 && left <= WARN_FROM) {
+      const { pending, rejected } = await outboxCounts(account.deviceIdHex).catch(() => ({ pending: 0, rejected: 0 }));
+      const lost = pending + rejected;
+      warning =
+        `Attention : après ${plural(left, "code faux", "codes faux")} de plus, ce téléphone efface ses données.` +
+        (lost ? ` ${plural(lost, "enregistrement pas encore envoyé serait perdu", "enregistrements pas encore envoyés seraient perdus")}.` : "");
+    }
+    return { kind: "pin", account, waitUntil: waitUntil > Date.now() ? waitUntil : undefined, warning, ...extra };
+  }
+
+  private async open(account: Account, keys: Keys): Promise<void> {
+    this.keys = keys;
+    this.account = account;
+    const status = new Observable<SyncStatus>({
+      link: { kind: "stopped" },
+      store: "opening",
+      pending: 0,
+      rejected: 0,
+      lastSyncMs: 0,
+      syncing: false,
+      error: null,
+    });
+    const persons = new Observable<PersonItem[]>([]);
+    const encounters = new Observable<EncounterItem[]>([]);
+    const outbox = new Observable<OutboxItem[]>([]);
+    const placesState = new PlacesState("");
+    const places = new Observable<PlacesNow>({ places: placesState.value.value, live: false, savedAt: 0 });
+    let placesLive = false;
+    let placesSavedAt = 0;
+    const showPlaces = () =>
+      places.set({ places: placesState.value.value, live: placesLive && status.value.link.kind === "live", savedAt: placesSavedAt });
+
+    let reading = false;
+    let readAgain = false;
+    const reread = async () => {
+      if (reading) return void (readAgain = true);
+      reading = true;
+      try {
+        do {
+          readAgain = false;
+          const store = engine.store;
+          if (!store) break;
+          await this.read(store, persons, encounters, outbox);
+        } while (readAgain);
+      } catch {
+        /* closed by a lock meanwhile */
+      } finally {
+        reading = false;
+      }
+    };
+
+    const engine = new SyncEngine({
+      url: this.cfg.url,
+      deviceIdHex: account.deviceIdHex,
+      serverId: fromHex(account.serverIdHex),
+      keys,
+      client: "veille-maraude-web",
+      onStatus: (s) => {
+        const before = status.value;
+        status.set(s);
+        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped();
+        if (s.link.kind !== "live") placesLive = false;
+        if (s.pending !== before.pending || s.rejected !== before.rejected || s.store !== before.store) void reread();
+        showPlaces();
+      },
+      onRecords: () => void reread(),
+      onLive: (auth) => {
+        void auth;
+        void engine.connection.subscribePlaces().catch(() => undefined);
+      },
+      onPlaces: (ev: PlacesEvent) => {
+        if ("snapshot" in ev) {
+          placesState.snapshot(ev.snapshot);
+          placesLive = true;
+          placesSavedAt = Date.now();
+          void engine.store?.savePlaces(ev.snapshot, placesSavedAt).catch(() => undefined);
+        } else if (!placesState.delta(ev.delta)) {
+          void engine.connection.subscribePlaces().catch(() => undefined);
+        } else {
+          placesSavedAt = Date.now();
+        }
+        showPlaces();
+      },
+    });
+    this.engine = engine;
+
+    const round: Round = {
+      label: account.label,
+      status,
+      persons,
+      encounters,
+      outbox,
+      places,
+      search: (q) => {
+        const tokens = foldText(q).split(/\s+/).filter(Boolean);
+        if (!tokens.length) return [];
+        return persons.value
+          .filter((p) => {
+            const hay = foldText([p.nickname, p.givenName, p.familyName, p.birthYear ?? ""].join(" "));
+            return tokens.every((t) => hay.includes(t));
+          })
+          .slice(0, SEARCH_MAX);
+      },
+      recordEncounter: (e) => this.recordEncounter(engine, e),
+      locate: () => locate(),
+      discard: async (opCounter) => {
+        try {
+          await engine.discard(opCounter);
+          void reread();
+          return { ok: true };
+        } catch (e) {
+          return { ok: false, message: describe(e) };
+        }
+      },
+      syncNow: () => engine.syncNow(),
+      lock: () => this.lock(),
+    };
+
+    for (const ev of ACTIVITY_EVENTS) document.addEventListener(ev, this.onActivity, { passive: true, capture: true });
+    document.addEventListener("visibilitychange", this.onHidden);
+    window.addEventListener("online", this.onOnline);
+    this.armIdle();
+    this.askPersist();
+    this.screen.set({ kind: "round", round });
+    try {
+      await engine.start();
+    } catch (e) {
+      console.error("maraude: the local store did not open:", e instanceof Error ? `${e.name}: ${e.message}` : e);
+      this.end();
+      return this.screen.set({ ...(await this.pinScreen(account, {})), error: describe(e) });
+    }
+    const kept = await engine.store?.places().catch(() => undefined);
+    if (kept && !placesLive) {
+      placesState.snapshot(kept.snapshot);
+      placesSavedAt = kept.savedAtMs;
+      showPlaces();
+    }
+    void reread();
+  }
+
+  private async read(
+    store: LocalStore,
+    persons: Observable<PersonItem[]>,
+    encounters: Observable<EncounterItem[]>,
+    outbox: Observable<OutboxItem[]>,
+  ): Promise<void> {
+    const [ps, es, ops] = await Promise.all([store.all("person"), store.all("encounter"), store.outbox()]);
+    const list: PersonItem[] = ps.map(({ change, pending }) => {
+      const p = change.record.case === "person" ? change.record.value : null;
+      return {
+        id: change.recordId,
+        givenName: p ? text(p, PersonField.GIVEN_NAME) : "",
+        familyName: p ? text(p, PersonField.FAMILY_NAME) : "",
+        nickname: p ? text(p, PersonField.NICKNAME) : "",
+        birthYear: p ? num(p, PersonField.BIRTH_YEAR) : null,
+        pending,
+      };
+    });
+    list.sort((a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id));
+    persons.set(list);
+    const encs: EncounterItem[] = [];
+    for (const { change, pending } of es) {
+      if (change.record.case !== "encounter") continue;
+      const e = change.record.value;
+      encs.push({
+        id: change.recordId,
+        personId: e.personId,
+        occurredAt: Number(e.occurredAtMs),
+        needs: e.needs as Need[],
+        services: e.services as Service[],
+        area: e.location?.area ?? "",
+        pending,
+      });
+    }
+    encs.sort((a, b) => b.occurredAt - a.occurredAt);
+    encounters.set(encs);
+    outbox.set(ops.map(outboxItem));
+  }
+
+  private async recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {
+    const now = engine.connection.serverNow();
+    const ops: Parameters<SyncEngine["save"]>[0] = [];
+    let personId = e.personId;
+    if (!personId) {
+      const np = e.newPerson;
+      const fields: { field: PersonField; value: { case: "text"; value: string } | { case: "number"; value: bigint } }[] = [];
+      if (np?.nickname.trim()) fields.push({ field: PersonField.NICKNAME, value: { case: "text", value: np.nickname.trim() } });
+      if (np?.givenName.trim()) fields.push({ field: PersonField.GIVEN_NAME, value: { case: "text", value: np.givenName.trim() } });
+      if (np?.familyName.trim()) fields.push({ field: PersonField.FAMILY_NAME, value: { case: "text", value: np.familyName.trim() } });
+      if (np?.birthYear) fields.push({ field: PersonField.BIRTH_YEAR, value: { case: "number", value: BigInt(np.birthYear) } });
+      if (!fields.length) return { ok: false, message: "Indiquez au moins un surnom, un prénom ou un nom." };
+      personId = newRecordId();
+      ops.push({ recordId: personId, baseVersion: 0n, record: { case: "person", value: { fields } } });
+    }
+    ops.push({
+      recordId: newRecordId(),
+      baseVersion: 0n,
+      record: {
+        case: "encounter",
+        value: {
+          personId,
+          occurredAtMs: BigInt(now),
+          needs: e.needs,
+          services: e.services,
+          note: e.note.trim(),
+          location: e.geohash ? { geohash: e.geohash } : undefined,
+        },
+      },
+    });
+    try {
+      await engine.save(ops);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, message: describe(err) };
+    }
+  }
+
+  private wiped(): void {
+    this.end();
+    void this.init("Ce téléphone a été révoqué : ses données de maraude ont été effacées. Demandez un nouveau code d'appairage.");
+  }
+
+  private end(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    for (const ev of ACTIVITY_EVENTS) document.removeEventListener(ev, this.onActivity, { capture: true });
+    document.removeEventListener("visibilitychange", this.onHidden);
+    window.removeEventListener("online", this.onOnline);
+    this.engine?.stop();
+    this.engine = null;
+    this.keys?.lock();
+    this.keys = null;
+    this.account = null;
+    this.dropPending();
+  }
+
+  private dropPending(): void {
+    this.pending?.keys.lock();
+    this.pending = null;
+  }
+
+  private armIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.lock(), this.cfg.lockSeconds * 1000);
+  }
+
+  /* Asked once per page: a phone that clears storage under pressure would lose the outbox. */
+  private askPersist(): void {
+    if (this.persistAsked) return;
+    this.persistAsked = true;
+    const s = navigator.storage;
+    if (!s?.persist) return;
+    void s
+      .persisted()
+      .then((yes) => (yes ? true : s.persist()))
+      .catch(() => false);
+  }
+}
+
+function outboxItem(op: OutboxOp): OutboxItem {
+  const r = op.mutation.record;
+  const personId = r.case === "encounter" ? r.value.personId : r.case === "person" ? op.recordId : "";
+  const at = r.case === "encounter" ? Number(r.value.occurredAtMs) : (op.result?.atMs ?? 0);
+  return {
+    opCounter: op.opCounter,
+    kind: op.kind,
+    state: op.state,
+    personId,
+    at,
+    reason: op.result ? errorMessage({ code: op.result.code, message: op.result.reason }) : undefined,
+  };
+}
+
+function describe(e: unknown): string {
+  return e instanceof LocalError ? e.message : errorMessage(e);
+}
+
+/* The Geolocation API, coarse, once per tap: a 6-character geohash, never finer. */
+function locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }> {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) return resolve({ ok: false, message: "Ce téléphone ne donne pas sa position." });
+    navigator.geolocation.getCurrentPosition(
+      (pos) => resolve({ ok: true, geohash: geohashEncode(pos.coords.latitude, pos.coords.longitude) }),
+      (err) =>
+        resolve({
+          ok: false,
+          message:
+            err.code === err.PERMISSION_DENIED
+              ? "La position n'est pas autorisée pour cette application."
+              : "Position introuvable pour le moment.",
+        }),
+      { enableHighAccuracy: false, timeout: 15_000, maximumAge: 300_000 },
+    );
+  });
+}
