@@ -14,6 +14,7 @@ import type { Account } from "../store/accounts";
 export type { Account };
 import { DeskSession } from "./desk";
 import type { Desk, LinkStatus } from "./model";
+import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
 
 export const PIN_MIN = 6;
@@ -44,17 +45,17 @@ interface PendingEnrolment {
   role: number;
 }
 
-const ACTIVITY_EVENTS = ["pointerdown", "keydown", "wheel", "touchstart"] as const;
 
 export class App {
   readonly screen = new Observable<Screen>({ kind: "loading" });
   private keys: Keys | null = null;
   private session: DeskSession | null = null;
   private pending: PendingEnrolment | null = null;
-  private idle: ReturnType<typeof setTimeout> | null = null;
-  private readonly onActivity = () => this.armIdle();
+  private readonly idle: IdleTimer;
 
-  constructor(private readonly cfg: AppConfig) {}
+  constructor(private readonly cfg: AppConfig) {
+    this.idle = new IdleTimer(cfg.lockSeconds, () => this.lock());
+  }
 
   async init(notice?: string): Promise<void> {
     /* the maraude phone app's account (same origin, same database) is not a desk's */
@@ -193,8 +194,7 @@ export class App {
       const s = this.screen.value;
       if (s.kind === "connecting" && this.session === session) this.screen.set({ ...s, link });
     });
-    for (const ev of ACTIVITY_EVENTS) document.addEventListener(ev, this.onActivity, { passive: true, capture: true });
-    this.armIdle();
+    this.idle.start();
     session.start();
   }
 
@@ -205,9 +205,7 @@ export class App {
   }
 
   private end(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = null;
-    for (const ev of ACTIVITY_EVENTS) document.removeEventListener(ev, this.onActivity, { capture: true });
+    this.idle.stop();
     this.session?.close();
     this.session = null;
     this.keys?.lock();
@@ -221,10 +219,6 @@ export class App {
     this.pending = null;
   }
 
-  private armIdle(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.lock(), this.cfg.lockSeconds * 1000);
-  }
 }
 
 /** A French message when the PIN is not acceptable, else null. */

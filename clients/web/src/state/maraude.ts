@@ -27,6 +27,7 @@ import { PersonField, type Person } from "../gen/veille/v1/records_pb";
 import { checkPin, PIN_MAX, PIN_MIN } from "./app";
 import { geohashEncode } from "./geohash";
 import type { Need, Places, Service } from "./model";
+import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
 import { PlacesState } from "./places";
 
@@ -137,7 +138,6 @@ export interface Round {
   lock(): void;
 }
 
-const ACTIVITY_EVENTS = ["pointerdown", "keydown", "touchstart", "input"] as const;
 
 /** Lower case, no accents: "Hélène" is found by "helene". */
 export function foldText(s: string): string {
@@ -175,15 +175,16 @@ export class Maraude {
   private engine: SyncEngine | null = null;
   private account: Account | null = null;
   private pending: { keys: Keys; deviceIdHex: string; serverIdHex: string; label: string; role: number } | null = null;
-  private idle: ReturnType<typeof setTimeout> | null = null;
-  private readonly onActivity = () => this.armIdle();
+  private readonly idle: IdleTimer;
   private readonly onHidden = () => {
     if (document.visibilityState === "hidden") this.lock();
   };
   private readonly onOnline = () => this.engine?.syncNow();
   private persistAsked = false;
 
-  constructor(private readonly cfg: MaraudeConfig) {}
+  constructor(private readonly cfg: MaraudeConfig) {
+    this.idle = new IdleTimer(cfg.lockSeconds, () => this.lock());
+  }
 
   /** The phone's account, if enrolled: the PIN screen; else enrolment. */
   async init(notice?: string): Promise<void> {
@@ -412,10 +413,9 @@ export class Maraude {
       lock: () => this.lock(),
     };
 
-    for (const ev of ACTIVITY_EVENTS) document.addEventListener(ev, this.onActivity, { passive: true, capture: true });
     document.addEventListener("visibilitychange", this.onHidden);
     window.addEventListener("online", this.onOnline);
-    this.armIdle();
+    this.idle.start();
     this.askPersist();
     this.screen.set({ kind: "round", round });
     try {
@@ -517,9 +517,7 @@ export class Maraude {
   }
 
   private end(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = null;
-    for (const ev of ACTIVITY_EVENTS) document.removeEventListener(ev, this.onActivity, { capture: true });
+    this.idle.stop();
     document.removeEventListener("visibilitychange", this.onHidden);
     window.removeEventListener("online", this.onOnline);
     this.engine?.stop();
@@ -535,10 +533,6 @@ export class Maraude {
     this.pending = null;
   }
 
-  private armIdle(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.lock(), this.cfg.lockSeconds * 1000);
-  }
 
   /* Asked once per page: a phone that clears storage under pressure would lose the outbox. */
   private askPersist(): void {
