@@ -82,7 +82,9 @@ export class App {
     const canCancel = this.screen.value.kind === "enrol" && this.screen.value.canCancel;
     this.screen.set({ kind: "enrol", busy: true, canCancel });
     this.dropPending();
-    const keys = await Keys.start(this.cfg.workerUrl);
+    const started = await startKeys(this.cfg.workerUrl);
+    if (!started.ok) return this.screen.set({ kind: "enrol", error: started.error, canCancel });
+    const keys = started.keys;
     try {
       const { publicKey } = await keys.generate();
       const signed = await keys.signEnrol(code);
@@ -124,7 +126,9 @@ export class App {
    * a row erase this professional's wrapped key from the browser. */
   async signIn(account: Account, pin: string, locked: boolean): Promise<void> {
     this.screen.set({ kind: "pin", account, locked, busy: true });
-    const keys = await Keys.start(this.cfg.workerUrl);
+    const started = await startKeys(this.cfg.workerUrl);
+    if (!started.ok) return this.screen.set({ kind: "pin", account, locked, error: started.error });
+    const keys = started.keys;
     const r = await keys.unwrap(account.wrapped, pin, fromHex(account.deviceIdHex));
     if (!r.ok) {
       keys.lock();
@@ -219,6 +223,19 @@ export class App {
     this.pending = null;
   }
 
+}
+
+/* The key worker, or why it could not start: its script comes from the server (the HTTP cache
+ * is cleared at sign-out), so with the server unreachable there is nothing to unwrap with. */
+async function startKeys(url: string): Promise<{ ok: true; keys: Keys } | { ok: false; error: string }> {
+  try {
+    return { ok: true, keys: await Keys.start(url) };
+  } catch {
+    return {
+      ok: false,
+      error: "Le serveur veille est injoignable : le module de chiffrement n'a pas pu être chargé. Vérifiez la connexion, puis réessayez.",
+    };
+  }
 }
 
 /** A French message when the PIN is not acceptable, else null. */
