@@ -299,7 +299,7 @@ function compress(out) {
 
 /* 6. Sizes: what the first paint needs against the key worker (libsodium), and the rest;
  * "gzip" is what veilled sends to a browser that accepts it (the twin, else the file). */
-function sizes(out, b) {
+function sizes(out, b, mb) {
   const files = walk(out).filter((f) => !f.endsWith(".map") && !f.endsWith(".gz")).sort();
   const size = Object.fromEntries(files.map((f) => {
     const raw = readFileSync(join(out, f)).length;
@@ -312,11 +312,15 @@ function sizes(out, b) {
   const maraude = files.filter((f) => f.startsWith("maraude/") &&
     (f === "maraude/sw.js" || !MARAUDE_NOT_PRECACHED.includes(f.slice("maraude/".length))));
   const firstPaint = ["index.html", ...b.css, ...b.mainJs];
+  const inMaraude = (list) => list.map((f) => `maraude/${f}`);
+  const maraudeFirstPaint = inMaraude(["index.html", ...mb.css, ...mb.mainJs]);
   const report = {
     firstPaint: { files: firstPaint, ...sum(firstPaint) },
     keysWorker: { files: b.worker, ...sum(b.worker) },
     geo: { count: geo.length, ...sum(geo), largestGzip: Math.max(...geo.map((f) => size[f].gzip)) },
     maraudeShell: { files: maraude, ...sum(maraude) },
+    maraudeFirstPaint: { files: maraudeFirstPaint, ...sum(maraudeFirstPaint) },
+    maraudeKeysWorker: { files: inMaraude(mb.worker), ...sum(inMaraude(mb.worker)) },
     files: Object.fromEntries(files.filter((f) => !f.startsWith("geo/")).map((f) => [f, size[f]])),
     all: sum(files),
   };
@@ -331,6 +335,8 @@ function sizes(out, b) {
   line("first paint (html, css, main js)", report.firstPaint);
   line("key worker (libsodium)", report.keysWorker);
   line("maraude shell (maraude/*, offline)", report.maraudeShell);
+  line("  of which its first paint", report.maraudeFirstPaint);
+  line("  and its key worker (libsodium)", report.maraudeKeysWorker);
   console.log(`  (largest geo module: ${(report.geo.largestGzip / 1024).toFixed(1)} KiB gzip)\n`);
 }
 
@@ -357,17 +363,17 @@ async function buildInto(out, what, build) {
 async function buildApp(out, dev) {
   generateProto();
   const t0 = Date.now();
-  let b;
+  let b, mb;
   await buildInto(out, "index.html", async (tmp) => {
     const checks = opt["skip-typecheck"] ? Promise.resolve() : typecheck(["tsconfig.json", "tsconfig.worker.json"]);
     [b] = await Promise.all([bundle(tmp, dev), checks]);
     writePublic(tmp, b);
     writeGeo(tmp);
-    await buildMaraude(tmp, dev);
+    mb = await buildMaraude(tmp, dev);
     compress(tmp);
   });
   console.log(`built ${relative(process.cwd(), out) || "."} in ${Date.now() - t0} ms${dev ? " (dev)" : ""}`);
-  sizes(out, b);
+  sizes(out, b, mb);
 }
 
 /*
