@@ -44,3 +44,38 @@ wait_port_file() {
 	sleep 0.5 # veilled installs its SIGTERM handler right after writing the port file
 	cat "$f"
 }
+
+# The peer of the benchmarks (tools/bench/peer: pouchdb-server and the PouchDB client, pinned
+# by its package.json and lock), installed into $2 (build/bench-peer) unless already there.
+install_peer() {
+	local src=$1 dir=$2
+	command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed"
+	mkdir -p "$dir"
+	[[ -f $src/package-lock.json ]] || die "$src/package-lock.json missing"
+	if ! cmp -s "$src/package.json" "$dir/package.json" ||
+	   ! cmp -s "$src/package-lock.json" "$dir/package-lock.json" ||
+	   [[ ! -x $dir/node_modules/.bin/pouchdb-server ||
+	      ! -f $dir/node_modules/pouchdb-node/package.json ]]; then
+		say "installing pouchdb-server and pouchdb-node into $dir"
+		cp "$src/package.json" "$src/package-lock.json" "$dir/"
+		# A failed install leaves no package.json, so that the next run tries again.
+		(cd "$dir" && timeout 900 npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+			{ rm -f "$dir/package.json"; die "npm ci in $dir failed"; }
+	fi
+}
+
+# What the figures of a browser benchmark were measured with, and what else ran (key=value
+# lines; the busiest processes on stderr).
+machine_info() {
+	printf 'machine_nproc=%s\n' "$(nproc)"
+	printf 'machine_cpu=%s\n' "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+	printf 'machine_mem_gib=%s\n' "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)"
+	printf 'machine_kernel=%s\n' "$(uname -r)"
+	printf 'chromium_version=%s\n' "$("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -1)"
+	printf 'node_version=%s\n' "$(node --version)"
+	printf 'commit=%s%s\n' "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+		"$([[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && echo ' (with uncommitted changes)')"
+	printf 'uptime_before=%s\n' "$(uptime)"
+	say "busiest processes before the run:"
+	ps -eo pid,pcpu,etime,comm --sort=-pcpu | head -8 >&2
+}

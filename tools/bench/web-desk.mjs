@@ -41,10 +41,9 @@
 // PROFILE, PROFILE_SECONDS, LOAD_CPU (runs the declarations' CLI processes on that CPU instead
 // of the browser's), RESULTS (a JSON file for the results). Prints key=value lines, then a
 // summary table. Screenshots go to VEILLE_TEST_OUT (tests/web/harness.mjs).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { SourceMap } from "node:module";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import {
@@ -52,6 +51,9 @@ import {
   SOURCE_DIR, TEST_OUT, VEILLE_CLI, WEB_DIST,
 } from "../../tests/web/harness.mjs";
 import { enrol, signIn, signOut } from "../../tests/web/desk.mjs";
+import {
+  affinity, cpuOf, cpuSum, descendants, f0, f1, kib, kv, machineBusy, out, pin, printTable, profileReport, summary,
+} from "./web-common.mjs";
 
 const int = (name, def) => {
   const v = process.env[name];
@@ -98,66 +100,6 @@ function prng(seed) {
 }
 const rand = prng(SEED);
 const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)); /* inclusive */
-
-/* ---- statistics ---- */
-function quantile(sorted, q) { /* nearest rank */
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-function summary(values) {
-  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  return {
-    count: s.length,
-    median: quantile(s, 0.5),
-    p95: quantile(s, 0.95),
-    p99: quantile(s, 0.99),
-    max: s.length ? s[s.length - 1] : NaN,
-    over16: s.filter((v) => v > 16).length,
-  };
-}
-const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : "-");
-const f0 = (v) => (Number.isFinite(v) ? v.toFixed(0) : "-");
-const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
-const out = [];
-const kv = (k, v) => {
-  const s = `${k}=${typeof v === "number" ? (Number.isInteger(v) ? v : v.toFixed(2)) : v}`;
-  out.push(s);
-  console.log(s);
-};
-
-/* ---- CPU time of processes (clock ticks from /proc) ---- */
-const HZ = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-function cpuOf(pid) { /* seconds of CPU of pid and, with children, of its reaped children */
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const v = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return { self: (Number(v[11]) + Number(v[12])) / HZ, children: (Number(v[13]) + Number(v[14])) / HZ };
-  } catch {
-    return { self: 0, children: 0 };
-  }
-}
-function descendants(pid) {
-  const all = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout.trim().split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const out = new Set([pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [p, pp] of all) if (out.has(pp) && !out.has(p)) { out.add(p); grew = true; }
-  }
-  return [...out];
-}
-const cpuSum = (pids) => pids.reduce((a, p) => a + cpuOf(p).self, 0);
-/* Busy seconds of the machine, in all and per CPU (/proc/stat: all but idle and iowait). */
-function machineBusy() {
-  const out = {};
-  for (const l of readFileSync("/proc/stat", "utf8").split("\n")) {
-    const m = /^(cpu\d*)\s+(.*)$/.exec(l);
-    if (!m) continue;
-    const v = m[2].split(/\s+/).map(Number);
-    out[m[1]] = (v.slice(0, 8).reduce((a, b) => a + b, 0) - v[3] - v[4]) / HZ;
-  }
-  return out;
-}
 
 /* ---- what runs in the page, before the app (context.addInitScript) ---- */
 function benchInit(expect) {
@@ -298,62 +240,6 @@ function traceReport(trace, label) {
   console.log(lines.join("\n"));
 }
 
-/* A CPU profile of the page (CDP Profiler): self and total time per function, named from
- * the build's source maps (original file:line and name), printed and written beside it. */
-function profileReport(profile, appDir, label) {
-  const maps = new Map();
-  const mapOf = (url) => {
-    if (!maps.has(url)) {
-      let m = null;
-      try {
-        const f = join(appDir, new URL(url).pathname.replace(/^\//, "")) + ".map";
-        if (existsSync(f)) m = new SourceMap(JSON.parse(readFileSync(f, "utf8")));
-      } catch { m = null; }
-      maps.set(url, m);
-    }
-    return maps.get(url);
-  };
-  const nameOf = (cf) => {
-    if (!cf.url) return cf.functionName || "(anonymous)";
-    const m = mapOf(cf.url);
-    const e = m?.findEntry(cf.lineNumber, cf.columnNumber);
-    if (e && e.originalSource) {
-      const src = e.originalSource.replace(/^.*node_modules\//, "").replace(/^.*?\/src\//, "src/");
-      return `${cf.functionName || e.name || "(anonymous)"} ${src}:${e.originalLine + 1}`;
-    }
-    return `${cf.functionName || "(anonymous)"} ${new URL(cf.url).pathname}`;
-  };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const self = new Map();
-  const total = new Map();
-  let all = 0;
-  let busy = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000; /* ms until the next sample */
-    all += dt;
-    const n = byId.get(id);
-    const key = nameOf(n.callFrame);
-    self.set(key, (self.get(key) ?? 0) + dt);
-    if (key === "(idle)") return;
-    busy += dt;
-    const seen = new Set();
-    for (let x = id; x !== undefined; x = parent.get(x)) {
-      const k = nameOf(byId.get(x).callFrame);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      total.set(k, (total.get(k) ?? 0) + dt);
-    }
-  });
-  const top = (m, n) => [...m].filter(([k]) => !["(root)", "(idle)"].includes(k)).sort((a, b) => b[1] - a[1]).slice(0, n);
-  const lines = [`profile ${label}: ${all.toFixed(0)} ms sampled, main thread busy ${busy.toFixed(0)} ms (${(100 * busy / all).toFixed(1)}%)`,
-    "self time:", ...top(self, 20).map(([k, v]) => `  ${v.toFixed(0).padStart(7)} ms  ${(100 * v / busy).toFixed(1).padStart(5)}%  ${k}`),
-    "total time:", ...top(total, 25).map(([k, v]) => `  ${v.toFixed(0).padStart(7)} ms  ${(100 * v / busy).toFixed(1).padStart(5)}%  ${k}`)];
-  writeFileSync(join(OUT_DIR, `${label}.txt`), `${lines.join("\n")}\n`);
-  console.log(lines.join("\n"));
-}
-
 /* What took the time in the long animation frames: script time by invoker, and the frames'
  * own style, layout and paint (summed over the frames). */
 function loafTop(loafs) {
@@ -377,9 +263,7 @@ run(async () => {
   process.on("exit", () => rmSync(app, { recursive: true, force: true }));
   cpSync(WEB_DIST, app, { recursive: true }); /* with the source maps, for PROFILE=1 */
   const server = await step("start veilled", () => startServer({ web: app, lockSeconds: Math.max(600, 4 * DURATION + 300) }));
-  const pin = spawnSync("taskset", ["-a", "-p", "-c", VEILLED_CPU, String(server.child.pid)], { encoding: "utf8" });
-  if (pin.status !== 0) throw new Error(`taskset veilled: ${pin.stderr}`);
-  const affinity = (pid) => spawnSync("taskset", ["-c", "-p", String(pid)], { encoding: "utf8" }).stdout.trim().replace(/^.*: /, "");
+  pin(server.child.pid, VEILLED_CPU);
   log(`veilled pid ${server.child.pid} on CPU ${affinity(server.child.pid)}; this driver on CPU ${affinity(process.pid)}`);
   kv("veilled_cpus", affinity(server.child.pid));
   kv("client_cpus", affinity(process.pid));
@@ -688,7 +572,7 @@ run(async () => {
     const p = label.replace(/\W+/g, "_");
     if (cpuProfile) {
       writeFileSync(join(OUT_DIR, `${p}.cpuprofile`), JSON.stringify(cpuProfile));
-      profileReport(cpuProfile, app, p);
+      profileReport(cpuProfile, app, p, OUT_DIR);
       writeFileSync(join(OUT_DIR, `${p}.trace.json`), trace);
       traceReport(JSON.parse(trace.toString("utf8")), p);
       return; /* profiled: its timings are not the benchmark's */
@@ -804,9 +688,7 @@ run(async () => {
   rows.push([`JS for the desk views, gzip -9 (sizes.json firstPaint: html, css, main js)`, kib(sizes.firstPaint.gzip), "", "", "", "< 400 KiB"]);
   rows.push([`JS fetched by the page in a cold run (${page.map((f) => f.path).join(" ")})`, kib(sum(page, "gzip")), "", "", "", "< 400 KiB"]);
   rows.push([`libsodium's key worker apart (sizes.json keysWorker)`, kib(sizes.keysWorker.gzip), "", "", "", ""]);
-  const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log("\n" + rows.map((r, j) => r.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join(" | ") +
-    (j === 0 ? "\n" + width.map((w) => "-".repeat(w)).join("-|-") : "")).join("\n"));
+  printTable(rows);
   console.log(`\nms unless said; chromium ${chromiumVersion} (playwright-core ${pw}), node ${process.version}; ` +
     `veilled on CPU ${VEILLED_CPU}, chromium on CPU ${affinity(process.pid)}, the declarations on CPU ${LOAD_CPU ?? affinity(process.pid)}; ${CENTRES} centres, ` +
     `${DECLARERS} declaring; ${f0((performance.now() - t0) / 1000)} s in all`);

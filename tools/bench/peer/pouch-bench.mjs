@@ -19,6 +19,12 @@
 //   (_changes, POST _bulk_get with revs and latest, local writes, checkpoints): the cold pull.
 //   PouchDB is loaded from --modules (a node_modules directory holding the pinned versions of
 //   package.json beside this file; run-sync passes build/bench-peer/node_modules).
+//   --docs FILE: the documents to replicate, one JSON object per line (with its _id), instead
+//   of generated ones; --ops is then their number (tools/bench/web-maraude passes the
+//   encounters it pulled from veilled, so that both servers carry the same documents).
+//   The bytes on the wire of each phase are counted on the clients' sockets (HTTP headers and
+//   bodies, as sent and received: pouchdb-server compresses its answers, with gzip, when
+//   asked, as PouchDB asks; --no-compress does not ask).
 //
 // Prints the figures of veille-bench with a peer_ (or peer_repl_) prefix, as key=value lines.
 // Bounded: fixed counts, a timeout on every request and on every replication phase, a bounded
@@ -39,7 +45,7 @@ function parseArgs(argv) {
               // repl mode
               modules: join(dirname(fileURLToPath(import.meta.url)), 'node_modules'),
               localDir: null, localAdapter: 'leveldb', replBatchSize: 1000,
-              phaseTimeoutMs: 900000 };
+              phaseTimeoutMs: 900000, docs: null, compress: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[i + 1];
     const num = () => { const n = Number(v); if (!Number.isInteger(n) || n < 1) die(`bad ${a} ${v}`); i++; return n; };
@@ -59,6 +65,8 @@ function parseArgs(argv) {
       // 0: PouchDB's defaults (batch_size 100, batches_limit 10)
       case '--repl-batch-size': o.replBatchSize = v === '0' ? 0 : num(); if (v === '0') i++; break;
       case '--phase-timeout-ms': o.phaseTimeoutMs = num(); break;
+      case '--docs': o.docs = v; i++; break;
+      case '--no-compress': o.compress = false; break;
       default: die(`unknown argument ${a}`);
     }
   }
@@ -66,6 +74,7 @@ function parseArgs(argv) {
   if (o.mode !== 'raw' && o.mode !== 'repl') die('--mode: raw or repl');
   if (o.localAdapter !== 'leveldb' && o.localAdapter !== 'memory') die('--local-adapter: leveldb or memory');
   if (o.mode === 'repl' && o.localAdapter === 'leveldb' && !o.localDir) die('--local-dir is required with --mode repl');
+  if (o.docs && o.mode !== 'repl') die('--docs: with --mode repl only');
   return o;
 }
 
@@ -276,12 +285,21 @@ process.on('exit', () => {
   if (localRoot) try { rmSync(localRoot, { recursive: true, force: true }); } catch { /* nothing */ }
 });
 
-// Counts the HTTP requests a PouchDB remote makes, by endpoint, times the _bulk_docs (the
-// push's acknowledgements), and bounds each request by --timeout-ms. Connections are kept
-// alive, as a browser's would be (node-fetch without an agent closes each one).
+// Counts the HTTP requests a PouchDB remote makes, by endpoint, and the bytes its sockets
+// send and receive (c.wire()), times the _bulk_docs (the push's acknowledgements), and bounds
+// each request by --timeout-ms. Connections are kept alive, as a browser's would be
+// (node-fetch without an agent closes each one).
 function httpCounter(PouchDB, o) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const c = { requests: 0, byEndpoint: {}, bulkDocsMs: [] };
+  const sockets = [];
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (...a) => {
+    const s = connect(...a);
+    sockets.push(s);
+    return s;
+  };
+  const c = { requests: 0, byEndpoint: {}, bulkDocsMs: [],
+              wire: () => sockets.reduce((a, s) => a + s.bytesRead + s.bytesWritten, 0) };
   const fetch = async (url, opts) => {
     const path = new URL(url).pathname.split('/').filter(Boolean);
     const ep = path.length < 2 ? 'db' : !path[1].startsWith('_') ? 'doc' : path[1];
@@ -290,7 +308,7 @@ function httpCounter(PouchDB, o) {
     const timeout = AbortSignal.timeout(o.timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const t0 = performance.now();
-    const res = await PouchDB.fetch(url, { ...opts, signal, agent });
+    const res = await PouchDB.fetch(url, { ...opts, signal, agent, compress: o.compress });
     if (ep !== '_bulk_docs') return res;
     // The acknowledgement is the whole answer, not its first bytes: read it, time it, and hand
     // PouchDB the same answer (node-fetch's clone() can stall on a large unread body).
@@ -348,14 +366,18 @@ async function mainRepl(o) {
 
   // The clients' databases, filled before the clock: each its share, written the way an
   // application writes (new documents, PouchDB makes the first revision).
+  const given = o.docs ? readFileSync(o.docs, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : null;
+  if (given) o.ops = given.length;
   const shares = Array.from({ length: o.clients },
     (_, i) => Math.floor(o.ops / o.clients) + (i < o.ops % o.clients ? 1 : 0));
   const locals = shares.map((_, i) => new PouchDB(localName(`client-${i}`), localOpts));
   let bytes = 0;
   await Promise.all(locals.map(async (db, i) => {
+    let next = shares.slice(0, i).reduce((a, n) => a + n, 0); // this client's first given doc
     for (let left = shares[i]; left > 0;) {
       const n = Math.min(left, 1000);
-      const docs = Array.from({ length: n }, () => ({ _id: hex(16), ...makeBody(i) }));
+      const docs = given ? given.slice(next, next += n)
+        : Array.from({ length: n }, () => ({ _id: hex(16), ...makeBody(i) }));
       for (const d of docs) bytes += Buffer.byteLength(JSON.stringify(d));
       const res = await db.bulkDocs(docs);
       const bad = res.filter((r) => r.error);
@@ -385,7 +407,9 @@ async function mainRepl(o) {
                `${P}_push_body_bytes=${Math.round(bytes / o.ops)}`,
                `${P}_push_requests=${push.c.requests}`, ...endpointFigures(`${P}_push`, push.c),
                `${P}_push_seconds=${secs.toFixed(3)}`,
-               `${P}_push_ops_per_s=${Math.round(o.ops / secs)}`];
+               `${P}_push_ops_per_s=${Math.round(o.ops / secs)}`,
+               `${P}_push_wire_bytes=${push.c.wire()}`,
+               `${P}_push_wire_bytes_per_record=${Math.round(push.c.wire() / o.ops)}`];
   if (lat.length)
     out.push(`${P}_push_bulk_docs_p50_ms=${percentile(lat, 50).toFixed(1)}`,
              `${P}_push_bulk_docs_p99_ms=${percentile(lat, 99).toFixed(1)}`);
@@ -414,7 +438,9 @@ async function mainRepl(o) {
   const pout = [`${P}_pull_records=${got}`, `${P}_pull_requests=${pull.c.requests}`,
                 ...endpointFigures(`${P}_pull`, pull.c),
                 `${P}_pull_seconds=${secs.toFixed(3)}`,
-                `${P}_pull_records_per_s=${Math.round(got / secs)}`];
+                `${P}_pull_records_per_s=${Math.round(got / secs)}`,
+                `${P}_pull_wire_bytes=${pull.c.wire()}`,
+                `${P}_pull_wire_bytes_per_record=${Math.round(pull.c.wire() / got)}`];
   if (cpu0 >= 0 && cpu1 >= 0)
     pout.push(`${P}_server_pull_cpu_s=${(cpu1 - cpu0).toFixed(2)}`,
               `${P}_server_pull_cpu_pct=${Math.round(((cpu1 - cpu0) / secs) * 100)}`);
