@@ -1,7 +1,9 @@
 /* Entry of the maraude phone app (/maraude/): registers its service worker (the app shell
- * precached, so the app opens with no network), reads the server's settings when it can
- * (/config.js; offline, the defaults), and renders. libsodium is not imported here: it loads
- * in the key worker, started at enrolment or at the PIN, beside the first paint. */
+ * precached, so the app opens with no network), renders, and reads the server's settings when
+ * it can (/config.js; offline, the defaults). The first paint waits for no network request:
+ * the shell comes from the service worker, /config.js does not (a Slow 3G link took 2 s for
+ * it). libsodium is not imported here: it loads in the key worker, started at enrolment or at
+ * the PIN, beside the first paint. */
 import { render } from "preact";
 import { DEFAULT_LOCK_SECONDS, Maraude } from "./state/maraude";
 import { MaraudeApp } from "./views/maraude/MaraudeApp";
@@ -38,15 +40,16 @@ async function main(): Promise<void> {
   const worker = document.querySelector<HTMLMetaElement>('meta[name="veille-keys-worker"]')?.content;
   if (!root || !worker) throw new Error("index.html lacks #app or the key worker's address");
   registerWorker();
-  const sc = await serverConfig();
-  const lock = sc.maraudeLockSeconds;
   const app = new Maraude({
     url: syncUrl(),
     workerUrl: new URL(worker, document.baseURI).href,
-    lockSeconds: lock && lock > 0 ? lock : DEFAULT_LOCK_SECONDS,
+    lockSeconds: DEFAULT_LOCK_SECONDS,
   });
   root.replaceChildren();
   render(<MaraudeApp app={app} />, root);
+  void serverConfig().then(({ maraudeLockSeconds: lock }) => {
+    if (lock && lock > 0) app.setLockSeconds(lock);
+  });
   await app.init();
 }
 

@@ -7,9 +7,15 @@ export class IdleTimer {
   private readonly onActivity = () => this.arm();
 
   constructor(
-    private readonly seconds: number,
+    private seconds: number,
     private readonly onIdle: () => void,
   ) {}
+
+  /** Another timeout, counted from now if running (a setting read after the timer started). */
+  setSeconds(seconds: number): void {
+    this.seconds = seconds;
+    if (this.timer) this.arm();
+  }
 
   start(): void {
     for (const ev of ACTIVITY_EVENTS) document.addEventListener(ev, this.onActivity, { passive: true, capture: true });

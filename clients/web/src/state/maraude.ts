@@ -186,6 +186,11 @@ export class Maraude {
     this.idle = new IdleTimer(cfg.lockSeconds, () => this.lock());
   }
 
+  /** The inactivity lock, seconds (the server's setting, once read). */
+  setLockSeconds(seconds: number): void {
+    this.idle.setSeconds(seconds);
+  }
+
   /** The phone's account, if enrolled: the PIN screen; else enrolment. */
   async init(notice?: string): Promise<void> {
     const list = (await accounts.list()).filter((a) => a.app === "maraude");
