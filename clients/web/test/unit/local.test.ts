@@ -184,6 +184,9 @@ test("queue: ops take the next counters and the device id; what the phone shows 
   ]);
   assert.equal((await store.all("person")).length, 1);
   assert.equal(await store.get(newRecordId()), undefined);
+  /* some: the records of the ids given, an unknown id left out */
+  const some = await store.some([person, encounters[0]!.change.recordId, newRecordId()]);
+  assert.deepEqual(some.map((r) => r.change.record.case).sort(), ["encounter", "person"]);
 });
 
 test("queue refuses unfit ops and ops over a push's size, writing nothing", async () => {
