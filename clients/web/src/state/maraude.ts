@@ -332,18 +332,28 @@ export class Maraude {
     const showPlaces = () =>
       places.set({ places: placesState.value.value, live: placesLive && status.value.link.kind === "live", savedAt: placesSavedAt });
 
+    /* What the views show: every record read when the store opens, then only what a change
+     * touched (the records of a pulled page, a save, a push's results) and the outbox: reading
+     * every record at each change made a first pull quadratic and a save wait for it. One read
+     * at a time; what is asked meanwhile is read after it. */
+    const shown = { persons: new Map<string, PersonItem>(), encounters: new Map<string, EncounterItem>() };
+    const wanted = { all: false, outbox: false, ids: new Set<string>() };
     let reading = false;
-    let readAgain = false;
-    const reread = async () => {
-      if (reading) return void (readAgain = true);
+    const reread = async (what: "all" | "outbox" | string[]) => {
+      if (what === "all") wanted.all = true;
+      else if (what === "outbox") wanted.outbox = true;
+      else for (const id of what) wanted.ids.add(id);
+      if (reading) return;
       reading = true;
       try {
-        do {
-          readAgain = false;
+        while (wanted.all || wanted.outbox || wanted.ids.size) {
           const store = engine.store;
           if (!store) break;
-          await this.read(store, persons, encounters, outbox);
-        } while (readAgain);
+          const all = wanted.all;
+          const ids = [...wanted.ids];
+          Object.assign(wanted, { all: false, outbox: false, ids: new Set<string>() });
+          await this.read(store, all ? "all" : ids, shown, { persons, encounters, outbox });
+        }
       } catch {
         /* closed by a lock meanwhile */
       } finally {
@@ -362,10 +372,12 @@ export class Maraude {
         status.set(s);
         if (s.store === "wiped" && before.store !== "wiped") return void this.wiped();
         if (s.link.kind !== "live") placesLive = false;
-        if (s.pending !== before.pending || s.rejected !== before.rejected || s.store !== before.store) void reread();
+        if (s.store !== before.store) void reread("all");
+        else if (s.pending !== before.pending || s.rejected !== before.rejected) void reread("outbox");
         showPlaces();
       },
-      onRecords: () => void reread(),
+      /* [] after the lease's lock: the store's opening (above) reads everything */
+      onRecords: (ids) => void (ids.length && reread(ids)),
       onLive: (auth) => {
         void auth;
         void engine.connection.subscribePlaces().catch(() => undefined);
@@ -408,7 +420,7 @@ export class Maraude {
       discard: async (opCounter) => {
         try {
           await engine.discard(opCounter);
-          void reread();
+          void reread("outbox");
           return { ok: true };
         } catch (e) {
           return { ok: false, message: describe(e) };
@@ -436,46 +448,65 @@ export class Maraude {
       placesSavedAt = kept.savedAtMs;
       showPlaces();
     }
-    void reread();
   }
 
+  /* Reads what the views show into `shown`, every record or those of ids (a record no longer
+   * held, withdrawn, leaves it), and the outbox; then sets the views' lists. */
   private async read(
     store: LocalStore,
-    persons: Observable<PersonItem[]>,
-    encounters: Observable<EncounterItem[]>,
-    outbox: Observable<OutboxItem[]>,
+    what: "all" | string[],
+    shown: { persons: Map<string, PersonItem>; encounters: Map<string, EncounterItem> },
+    to: { persons: Observable<PersonItem[]>; encounters: Observable<EncounterItem[]>; outbox: Observable<OutboxItem[]> },
   ): Promise<void> {
-    const [ps, es, ops] = await Promise.all([store.all("person"), store.all("encounter"), store.outbox()]);
-    const list: PersonItem[] = ps.map(({ change, pending }) => {
-      const p = change.record.case === "person" ? change.record.value : null;
-      return {
-        id: change.recordId,
-        givenName: p ? text(p, PersonField.GIVEN_NAME) : "",
-        familyName: p ? text(p, PersonField.FAMILY_NAME) : "",
-        nickname: p ? text(p, PersonField.NICKNAME) : "",
-        birthYear: p ? num(p, PersonField.BIRTH_YEAR) : null,
-        pending,
-      };
-    });
-    list.sort((a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id));
-    persons.set(list);
-    const encs: EncounterItem[] = [];
-    for (const { change, pending } of es) {
-      if (change.record.case !== "encounter") continue;
-      const e = change.record.value;
-      encs.push({
-        id: change.recordId,
-        personId: e.personId,
-        occurredAt: Number(e.occurredAtMs),
-        needs: e.needs as Need[],
-        services: e.services as Service[],
-        area: e.location?.area ?? "",
-        pending,
-      });
+    const [records, ops] = await Promise.all([
+      what === "all"
+        ? Promise.all([store.all("person"), store.all("encounter")]).then(([ps, es]) => [...ps, ...es])
+        : store.some(what),
+      store.outbox(),
+    ]);
+    if (what === "all") {
+      shown.persons.clear();
+      shown.encounters.clear();
+    } else {
+      for (const id of what) {
+        shown.persons.delete(id);
+        shown.encounters.delete(id);
+      }
     }
-    encs.sort((a, b) => b.occurredAt - a.occurredAt);
-    encounters.set(encs);
-    outbox.set(ops.map(outboxItem));
+    for (const { change, pending } of records) {
+      const id = change.recordId;
+      if (change.record.case === "person") {
+        const p = change.record.value;
+        shown.persons.set(id, {
+          id,
+          givenName: text(p, PersonField.GIVEN_NAME),
+          familyName: text(p, PersonField.FAMILY_NAME),
+          nickname: text(p, PersonField.NICKNAME),
+          birthYear: num(p, PersonField.BIRTH_YEAR),
+          pending,
+        });
+      } else if (change.record.case === "encounter") {
+        const e = change.record.value;
+        shown.encounters.set(id, {
+          id,
+          personId: e.personId,
+          occurredAt: Number(e.occurredAtMs),
+          needs: e.needs as Need[],
+          services: e.services as Service[],
+          area: e.location?.area ?? "",
+          pending,
+        });
+      }
+    }
+    if (what === "all" || records.length || what.length) {
+      to.persons.set(
+        [...shown.persons.values()].sort(
+          (a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id),
+        ),
+      );
+      to.encounters.set([...shown.encounters.values()].sort((a, b) => b.occurredAt - a.occurredAt));
+    }
+    to.outbox.set(ops.map(outboxItem));
   }
 
   private async recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {
