@@ -16,9 +16,9 @@ import { DeskSession } from "./desk";
 import type { Desk, LinkStatus } from "./model";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
+import { checkPin } from "./pin";
 
-export const PIN_MIN = 6;
-export const PIN_MAX = 12;
+export { checkPin, PIN_MAX, PIN_MIN } from "./pin";
 export const PIN_TRIES = 5;
 
 export interface AppConfig {
@@ -238,10 +238,3 @@ async function startKeys(url: string): Promise<{ ok: true; keys: Keys } | { ok: 
   }
 }
 
-/** A French message when the PIN is not acceptable, else null. */
-export function checkPin(pin: string, confirm: string): string | null {
-  if (!/^[0-9]+$/.test(pin)) return "Le code PIN ne doit contenir que des chiffres.";
-  if (pin.length < PIN_MIN || pin.length > PIN_MAX) return `Le code PIN doit compter de ${PIN_MIN} à ${PIN_MAX} chiffres.`;
-  if (pin !== confirm) return "Les deux codes PIN saisis ne sont pas identiques.";
-  return null;
-}

@@ -1,5 +1,7 @@
 /* The maraude phone: what state/app.ts and state/desk.ts are to the desk, over the sync engine
- * (sync/engine.ts) and the sealed local store (store/local.ts).
+ * (sync/engine.ts) and the sealed local store (store/local.ts). This module is the gate
+ * (enrolment, PIN, lock); an opened round is state/round.ts, loaded when the PIN screen shows,
+ * so that the first paint evaluates no protocol code.
  *
  * One phone, one professional: the phone's account (store/accounts.ts, its device key and
  * store key wrapped under the PIN). Enrolment: a key pair made in the key worker, the pairing
@@ -15,23 +17,21 @@
  * (visibilitychange), the button, a revocation: the engine stops (connection closed, store
  * closed), every record held in memory is dropped, the key worker is terminated. */
 import { Keys } from "../crypto/keys";
-import type { PlacesEvent } from "../net/connection";
-import { enrol as enrolDevice } from "../net/connection";
-import { errorMessage } from "../net/errors";
-import { fromHex, newRecordId, toHex } from "../net/ids";
+import { fromHex, toHex } from "../net/ids";
 import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
-import { deleteLocal, LocalError, outboxCounts, type LocalStore, type OutboxOp } from "../store/local";
-import { SyncEngine, type SyncStatus } from "../sync/engine";
-import { PersonField, type Person } from "../gen/veille/v1/records_pb";
-import { checkPin, PIN_MAX, PIN_MIN } from "./app";
-import { geohashEncode } from "./geohash";
-import type { Need, Places, Service } from "./model";
+import type { SyncEngine, SyncStatus } from "../sync/engine";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
-import { PlacesState } from "./places";
+import { checkPin, PIN_MAX, PIN_MIN } from "./pin";
+import type { Round } from "./round";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
+export type { EncounterItem, NewEncounterInput, OutboxItem, Outcome, PersonItem, PlacesNow, Round } from "./round";
+
+/* The round's module, with the protocol's and the store's code the gate uses: loaded after
+ * the first paint, once. */
+const later = () => import("./round");
 
 /** Wrong PINs in a row that wipe the phone. */
 export const MAX_PIN_TRIES = 10;
@@ -40,8 +40,6 @@ const PIN_DELAYS_S = [0, 0, 0, 5, 15, 30, 60, 120, 300];
 /** From this many tries left, the PIN screen says what a wipe would lose. */
 const WARN_FROM = 3;
 export const DEFAULT_LOCK_SECONDS = 120;
-/** Persons shown in the search at most. */
-const SEARCH_MAX = 8;
 
 export interface MaraudeConfig {
   url: string;
@@ -66,98 +64,6 @@ export type MaraudeScreen =
     }
   | { kind: "round"; round: Round };
 
-/** A person the team holds, as the search shows them. */
-export interface PersonItem {
-  id: string;
-  givenName: string;
-  familyName: string;
-  nickname: string;
-  birthYear: number | null;
-  /** changes about them still on the phone */
-  pending: number;
-}
-
-/** An encounter this phone knows, newest first. */
-export interface EncounterItem {
-  id: string;
-  personId: string;
-  occurredAt: number;
-  needs: Need[];
-  services: Service[];
-  area: string;
-  /** 0: received by the server */
-  pending: number;
-}
-
-/** An op of the outbox, as the list shows it. */
-export interface OutboxItem {
-  opCounter: number;
-  kind: string;
-  state: "pending" | "rejected";
-  /** the person it is about, for the list's wording ("" if unknown) */
-  personId: string;
-  at: number;
-  /** rejected: the reason, in French */
-  reason?: string;
-}
-
-export interface PlacesNow {
-  places: Places;
-  /** true while the link is live and a snapshot came in this round */
-  live: boolean;
-  /** Date.now() when the places shown were received (0: never) */
-  savedAt: number;
-}
-
-export interface NewEncounterInput {
-  /** an existing person, or null with newPerson */
-  personId: string | null;
-  newPerson?: { nickname: string; givenName: string; familyName: string; birthYear: number | null };
-  needs: Need[];
-  services: Service[];
-  note: string;
-  geohash: string;
-}
-
-export type Outcome = { ok: true } | { ok: false; message: string };
-
-/** One opened round: what the phone's views read and may do. */
-export interface Round {
-  label: string;
-  status: Observable<SyncStatus>;
-  persons: Observable<PersonItem[]>;
-  encounters: Observable<EncounterItem[]>;
-  outbox: Observable<OutboxItem[]>;
-  places: Observable<PlacesNow>;
-  search(q: string): PersonItem[];
-  recordEncounter(e: NewEncounterInput): Promise<Outcome>;
-  /** the phone's position as a 6-character geohash; asked only when the user taps */
-  locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
-  discard(opCounter: number): Promise<Outcome>;
-  syncNow(): void;
-  lock(): void;
-}
-
-
-/** Lower case, no accents: "Hélène" is found by "helene". */
-export function foldText(s: string): string {
-  return s
-    .normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/œ/g, "oe")
-    .replace(/['’\-.,]/g, " ");
-}
-
-function text(p: Person, f: PersonField): string {
-  const v = p.fields.find((x) => x.field === f);
-  return v && !v.cleared && v.value.case === "text" ? v.value.value : "";
-}
-
-function num(p: Person, f: PersonField): number | null {
-  const v = p.fields.find((x) => x.field === f);
-  return v && !v.cleared && v.value.case === "number" ? Number(v.value.value) : null;
-}
 
 /** The wait, in ms, before the try after `failed` wrong PINs. */
 export function pinDelayMs(failed: number): number {
@@ -183,7 +89,8 @@ export class Maraude {
   private persistAsked = false;
   /* A key worker started before it is needed, holding no key: each PIN screen starts one, so
    * that its script and libsodium load while the PIN is typed (130 ms of a 400 ms unlock at
-   * CPU x4); the next sign-in (or enrolment, after a wipe) takes it. */
+   * CPU x4), and loads the round's module (state/round.ts); the next sign-in (or enrolment,
+   * after a wipe) takes the worker. */
   private spare: Promise<Keys> | null = null;
 
   constructor(private readonly cfg: MaraudeConfig) {
@@ -212,7 +119,7 @@ export class Maraude {
       keys = await this.takeSpare();
       const { publicKey } = await keys.generate();
       const signed = await keys.signEnrol(code);
-      const ok = await enrolDevice(this.cfg.url, {
+      const ok = await (await later()).enrol(this.cfg.url, {
         code: signed.code,
         publicKey,
         label: label || "téléphone de maraude",
@@ -225,7 +132,7 @@ export class Maraude {
       this.screen.set({ kind: "set-pin", label: name });
     } catch (e) {
       keys?.lock();
-      this.screen.set({ kind: "enrol", error: errorMessage(e) });
+      this.screen.set({ kind: "enrol", error: await message(e) });
     }
   }
 
@@ -253,7 +160,7 @@ export class Maraude {
       this.pending = null;
       await this.open(account, p.keys);
     } catch (e) {
-      this.screen.set({ kind: "set-pin", label: p.label, error: errorMessage(e) });
+      this.screen.set({ kind: "set-pin", label: p.label, error: await message(e) });
     }
   }
 
@@ -275,12 +182,12 @@ export class Maraude {
     } catch (e) {
       console.error("maraude: opening failed:", e instanceof Error ? `${e.name}: ${e.message}` : e);
       keys?.lock();
-      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: errorMessage(e) });
+      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: await message(e) });
     }
     keys.lock();
     const left = await accounts.recordFailedPin(cur.deviceIdHex, MAX_PIN_TRIES);
     if (left <= 0) {
-      await deleteLocal(cur.deviceIdHex).catch(() => undefined);
+      await later().then((l) => l.deleteLocal(cur.deviceIdHex)).catch(() => undefined);
       return this.init(
         `${MAX_PIN_TRIES} codes PIN erronés : les données de la maraude ont été effacées de ce téléphone. Demandez un nouveau code d'appairage pour l'enrôler à nouveau.`,
       );
@@ -311,12 +218,15 @@ export class Maraude {
     if (!this.spare) {
       this.spare = Keys.start(this.cfg.workerUrl);
       this.spare.catch(() => undefined); /* takeSpare starts another */
+      void later().catch(() => undefined); /* open() asks again */
     }
     const waitUntil = account.failedAt ? account.failedAt + pinDelayMs(account.failedPins) : 0;
     const left = MAX_PIN_TRIES - account.failedPins;
     let warning: string | undefined;
     if (account.failedPins > 0 && left <= WARN_FROM) {
-      const { pending, rejected } = await outboxCounts(account.deviceIdHex).catch(() => ({ pending: 0, rejected: 0 }));
+      const { pending, rejected } = await later()
+        .then((l) => l.outboxCounts(account.deviceIdHex))
+        .catch(() => ({ pending: 0, rejected: 0 }));
       const lost = pending + rejected;
       warning =
         `Attention : après ${plural(left, "code faux", "codes faux")} de plus, ce téléphone efface ses données.` +
@@ -326,239 +236,22 @@ export class Maraude {
   }
 
   private async open(account: Account, keys: Keys): Promise<void> {
+    const { describe, openRound } = await later();
     this.keys = keys;
     this.account = account;
-    const status = new Observable<SyncStatus>({
-      link: { kind: "stopped" },
-      store: "opening",
-      pending: 0,
-      rejected: 0,
-      lastSyncMs: 0,
-      syncing: false,
-      error: null,
-    });
-    const persons = new Observable<PersonItem[]>([]);
-    const encounters = new Observable<EncounterItem[]>([]);
-    const outbox = new Observable<OutboxItem[]>([]);
-    const placesState = new PlacesState("");
-    const places = new Observable<PlacesNow>({ places: placesState.value.value, live: false, savedAt: 0 });
-    let placesLive = false;
-    let placesSavedAt = 0;
-    const showPlaces = () =>
-      places.set({ places: placesState.value.value, live: placesLive && status.value.link.kind === "live", savedAt: placesSavedAt });
-
-    /* What the views show: every record read when the store opens, then only what a change
-     * touched (the records of a pulled page, a save, a push's results) and the outbox: reading
-     * every record at each change made a first pull quadratic and a save wait for it. One read
-     * at a time; what is asked meanwhile is read after it. */
-    const shown = { persons: new Map<string, PersonItem>(), encounters: new Map<string, EncounterItem>() };
-    const wanted = { all: false, outbox: false, ids: new Set<string>() };
-    let reading = false;
-    const reread = async (what: "all" | "outbox" | string[]) => {
-      if (what === "all") wanted.all = true;
-      else if (what === "outbox") wanted.outbox = true;
-      else for (const id of what) wanted.ids.add(id);
-      if (reading) return;
-      reading = true;
-      try {
-        while (wanted.all || wanted.outbox || wanted.ids.size) {
-          const store = engine.store;
-          if (!store) break;
-          const all = wanted.all;
-          const ids = [...wanted.ids];
-          Object.assign(wanted, { all: false, outbox: false, ids: new Set<string>() });
-          await this.read(store, all ? "all" : ids, shown, { persons, encounters, outbox });
-        }
-      } catch {
-        /* closed by a lock meanwhile */
-      } finally {
-        reading = false;
-      }
-    };
-
-    const engine = new SyncEngine({
-      url: this.cfg.url,
-      deviceIdHex: account.deviceIdHex,
-      serverId: fromHex(account.serverIdHex),
-      keys,
-      client: "veille-maraude-web",
-      onStatus: (s) => {
-        const before = status.value;
-        status.set(s);
-        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped();
-        if (s.link.kind !== "live") placesLive = false;
-        if (s.store !== before.store) void reread("all");
-        else if (s.pending !== before.pending || s.rejected !== before.rejected) void reread("outbox");
-        showPlaces();
-      },
-      /* [] after the lease's lock: the store's opening (above) reads everything */
-      onRecords: (ids) => void (ids.length && reread(ids)),
-      onLive: (auth) => {
-        void auth;
-        void engine.connection.subscribePlaces().catch(() => undefined);
-      },
-      onPlaces: (ev: PlacesEvent) => {
-        if ("snapshot" in ev) {
-          placesState.snapshot(ev.snapshot);
-          placesLive = true;
-          placesSavedAt = Date.now();
-          void engine.store?.savePlaces(ev.snapshot, placesSavedAt).catch(() => undefined);
-        } else if (!placesState.delta(ev.delta)) {
-          void engine.connection.subscribePlaces().catch(() => undefined);
-        } else {
-          placesSavedAt = Date.now();
-        }
-        showPlaces();
-      },
-    });
-    this.engine = engine;
-
-    const round: Round = {
-      label: account.label,
-      status,
-      persons,
-      encounters,
-      outbox,
-      places,
-      search: (q) => {
-        const tokens = foldText(q).split(/\s+/).filter(Boolean);
-        if (!tokens.length) return [];
-        return persons.value
-          .filter((p) => {
-            const hay = foldText([p.nickname, p.givenName, p.familyName, p.birthYear ?? ""].join(" "));
-            return tokens.every((t) => hay.includes(t));
-          })
-          .slice(0, SEARCH_MAX);
-      },
-      recordEncounter: (e) => this.recordEncounter(engine, e),
-      locate: () => locate(),
-      discard: async (opCounter) => {
-        try {
-          await engine.discard(opCounter);
-          void reread("outbox");
-          return { ok: true };
-        } catch (e) {
-          return { ok: false, message: describe(e) };
-        }
-      },
-      syncNow: () => engine.syncNow(),
-      lock: () => this.lock(),
-    };
-
+    const opened = openRound({ url: this.cfg.url, account, keys, lock: () => this.lock(), wiped: () => this.wiped() });
+    this.engine = opened.engine;
     document.addEventListener("visibilitychange", this.onHidden);
     window.addEventListener("online", this.onOnline);
     this.idle.start();
     this.askPersist();
-    this.screen.set({ kind: "round", round });
+    this.screen.set({ kind: "round", round: opened.round });
     try {
-      await engine.start();
+      await opened.start();
     } catch (e) {
       console.error("maraude: the local store did not open:", e instanceof Error ? `${e.name}: ${e.message}` : e);
       this.end();
       return this.screen.set({ ...(await this.pinScreen(account, {})), error: describe(e) });
-    }
-    const kept = await engine.store?.places().catch(() => undefined);
-    if (kept && !placesLive) {
-      placesState.snapshot(kept.snapshot);
-      placesSavedAt = kept.savedAtMs;
-      showPlaces();
-    }
-  }
-
-  /* Reads what the views show into `shown`, every record or those of ids (a record no longer
-   * held, withdrawn, leaves it), and the outbox; then sets the views' lists. */
-  private async read(
-    store: LocalStore,
-    what: "all" | string[],
-    shown: { persons: Map<string, PersonItem>; encounters: Map<string, EncounterItem> },
-    to: { persons: Observable<PersonItem[]>; encounters: Observable<EncounterItem[]>; outbox: Observable<OutboxItem[]> },
-  ): Promise<void> {
-    const [records, ops] = await Promise.all([
-      what === "all"
-        ? Promise.all([store.all("person"), store.all("encounter")]).then(([ps, es]) => [...ps, ...es])
-        : store.some(what),
-      store.outbox(),
-    ]);
-    if (what === "all") {
-      shown.persons.clear();
-      shown.encounters.clear();
-    } else {
-      for (const id of what) {
-        shown.persons.delete(id);
-        shown.encounters.delete(id);
-      }
-    }
-    for (const { change, pending } of records) {
-      const id = change.recordId;
-      if (change.record.case === "person") {
-        const p = change.record.value;
-        shown.persons.set(id, {
-          id,
-          givenName: text(p, PersonField.GIVEN_NAME),
-          familyName: text(p, PersonField.FAMILY_NAME),
-          nickname: text(p, PersonField.NICKNAME),
-          birthYear: num(p, PersonField.BIRTH_YEAR),
-          pending,
-        });
-      } else if (change.record.case === "encounter") {
-        const e = change.record.value;
-        shown.encounters.set(id, {
-          id,
-          personId: e.personId,
-          occurredAt: Number(e.occurredAtMs),
-          needs: e.needs as Need[],
-          services: e.services as Service[],
-          area: e.location?.area ?? "",
-          pending,
-        });
-      }
-    }
-    if (what === "all" || records.length || what.length) {
-      to.persons.set(
-        [...shown.persons.values()].sort(
-          (a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id),
-        ),
-      );
-      to.encounters.set([...shown.encounters.values()].sort((a, b) => b.occurredAt - a.occurredAt));
-    }
-    to.outbox.set(ops.map(outboxItem));
-  }
-
-  private async recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {
-    const now = engine.connection.serverNow();
-    const ops: Parameters<SyncEngine["save"]>[0] = [];
-    let personId = e.personId;
-    if (!personId) {
-      const np = e.newPerson;
-      const fields: { field: PersonField; value: { case: "text"; value: string } | { case: "number"; value: bigint } }[] = [];
-      if (np?.nickname.trim()) fields.push({ field: PersonField.NICKNAME, value: { case: "text", value: np.nickname.trim() } });
-      if (np?.givenName.trim()) fields.push({ field: PersonField.GIVEN_NAME, value: { case: "text", value: np.givenName.trim() } });
-      if (np?.familyName.trim()) fields.push({ field: PersonField.FAMILY_NAME, value: { case: "text", value: np.familyName.trim() } });
-      if (np?.birthYear) fields.push({ field: PersonField.BIRTH_YEAR, value: { case: "number", value: BigInt(np.birthYear) } });
-      if (!fields.length) return { ok: false, message: "Indiquez au moins un surnom, un prénom ou un nom." };
-      personId = newRecordId();
-      ops.push({ recordId: personId, baseVersion: 0n, record: { case: "person", value: { fields } } });
-    }
-    ops.push({
-      recordId: newRecordId(),
-      baseVersion: 0n,
-      record: {
-        case: "encounter",
-        value: {
-          personId,
-          occurredAtMs: BigInt(now),
-          needs: e.needs,
-          services: e.services,
-          note: e.note.trim(),
-          location: e.geohash ? { geohash: e.geohash } : undefined,
-        },
-      },
-    });
-    try {
-      await engine.save(ops);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, message: describe(err) };
     }
   }
 
@@ -598,39 +291,11 @@ export class Maraude {
   }
 }
 
-function outboxItem(op: OutboxOp): OutboxItem {
-  const r = op.mutation.record;
-  const personId = r.case === "encounter" ? r.value.personId : r.case === "person" ? op.recordId : "";
-  const at = r.case === "encounter" ? Number(r.value.occurredAtMs) : (op.result?.atMs ?? 0);
-  return {
-    opCounter: op.opCounter,
-    kind: op.kind,
-    state: op.state,
-    personId,
-    at,
-    reason: op.result ? errorMessage({ code: op.result.code, message: op.result.reason }) : undefined,
-  };
-}
-
-function describe(e: unknown): string {
-  return e instanceof LocalError ? e.message : errorMessage(e);
-}
-
-/* The Geolocation API, coarse, once per tap: a 6-character geohash, never finer. */
-function locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }> {
-  return new Promise((resolve) => {
-    if (!navigator.geolocation) return resolve({ ok: false, message: "Ce téléphone ne donne pas sa position." });
-    navigator.geolocation.getCurrentPosition(
-      (pos) => resolve({ ok: true, geohash: geohashEncode(pos.coords.latitude, pos.coords.longitude) }),
-      (err) =>
-        resolve({
-          ok: false,
-          message:
-            err.code === err.PERMISSION_DENIED
-              ? "La position n'est pas autorisée pour cette application."
-              : "Position introuvable pour le moment.",
-        }),
-      { enableHighAccuracy: false, timeout: 15_000, maximumAge: 300_000 },
-    );
-  });
+/* A failure in French (net/errors.ts, loaded with the round's module). */
+async function message(e: unknown): Promise<string> {
+  try {
+    return (await later()).errorMessage(e);
+  } catch {
+    return "L'application n'a pas pu se charger entièrement. Rechargez la page.";
+  }
 }
