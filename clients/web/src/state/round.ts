@@ -154,7 +154,7 @@ export function openRound(o: RoundOptions): { round: Round; engine: SyncEngine; 
    * touched (the records of a pulled page, a save, a push's results) and the outbox: reading
    * every record at each change made a first pull quadratic and a save wait for it. One read
    * at a time; what is asked meanwhile is read after it. */
-  const shown = { persons: new Map<string, PersonItem>(), encounters: new Map<string, EncounterItem>() };
+  const shown: Shown = { persons: new Map(), encounters: new Map(), ops: new Map() };
   const wanted = { all: false, outbox: false, ids: new Set<string>() };
   let reading = false;
   const reread = async (what: "all" | "outbox" | string[]) => {
@@ -169,8 +169,10 @@ export function openRound(o: RoundOptions): { round: Round; engine: SyncEngine; 
         if (!store) break;
         const all = wanted.all;
         const ids = [...wanted.ids];
+        const outboxToo = all || wanted.outbox;
         Object.assign(wanted, { all: false, outbox: false, ids: new Set<string>() });
-        await read(store, all ? "all" : ids, shown, { persons, encounters, outbox });
+        if (all || ids.length) await readRecords(store, all ? "all" : ids, shown, { persons, encounters });
+        if (outboxToo) await readOutbox(store, shown.ops, outbox);
       }
     } catch {
       /* closed by a lock meanwhile */
@@ -259,20 +261,25 @@ export function openRound(o: RoundOptions): { round: Round; engine: SyncEngine; 
   return { round, engine, start };
 }
 
-/* Reads what the views show into `shown`, every record or those of ids (a record no longer
- * held, withdrawn, leaves it), and the outbox; then sets the views' lists. */
-async function read(
+/* What the views show, by record id and op counter. */
+interface Shown {
+  persons: Map<string, PersonItem>;
+  encounters: Map<string, EncounterItem>;
+  ops: Map<number, OutboxItem>;
+}
+
+/* Reads the records the views show into `shown`, every one or those of ids (a record no
+ * longer held, withdrawn, leaves it); then sets the views' lists. */
+async function readRecords(
   store: LocalStore,
   what: "all" | string[],
-  shown: { persons: Map<string, PersonItem>; encounters: Map<string, EncounterItem> },
-  to: { persons: Observable<PersonItem[]>; encounters: Observable<EncounterItem[]>; outbox: Observable<OutboxItem[]> },
+  shown: Shown,
+  to: { persons: Observable<PersonItem[]>; encounters: Observable<EncounterItem[]> },
 ): Promise<void> {
-  const [records, ops] = await Promise.all([
+  const records =
     what === "all"
-      ? Promise.all([store.all("person"), store.all("encounter")]).then(([ps, es]) => [...ps, ...es])
-      : store.some(what),
-    store.outbox(),
-  ]);
+      ? await Promise.all([store.all("person"), store.all("encounter")]).then(([ps, es]) => [...ps, ...es])
+      : await store.some(what);
   if (what === "all") {
     shown.persons.clear();
     shown.encounters.clear();
@@ -315,7 +322,17 @@ async function read(
     );
     to.encounters.set([...shown.encounters.values()].sort((a, b) => b.occurredAt - a.occurredAt));
   }
-  to.outbox.set(ops.map(outboxItem));
+}
+
+/* Reads the outbox's list: its entries in the clear, and only the ops not yet shown (or whose
+ * state moved) opened: a save opens one op, not the whole outbox. */
+async function readOutbox(store: LocalStore, shown: Map<number, OutboxItem>, to: Observable<OutboxItem[]>): Promise<void> {
+  const entries = await store.outboxEntries();
+  const stale = entries.filter((e) => shown.get(e.opCounter)?.state !== e.state).map((e) => e.opCounter);
+  for (const op of await store.outboxOps(stale)) shown.set(op.opCounter, outboxItem(op));
+  const kept = new Set(entries.map((e) => e.opCounter));
+  for (const counter of shown.keys()) if (!kept.has(counter)) shown.delete(counter);
+  to.set(entries.map((e) => shown.get(e.opCounter)).filter((x): x is OutboxItem => x !== undefined));
 }
 
 async function recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {

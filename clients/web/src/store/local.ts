@@ -108,6 +108,15 @@ export interface Meta {
   lastSyncMs: number;
 }
 
+/** An op of the outbox as kept in the clear: nothing personal, nothing to unseal. */
+export interface OutboxEntry {
+  opCounter: number;
+  recordId: string;
+  kind: RecordKind;
+  state: "pending" | "rejected";
+  result?: Rejection;
+}
+
 /** An op of the outbox, opened. */
 export interface OutboxOp {
   opCounter: number;
@@ -408,6 +417,18 @@ export class LocalStore {
       ? await this.read((d) => d.getAllFromIndex("outbox", "state", state, n))
       : await this.read((d) => d.getAll("outbox", null, n));
     return this.openOps(rows);
+  }
+
+  /** The outbox's entries in counter order, in the clear: nothing is unsealed. */
+  async outboxEntries(): Promise<OutboxEntry[]> {
+    const rows = await this.read((d) => d.getAll("outbox"));
+    return rows.map((r) => ({ opCounter: r.opCounter, recordId: r.recordId, kind: r.kind, state: r.state, ...(r.result && { result: r.result }) }));
+  }
+
+  /** The ops of these counters, opened; those no longer in the outbox are left out. */
+  async outboxOps(counters: number[]): Promise<OutboxOp[]> {
+    const rows = await this.read((d) => getMany(d, "outbox", counters));
+    return this.openOps(rows.filter((r): r is OutboxRow => r !== undefined));
   }
 
   /** How many ops wait to be sent, and how many the server refused (not discarded yet). */

@@ -169,6 +169,16 @@ test("queue: ops take the next counters and the device id; what the phone shows 
     ],
   );
   assert.deepEqual(ops[0]!.mutation.deviceId, DEVICE_ID);
+  /* the same in the clear, nothing unsealed; then two of them opened (an unknown counter left out) */
+  assert.deepEqual(
+    (await store.outboxEntries()).map((e) => [e.opCounter, e.kind, e.state, "sealed" in e]),
+    [
+      [1, "person", "pending", false],
+      [2, "encounter", "pending", false],
+      [3, "encounter", "pending", false],
+    ],
+  );
+  assert.deepEqual((await store.outboxOps([3, 99, 1])).map((o) => o.opCounter), [3, 1]);
   const edit = ops[0]!.mutation.record;
   assert.ok(edit.case === "person");
   for (const f of edit.value.fields) assert.deepEqual(f.hlc, { ...stamp(T0, 0, DEVICE_ID), $typeName: "veille.v1.Hlc" });
