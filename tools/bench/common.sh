@@ -79,3 +79,15 @@ machine_info() {
 	say "busiest processes before the run:"
 	ps -eo pid,pcpu,etime,comm --sort=-pcpu | head -8 >&2
 }
+
+# On a shared machine: waits until the 1-minute load average is under $1, polling every 10 s,
+# at most $2 seconds; prints how long it waited (quiet_wait_s=).
+wait_quiet() {
+	local limit=$1 max=$2 waited=0
+	while awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v t="$limit" 'BEGIN { exit !(l >= t) }'; do
+		((waited < max)) || { say "still busy after ${max} s (load $(cut -d' ' -f1 /proc/loadavg)): going on"; break; }
+		sleep 10
+		waited=$((waited + 10))
+	done
+	printf 'quiet_wait_s=%s\n' "$waited"
+}

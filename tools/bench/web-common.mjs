@@ -131,6 +131,23 @@ export function printTable(rows) {
     (j === 0 ? "\n" + width.map((w) => "-".repeat(w)).join("-|-") : "")).join("\n"));
 }
 
+/* A meter of the CPU taken meanwhile, in cores: by the whole machine (/proc/stat) and by the
+ * rest of it, less this process and its descendants (veilled, chromium, the CLI...). */
+export function cpuMeter() {
+  const tree = () => [...descendants(process.pid)].reduce((a, p) => {
+    const c = cpuOf(p);
+    return a + c.self + c.children;
+  }, 0);
+  const m0 = machineBusy().cpu;
+  const t0 = tree();
+  const w0 = performance.now();
+  return () => {
+    const s = (performance.now() - w0) / 1000;
+    const machine = machineBusy().cpu - m0;
+    return { machine: machine / s, others: Math.max(0, machine - (tree() - t0)) / s };
+  };
+}
+
 /* The CPUs pid may run on, as taskset prints them ("0", "1", "0,1"). */
 export const affinity = (pid) => spawnSync("taskset", ["-c", "-p", String(pid)], { encoding: "utf8" }).stdout.trim().replace(/^.*: /, "");
 

@@ -58,7 +58,7 @@ import {
   launchBrowser, log, newContext, run, screenshot, sleep, startServer, step, trackErrors, waitFor,
   BUILD_DIR, SOURCE_DIR, TEST_OUT, VEILLE_CLI, WEB_DIST,
 } from "../../tests/web/harness.mjs";
-import { affinity, f0, f1, kib, kv, out, pin, printTable, profileReport, summary } from "./web-common.mjs";
+import { affinity, cpuMeter, f0, f1, kib, kv, out, pin, printTable, profileReport, summary } from "./web-common.mjs";
 
 const int = (name, def) => {
   const v = process.env[name];
@@ -385,6 +385,13 @@ run(async () => {
   };
 
   /* ---- 3. first visits ---- */
+  const load = {}; /* phase -> the CPU the machine and the rest of it took (cpuMeter) */
+  let meter = cpuMeter();
+  const phaseDone = (name) => {
+    load[name] = meter();
+    kv(`${name}_others_cores`, load[name].others);
+    meter = cpuMeter();
+  };
   const visits = [];
   for (let i = 1; i <= VISITS; i++) {
     await step(`first visit ${i}/${VISITS}: fresh context, x${THROTTLE}, Slow 3G`, async () => {
@@ -409,6 +416,7 @@ run(async () => {
     });
   }
   results.visits = visits;
+  phaseDone("visits");
   const visit = summary(visits.map((v) => v.ms));
   if (VISITS) {
     kv("first_visit_ms_median", visit.median);
@@ -419,6 +427,7 @@ run(async () => {
 
   /* ---- 4. first pulls: the phone (CPU x1), another (CPU xTHROTTLE) ---- */
   const phone = await phoneContext();
+  meter = cpuMeter();
   let page = await phone.newPage();
   trackErrors(page, "phone");
   const pull1 = await step(`the phone enrols; its first pull of ${RECORDS} records, CPU x1`, async () => {
@@ -435,6 +444,7 @@ run(async () => {
     return r;
   });
   results.pulls = { x1: pull1, throttled: pullX };
+  phaseDone("pulls");
   for (const [k, r] of [["x1", pull1], [`x${THROTTLE}`, pullX]]) {
     kv(`phone_pull_${k}_ms`, r.ms);
     kv(`phone_pull_${k}_records_per_s`, r.rate);
@@ -458,6 +468,7 @@ run(async () => {
     });
   }
   results.cPulls = cPulls;
+  phaseDone("c_pulls");
   const cPull = summary(cPulls.map((r) => r.rate));
   kv("c_pull_records_per_s_median", cPull.median);
   kv("c_pull_ms_median", summary(cPulls.map((r) => r.ms)).median);
@@ -483,6 +494,7 @@ run(async () => {
     });
   }
   results.colds = colds;
+  phaseDone("colds");
 
   /* PIN submitted -> round usable, then "Nouvelle rencontre" -> the form; the form closed. */
   async function unlockAndForm(p, label, a) {
@@ -511,6 +523,7 @@ run(async () => {
     });
   }
   results.warms = warms;
+  phaseDone("warms");
   const cold = { a: summary(colds.map((r) => r.a)), b: summary(colds.map((r) => r.b)), c: summary(colds.map((r) => r.c)), sum: summary(colds.map((r) => r.sum)) };
   const warm = { b: summary(warms.map((r) => r.b)), c: summary(warms.map((r) => r.c)), sum: summary(warms.map((r) => r.b + r.c)) };
   for (const [k, s] of [["cold_pin_screen", cold.a], ["cold_unlock", cold.b], ["cold_form", cold.c], ["cold_open", cold.sum],
@@ -528,6 +541,8 @@ run(async () => {
     });
   }
   results.saves = saves;
+  phaseDone("saves");
+  results.load = load;
   const saveStored = summary(saves.map((s) => s.stored - s.t0));
   const saveShown = summary(saves.map((s) => s.shown - s.t0));
   kv("save_stored_ms_median", saveStored.median);
@@ -655,6 +670,7 @@ run(async () => {
     if (peer[k]) rows.push([`  CouchDB replication push, ${COUCH_LABEL[k]} (HTTP, sockets)`, peer[k].peer_repl_push_wire_bytes_per_record, "", ""]);
   }
   if (push) rows.push([`  the ${SAVES} encounters saved on the phone, pushed (WebSocket, with the authentication)`, f0(push.perRecord), "", ""]);
+  rows.push(["CPU the rest of the machine took (cores): " + Object.entries(load).map(([k, v]) => `${k} ${v.others.toFixed(2)}`).join(", "), "", "", ""]);
   printTable(rows);
   console.log(`\nms unless said; chromium ${chromiumVersion} (playwright-core ${pw}), node ${process.version}; ` +
     `veilled on CPU ${VEILLED_CPU}, chromium on CPU ${affinity(process.pid)}; ${f0((performance.now() - t0) / 1000)} s in all`);
