@@ -55,6 +55,7 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
   const [where, setWhere] = useState<{ busy?: boolean; error?: string }>({});
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const saving = useRef(false);
   const h = useRef<HTMLHeadingElement>(null);
   useEffect(() => h.current?.focus(), []);
   const found = query.trim() ? round.search(query) : [];
@@ -65,8 +66,12 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
     if (!who) return setError("Choisissez la personne rencontrée, ou créez-la.");
     if (creating && !nickname.trim() && !givenName.trim() && !familyName.trim())
       return setError("Indiquez au moins un surnom, un prénom ou un nom.");
-    setBusy(true);
+    if (saving.current) return; /* a second tap */
+    saving.current = true;
     setError(undefined);
+    /* "Enregistrement…" only if the save is slow: drawing the form again first took longer
+     * than the save itself at CPU x4 */
+    const slow = setTimeout(() => setBusy(true), 200);
     const r = await round.recordEncounter({
       personId: person?.id ?? null,
       newPerson: creating ? { nickname, givenName, familyName, birthYear: null } : undefined,
@@ -75,6 +80,8 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
       note,
       geohash,
     });
+    clearTimeout(slow);
+    saving.current = false;
     setBusy(false);
     if (r.ok) onDone(true);
     else setError(r.message);
