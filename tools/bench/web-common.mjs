@@ -143,6 +143,7 @@ export function cpuMeter() {
   const w0 = performance.now();
   return () => {
     const s = (performance.now() - w0) / 1000;
+    if (s < 1) return { machine: NaN, others: NaN }; /* a phase that did not run */
     const machine = machineBusy().cpu - m0;
     return { machine: machine / s, others: Math.max(0, machine - (tree() - t0)) / s };
   };
