@@ -207,6 +207,13 @@ export class Maraude {
     else void this.init();
   }
 
+  private prepare(): void {
+    if (this.spare) return;
+    this.spare = Keys.start(this.cfg.workerUrl);
+    this.spare.catch(() => undefined); /* takeSpare starts another */
+    void later().catch(() => undefined); /* open() asks again */
+  }
+
   private takeSpare(): Promise<Keys> {
     const url = this.cfg.workerUrl;
     const keys = this.spare?.catch(() => Keys.start(url)) ?? Keys.start(url);
@@ -215,11 +222,8 @@ export class Maraude {
   }
 
   private async pinScreen(account: Account, extra: { notice?: string }): Promise<Extract<MaraudeScreen, { kind: "pin" }>> {
-    if (!this.spare) {
-      this.spare = Keys.start(this.cfg.workerUrl);
-      this.spare.catch(() => undefined); /* takeSpare starts another */
-      void later().catch(() => undefined); /* open() asks again */
-    }
+    /* once the PIN screen is painted: loading them first delayed it */
+    requestAnimationFrame(() => setTimeout(() => this.prepare()));
     const waitUntil = account.failedAt ? account.failedAt + pinDelayMs(account.failedPins) : 0;
     const left = MAX_PIN_TRIES - account.failedPins;
     let warning: string | undefined;
