@@ -663,8 +663,12 @@ export class LocalStore {
     ]);
     const out = new Map<string, LocalRecord>();
     for (let i = 0; i < rows.length; i++) {
-      /* every record of a store (10,000 took 1 s at CPU x4): in slices, the page answers between */
-      if (i && i % DECODE_SLICE === 0) await new Promise((r) => setTimeout(r));
+      /* every record of a store (10,000 took 1 s at CPU x4): in slices, the page answers
+       * between, and a lock meanwhile stops the work */
+      if (i && i % DECODE_SLICE === 0) {
+        await new Promise((r) => setTimeout(r));
+        if (this.closed) throw new LocalError("closed", "the local store was closed during a read");
+      }
       out.set(rows[i]!.recordId, { change: decode(ChangeSchema, plain[i]!), pending: 0 });
     }
     for (const { mutation: m } of ops) {
