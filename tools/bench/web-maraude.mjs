@@ -35,16 +35,18 @@
 // 8. Encounters saved offline, SAVES times, CPU x4, network cut (context.setOffline, the page
 //    reloaded from its service worker): a known person found by the search, a need, a note,
 //    "Enregistrer la rencontre" tapped -> the IndexedDB transaction writing it to the outbox
-//    complete (and -> the confirmation painted). Then the network back: the push of the SAVES
-//    encounters, its bytes per record.
+//    complete (and -> the confirmation painted); the driver only reads the page's record
+//    meanwhile. Then the network back: the push of the SAVES encounters, its bytes per record.
 // 9. CouchDB replication of the same documents: the N encounters as `veille pull` prints
 //    them, written as JSON documents (pouch-bench.mjs's shape, _id the record id) into a
 //    PouchDB client that replicates them to a pouchdb-server (on VEILLED_CPU), then a fresh
 //    PouchDB replicates them back: pouch-bench.mjs --mode repl --docs, with PouchDB's default
 //    batches (with and without gzip: pouchdb-server compresses when asked, and PouchDB asks)
 //    and with batches of 1,000; its bytes per record are counted on its sockets.
-// PROFILE=1: then one cold and one warm open under Chromium's sampling profiler (not timed),
-// reported by function through the build's source maps.
+// Each phase also reports the CPU the rest of the machine took meanwhile (cpuMeter).
+// PROFILE=1: then, under Chromium's sampling profiler (not timed), a cold open (to the PIN
+// screen, then to the form), a warm open, 10 saves offline and a first pull, reported by
+// function through the build's source maps.
 //
 // Environment: N (10000), PERSONS (20), VISITS (3), RUNS (5), PULLS (3), SAVES (100),
 // THROTTLE (4), VEILLED_CPU (0), PEER_DIR (build/bench-peer; SKIP_PEER=1 skips step 9),

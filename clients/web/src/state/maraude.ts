@@ -1,7 +1,7 @@
 /* The maraude phone: what state/app.ts and state/desk.ts are to the desk, over the sync engine
  * (sync/engine.ts) and the sealed local store (store/local.ts). This module is the gate
- * (enrolment, PIN, lock); an opened round is state/round.ts, loaded when the PIN screen shows,
- * so that the first paint evaluates no protocol code.
+ * (enrolment, PIN, lock); an opened round is state/round.ts, loaded once the PIN screen is
+ * painted, so that the first paint evaluates no protocol code.
  *
  * One phone, one professional: the phone's account (store/accounts.ts, its device key and
  * store key wrapped under the PIN). Enrolment: a key pair made in the key worker, the pairing
@@ -64,7 +64,6 @@ export type MaraudeScreen =
     }
   | { kind: "round"; round: Round };
 
-
 /** The wait, in ms, before the try after `failed` wrong PINs. */
 export function pinDelayMs(failed: number): number {
   if (failed <= 0) return 0;
@@ -87,10 +86,10 @@ export class Maraude {
   };
   private readonly onOnline = () => this.engine?.syncNow();
   private persistAsked = false;
-  /* A key worker started before it is needed, holding no key: each PIN screen starts one, so
-   * that its script and libsodium load while the PIN is typed (130 ms of a 400 ms unlock at
-   * CPU x4), and loads the round's module (state/round.ts); the next sign-in (or enrolment,
-   * after a wipe) takes the worker. */
+  /* A key worker started before it is needed, holding no key: each PIN screen, once painted,
+   * starts one and loads the round's module (state/round.ts), so that they load while the PIN
+   * is typed (the worker's start took 130 ms of a 400 ms unlock at CPU x4); the next sign-in
+   * (or enrolment, after a wipe) takes the worker. */
   private spare: Promise<Keys> | null = null;
 
   constructor(private readonly cfg: MaraudeConfig) {
@@ -280,7 +279,6 @@ export class Maraude {
     this.pending?.keys.lock();
     this.pending = null;
   }
-
 
   /* Asked once per page: a phone that clears storage under pressure would lose the outbox. */
   private askPersist(): void {

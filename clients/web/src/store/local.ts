@@ -739,8 +739,8 @@ export class LocalStore {
   }
 
   /* The transaction of a write: false (nothing written) if rev moved. The check and the
-   * writes are asked at once (one round trip; a save took 30 ms less at CPU x4): requests run
-   * in order, so the check runs first, and aborts the transaction if rev moved. The requests
+   * writes are asked at once (one round trip, not two): requests run in order, so the check
+   * runs first, and aborts the transaction if rev moved. The requests
    * are IndexedDB's own (see readBatch); one that fails aborts the transaction, and tx.done
    * says so. */
   private async commit(rev: number, plan: Plan<unknown>): Promise<boolean> {
