@@ -23,7 +23,8 @@
 //    calls __veilleBench.onDelta(t0) after applying each places delta (src/state/places.ts);
 //    the page times it to the next frame painted (requestAnimationFrame, then setTimeout 0;
 //    performance.measure "veille-delta"), and separately to the frame painted after the map's
-//    marker changed (Leaflet markers are updated in a Preact effect, which runs after a paint),
+//    marker was redrawn (markers are drawn on a canvas by Leaflet, in an animation frame: the
+//    page hooks the canvas's fillText to see when),
 //    with the split into script, wait for the frame and the frame's work, and by whether the
 //    delta's table row is drawn. Long tasks (PerformanceObserver "longtask") and long
 //    animation frames during the window; deltas received against declarations made; CPU
@@ -211,7 +212,7 @@ function benchInit(expect) {
     live: () => !!document.querySelector(".link--live"),
     table: () => (document.querySelector("table.centres caption")?.textContent ?? "").includes(`${expect} centres`) &&
       !!document.querySelector("table.centres tr.centre-row"),
-    markers: () => document.querySelectorAll(".leaflet-marker-pane .cm").length >= expect,
+    markers: () => Number(document.querySelector(".centres-map__box")?.getAttribute("data-markers")) >= expect,
     queue: () => !!document.querySelector(".queue .queue__list, .queue .queue__empty"),
   };
   document.addEventListener("submit", (e) => {
@@ -237,30 +238,26 @@ function benchInit(expect) {
     requestAnimationFrame(check);
   }, true);
 
-  /* (4) each places delta to the frame that shows it */
+  /* (4) each places delta to the frame that shows it. The map's markers are drawn on a
+   * canvas (Leaflet's renderer, in an animation frame): a marker redrawn is seen as the
+   * canvas's fillText of its number, and painted with the frame it was drawn in. */
   let pending = null;
-  let observed = null;
-  const markers = new MutationObserver(() => {
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (...args) {
     const r = pending;
-    if (!r || r.mut) return;
-    r.mut = perf.now();
-    requestAnimationFrame((ts) => {
-      r.mapFrame = ts;
-      setTimeout(() => { r.mapPaint = perf.now(); });
-    });
-  });
+    if (r && !r.mut) {
+      r.mut = perf.now();
+      r.mapFrame = document.timeline.currentTime;
+      setTimeout(() => { r.mapPaint = perf.now(); }); /* after the frame it was drawn in */
+    }
+    return fillText.apply(this, args);
+  };
   B.onDelta = (t0) => {
     const r = { t0, script: 0, raf: 0, frame: 0, paint: 0, mut: 0, mapFrame: 0, mapPaint: 0 };
     B.deltas.push(r);
     /* after Preact's render of the change (a microtask queued before this one) */
     queueMicrotask(() => queueMicrotask(() => { r.script = perf.now(); }));
     pending = r;
-    const pane = document.querySelector(".leaflet-marker-pane");
-    if (pane && pane !== observed) {
-      markers.disconnect();
-      markers.observe(pane, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["class"] });
-      observed = pane;
-    }
     requestAnimationFrame((ts) => {
       r.raf = perf.now();
       r.frame = ts;
