@@ -21,18 +21,21 @@ import { errorMessage } from "../net/errors";
 import { fromHex, newRecordId, toHex } from "../net/ids";
 import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
-import { deleteLocal, LocalError, outboxCounts, type LocalStore, type OutboxOp } from "../store/local";
+import { deleteLocal, LocalError, outboxCounts } from "../store/local";
 import { SyncEngine, type SyncStatus } from "../sync/engine";
-import { PersonField, type Person } from "../gen/veille/v1/records_pb";
+import { PersonField } from "../gen/veille/v1/records_pb";
 import { checkPin, PIN_MAX, PIN_MIN } from "./app";
 import { geohashEncode } from "./geohash";
-import type { Need, Places, Service } from "./model";
+import type { NewRequest, Need, Places, Service } from "./model";
+import { requestRecord } from "./orient";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
 import { PlacesState } from "./places";
-import { noticeText, profileEdit, profileOf, type Draft, type Profile } from "./profile";
+import { profileEdit, type Draft } from "./profile";
+import { readRound, type EncounterItem, type OutboxItem, type PersonItem, type RequestItem } from "./round";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
+export type { EncounterItem, OutboxItem, PersonItem, RequestItem };
 export { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "./profile";
 
 /** Wrong PINs in a row that wipe the phone. */
@@ -68,46 +71,6 @@ export type MaraudeScreen =
     }
   | { kind: "round"; round: Round };
 
-/** A person the team holds, as the search and their screen show them. */
-export interface PersonItem {
-  id: string;
-  givenName: string;
-  familyName: string;
-  nickname: string;
-  birthYear: number | null;
-  profile: Profile;
-  /** changes about them still on the phone */
-  pending: number;
-  /** the colleagues' values that won over this phone's edits, until acknowledged
-   * ("Modifié aussi par un collègue : …") */
-  notices: string[];
-}
-
-/** An encounter this phone knows, newest first. */
-export interface EncounterItem {
-  id: string;
-  personId: string;
-  occurredAt: number;
-  needs: Need[];
-  services: Service[];
-  area: string;
-  note: string;
-  /** 0: received by the server */
-  pending: number;
-}
-
-/** An op of the outbox, as the list shows it. */
-export interface OutboxItem {
-  opCounter: number;
-  kind: string;
-  state: "pending" | "rejected";
-  /** the person it is about, for the list's wording ("" if unknown) */
-  personId: string;
-  at: number;
-  /** rejected: the reason, in French */
-  reason?: string;
-}
-
 export interface PlacesNow {
   places: Places;
   /** true while the link is live and a snapshot came in this round */
@@ -137,6 +100,8 @@ export interface Round {
   persons: Observable<PersonItem[]>;
   encounters: Observable<EncounterItem[]>;
   outbox: Observable<OutboxItem[]>;
+  /** the team's shelter requests and where each stands */
+  requests: Observable<RequestItem[]>;
   places: Observable<PlacesNow>;
   search(q: string): PersonItem[];
   recordEncounter(e: NewEncounterInput): Promise<Outcome>;
@@ -144,6 +109,8 @@ export interface Round {
   editPerson(id: string, base: Draft, draft: Draft): Promise<Outcome>;
   /** the user has read the person's notices */
   acknowledge(id: string): Promise<Outcome>;
+  /** a shelter request to the SIAO, saved on the phone like an encounter */
+  requestShelter(r: NewRequest): Promise<Outcome>;
   /** the phone's position as a 6-character geohash; asked only when the user taps */
   locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
   discard(opCounter: number): Promise<Outcome>;
@@ -160,16 +127,6 @@ export function foldText(s: string): string {
     .toLowerCase()
     .replace(/œ/g, "oe")
     .replace(/['’\-.,]/g, " ");
-}
-
-function text(p: Person, f: PersonField): string {
-  const v = p.fields.find((x) => x.field === f);
-  return v && !v.cleared && v.value.case === "text" ? v.value.value : "";
-}
-
-function num(p: Person, f: PersonField): number | null {
-  const v = p.fields.find((x) => x.field === f);
-  return v && !v.cleared && v.value.case === "number" ? Number(v.value.value) : null;
 }
 
 /** The wait, in ms, before the try after `failed` wrong PINs. */
@@ -333,6 +290,7 @@ export class Maraude {
     const persons = new Observable<PersonItem[]>([]);
     const encounters = new Observable<EncounterItem[]>([]);
     const outbox = new Observable<OutboxItem[]>([]);
+    const requests = new Observable<RequestItem[]>([]);
     const placesState = new PlacesState("");
     const places = new Observable<PlacesNow>({ places: placesState.value.value, live: false, savedAt: 0 });
     let placesLive = false;
@@ -350,7 +308,11 @@ export class Maraude {
           readAgain = false;
           const store = engine.store;
           if (!store) break;
-          await this.read(store, persons, encounters, outbox);
+          const r = await readRound(store, (id) => placesState.nameOf(id));
+          persons.set(r.persons);
+          encounters.set(r.encounters);
+          outbox.set(r.outbox);
+          requests.set(r.requests);
         } while (readAgain);
       } catch {
         /* closed by a lock meanwhile */
@@ -400,6 +362,7 @@ export class Maraude {
       persons,
       encounters,
       outbox,
+      requests,
       places,
       search: (q) => {
         const tokens = foldText(q).split(/\s+/).filter(Boolean);
@@ -413,6 +376,7 @@ export class Maraude {
       },
       recordEncounter: (e) => this.recordEncounter(engine, e),
       editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
+      requestShelter: (r) => act(() => engine.save([{ recordId: newRecordId(), record: { case: "request", value: requestRecord(r) } }])),
       acknowledge: (id) =>
         act(async () => {
           await engine.store?.acknowledge(id);
@@ -447,48 +411,6 @@ export class Maraude {
       showPlaces();
     }
     void reread();
-  }
-
-  private async read(
-    store: LocalStore,
-    persons: Observable<PersonItem[]>,
-    encounters: Observable<EncounterItem[]>,
-    outbox: Observable<OutboxItem[]>,
-  ): Promise<void> {
-    const [ps, es, ops, notices] = await Promise.all([store.all("person"), store.all("encounter"), store.outbox(), store.notices()]);
-    const list: PersonItem[] = ps.map(({ change, pending }) => {
-      const p = change.record.case === "person" ? change.record.value : null;
-      return {
-        id: change.recordId,
-        givenName: p ? text(p, PersonField.GIVEN_NAME) : "",
-        familyName: p ? text(p, PersonField.FAMILY_NAME) : "",
-        nickname: p ? text(p, PersonField.NICKNAME) : "",
-        birthYear: p ? num(p, PersonField.BIRTH_YEAR) : null,
-        profile: p ? profileOf(p) : {},
-        pending,
-        notices: (notices.get(change.recordId) ?? []).map(noticeText),
-      };
-    });
-    list.sort((a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id));
-    persons.set(list);
-    const encs: EncounterItem[] = [];
-    for (const { change, pending } of es) {
-      if (change.record.case !== "encounter") continue;
-      const e = change.record.value;
-      encs.push({
-        id: change.recordId,
-        personId: e.personId,
-        occurredAt: Number(e.occurredAtMs),
-        needs: e.needs as Need[],
-        services: e.services as Service[],
-        area: e.location?.area ?? "",
-        note: e.note,
-        pending,
-      });
-    }
-    encs.sort((a, b) => b.occurredAt - a.occurredAt);
-    encounters.set(encs);
-    outbox.set(ops.map(outboxItem));
   }
 
   private async recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {
@@ -577,20 +499,6 @@ function editPerson(engine: SyncEngine, id: string, base: Draft, draft: Draft): 
   if ("error" in edit) return Promise.resolve({ ok: false, ...edit.error });
   if (!edit.fields.length) return Promise.resolve({ ok: false, message: "Rien n'a changé dans la fiche." });
   return act(() => engine.save([{ recordId: id, record: { case: "person", value: { fields: edit.fields } } }]));
-}
-
-function outboxItem(op: OutboxOp): OutboxItem {
-  const r = op.mutation.record;
-  const personId = r.case === "encounter" ? r.value.personId : r.case === "person" ? op.recordId : "";
-  const at = r.case === "encounter" ? Number(r.value.occurredAtMs) : (op.result?.atMs ?? 0);
-  return {
-    opCounter: op.opCounter,
-    kind: op.kind,
-    state: op.state,
-    personId,
-    at,
-    reason: op.result ? errorMessage({ code: op.result.code, message: op.result.reason }) : undefined,
-  };
 }
 
 function describe(e: unknown): string {

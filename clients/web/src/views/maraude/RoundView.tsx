@@ -10,6 +10,7 @@ import type { Category } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { EncounterForm } from "./EncounterForm";
 import { PersonScreen } from "./PersonScreen";
+import { RequestScreen } from "./RequestScreen";
 import { personLabel, PersonSearch } from "./PersonSearch";
 
 type Tab = "home" | "outbox" | "places";
@@ -293,7 +294,11 @@ function Outbox({ round }: { round: Round }) {
 }
 
 /* What covers the tabs, last on top: "Retour" goes back one. */
-type Overlay = { kind: "encounter"; person?: string } | { kind: "persons" } | { kind: "person"; id: string };
+type Overlay =
+  | { kind: "encounter"; person?: string }
+  | { kind: "persons" }
+  | { kind: "person"; id: string }
+  | { kind: "request"; person: string };
 
 export function RoundView({ round }: { round: Round }) {
   const [tab, setTab] = useState<Tab>("home");
@@ -311,32 +316,46 @@ export function RoundView({ round }: { round: Round }) {
   const back = () => setStack(stack.slice(0, -1));
   const find = (id: string | undefined) => persons.find((p) => p.id === id);
 
+  const person = top && top.kind !== "persons" ? find(top.kind === "person" ? top.id : top.person) : undefined;
   let screen;
-  if (top?.kind === "encounter")
-    screen = (
-      <EncounterForm
-        round={round}
-        person={find(top.person)}
-        onDone={(person) => {
-          back();
-          if (person !== null) setSaved({ person });
-        }}
-      />
-    );
-  else if (top?.kind === "persons")
-    screen = <Persons round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
-  else if (top?.kind === "person") {
-    const p = find(top.id);
-    screen = p ? (
-      <PersonScreen round={round} person={p} onEncounter={() => push({ kind: "encounter", person: p.id })} onBack={back} />
-    ) : (
-      <main class="screen">
-        <p>Cette personne n'est plus sur ce téléphone.</p>
-        <button type="button" class="secondary wide" onClick={back}>
-          Retour
-        </button>
-      </main>
-    );
+  switch (top?.kind) {
+    case "encounter":
+      screen = (
+        <EncounterForm
+          round={round}
+          person={person}
+          onDone={(id) => {
+            back();
+            if (id !== null) setSaved({ person: id });
+          }}
+        />
+      );
+      break;
+    case "persons":
+      screen = <Persons round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
+      break;
+    case "person":
+    case "request":
+      if (!person)
+        screen = (
+          <main class="screen">
+            <p>Cette personne n'est plus sur ce téléphone.</p>
+            <button type="button" class="secondary wide" onClick={back}>
+              Retour
+            </button>
+          </main>
+        );
+      else if (top.kind === "request") screen = <RequestScreen round={round} person={person} onBack={back} />;
+      else
+        screen = (
+          <PersonScreen
+            round={round}
+            person={person}
+            onEncounter={() => push({ kind: "encounter", person: person.id })}
+            onRequest={() => push({ kind: "request", person: person.id })}
+            onBack={back}
+          />
+        );
   }
   if (screen)
     return (
