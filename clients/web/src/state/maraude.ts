@@ -23,10 +23,10 @@ import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
 import { deleteLocal, LocalError, outboxCounts } from "../store/local";
 import { SyncEngine, type SyncStatus } from "../sync/engine";
-import { PersonField } from "../gen/veille/v1/records_pb";
 import { checkPin, PIN_MAX, PIN_MIN } from "./app";
+import { encounterOps, type NewEncounterInput } from "./encounter";
 import { geohashEncode } from "./geohash";
-import type { NewRequest, Need, Places, Service } from "./model";
+import { readsHealth, type NewRequest, type Places } from "./model";
 import { requestRecord } from "./orient";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
@@ -35,7 +35,7 @@ import { profileEdit, type Draft } from "./profile";
 import { readRound, type EncounterItem, type OutboxItem, type PersonItem, type RequestItem } from "./round";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
-export type { EncounterItem, OutboxItem, PersonItem, RequestItem };
+export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem };
 export { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "./profile";
 
 /** Wrong PINs in a row that wipe the phone. */
@@ -79,16 +79,6 @@ export interface PlacesNow {
   savedAt: number;
 }
 
-export interface NewEncounterInput {
-  /** an existing person, or null with newPerson */
-  personId: string | null;
-  newPerson?: { nickname: string; givenName: string; familyName: string; birthYear: number | null };
-  needs: Need[];
-  services: Service[];
-  note: string;
-  geohash: string;
-}
-
 /** What an action did; id: the record it is about (an encounter's: the person's); field: the
  * profile field at fault, if one is. */
 export type Outcome = { ok: true; id?: string } | { ok: false; message: string; field?: number };
@@ -96,6 +86,8 @@ export type Outcome = { ok: true; id?: string } | { ok: false; message: string; 
 /** One opened round: what the phone's views read and may do. */
 export interface Round {
   label: string;
+  /** a health professional: the encounter's health note is theirs to write and read */
+  health: boolean;
   status: Observable<SyncStatus>;
   persons: Observable<PersonItem[]>;
   encounters: Observable<EncounterItem[]>;
@@ -308,7 +300,7 @@ export class Maraude {
           readAgain = false;
           const store = engine.store;
           if (!store) break;
-          const r = await readRound(store, (id) => placesState.nameOf(id));
+          const r = await readRound(store, { health: round.health, centreName: (id) => placesState.nameOf(id) });
           persons.set(r.persons);
           encounters.set(r.encounters);
           outbox.set(r.outbox);
@@ -358,6 +350,7 @@ export class Maraude {
 
     const round: Round = {
       label: account.label,
+      health: readsHealth(account.role),
       status,
       persons,
       encounters,
@@ -374,7 +367,7 @@ export class Maraude {
           })
           .slice(0, SEARCH_MAX);
       },
-      recordEncounter: (e) => this.recordEncounter(engine, e),
+      recordEncounter: (e) => this.recordEncounter(engine, account.role, e),
       editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
       requestShelter: (r) => act(() => engine.save([{ recordId: newRecordId(), record: { case: "request", value: requestRecord(r) } }])),
       acknowledge: (id) =>
@@ -413,38 +406,11 @@ export class Maraude {
     void reread();
   }
 
-  private async recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {
-    const now = engine.connection.serverNow();
-    const ops: Parameters<SyncEngine["save"]>[0] = [];
-    let personId = e.personId;
-    if (!personId) {
-      const np = e.newPerson;
-      const fields: { field: PersonField; value: { case: "text"; value: string } | { case: "number"; value: bigint } }[] = [];
-      if (np?.nickname.trim()) fields.push({ field: PersonField.NICKNAME, value: { case: "text", value: np.nickname.trim() } });
-      if (np?.givenName.trim()) fields.push({ field: PersonField.GIVEN_NAME, value: { case: "text", value: np.givenName.trim() } });
-      if (np?.familyName.trim()) fields.push({ field: PersonField.FAMILY_NAME, value: { case: "text", value: np.familyName.trim() } });
-      if (np?.birthYear) fields.push({ field: PersonField.BIRTH_YEAR, value: { case: "number", value: BigInt(np.birthYear) } });
-      if (!fields.length) return { ok: false, message: "Indiquez au moins un surnom, un prénom ou un nom." };
-      personId = newRecordId();
-      ops.push({ recordId: personId, baseVersion: 0n, record: { case: "person", value: { fields } } });
-    }
-    ops.push({
-      recordId: newRecordId(),
-      baseVersion: 0n,
-      record: {
-        case: "encounter",
-        value: {
-          personId,
-          occurredAtMs: BigInt(now),
-          needs: e.needs,
-          services: e.services,
-          note: e.note.trim(),
-          location: e.geohash ? { geohash: e.geohash } : undefined,
-        },
-      },
-    });
-    const r = await act(() => engine.save(ops));
-    return r.ok ? { ok: true, id: personId } : r;
+  private async recordEncounter(engine: SyncEngine, role: number, e: NewEncounterInput): Promise<Outcome> {
+    const made = encounterOps(e, role, engine.connection.serverNow(), newRecordId);
+    if ("error" in made) return { ok: false, message: made.error };
+    const r = await act(() => engine.save(made.ops));
+    return r.ok ? { ok: true, id: made.personId } : r;
   }
 
   private wiped(): void {

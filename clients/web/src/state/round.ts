@@ -36,6 +36,8 @@ export interface EncounterItem {
   services: Service[];
   area: string;
   note: string;
+  /** "" unless this phone's professional may read it (a health professional) */
+  healthNote: string;
   /** 0: received by the server */
   pending: number;
 }
@@ -66,8 +68,13 @@ export interface RoundRecords {
   requests: RequestItem[];
 }
 
-/** Everything a round shows, read from store; centreName names a centre from the places. */
-export async function readRound(store: LocalStore, centreName: (id: string) => string): Promise<RoundRecords> {
+/** Everything a round shows, read from store. health: the professional may read HEALTH
+ * fields (the server sends them to no one else; this holds if it ever did); centreName names
+ * a centre from the places. */
+export async function readRound(
+  store: LocalStore,
+  { health, centreName }: { health: boolean; centreName(id: string): string },
+): Promise<RoundRecords> {
   const [ps, es, ops, notices, ...orientation] = await Promise.all([
     store.all("person"),
     store.all("encounter"),
@@ -106,6 +113,7 @@ export async function readRound(store: LocalStore, centreName: (id: string) => s
       services: e.services as Service[],
       area: e.location?.area ?? "",
       note: e.note,
+      healthNote: health ? e.healthNote : "",
       pending,
     });
   }

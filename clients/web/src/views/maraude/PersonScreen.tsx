@@ -70,6 +70,7 @@ export function PersonScreen({ round, person, onEncounter, onRequest, onBack }: 
                 {e.needs.length > 0 && <p>Besoins : {e.needs.map((n) => NEED_LABEL[n]).join(", ")}</p>}
                 {e.services.length > 0 && <p>Apporté : {e.services.map((s) => SERVICE_LABEL[s]).join(", ")}</p>}
                 {e.note && <p class="muted">{e.note}</p>}
+                {e.healthNote && <p class="health">Santé : {e.healthNote}</p>}
               </li>
             ))}
           </ul>
