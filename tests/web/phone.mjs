@@ -1,7 +1,7 @@
 // What the maraude phone's end-to-end tests do the same way: a phone-sized browser context,
 // enrolment and the PIN, and what a colleague's `veille` CLI device of the team holds.
 import { join } from "node:path";
-import { assert, newContext } from "./harness.mjs";
+import { assert, newContext, waitFor } from "./harness.mjs";
 
 /** A phone: 360x640, touch, French. */
 export function phoneContext(browser, extra = {}) {
@@ -9,7 +9,7 @@ export function phoneContext(browser, extra = {}) {
 }
 
 /** From the enrolment screen (the page at /maraude/): pairing code, a PIN twice; resolves on
- *  the round's home, synced. */
+ *  the round's home once the first pull reached the end of the feed. */
 export async function enrolPhone(page, code, pin) {
   await page.getByLabel("Code d'appairage").fill(code);
   await page.getByRole("button", { name: "Enrôler" }).click();
@@ -17,6 +17,31 @@ export async function enrolPhone(page, code, pin) {
   await page.getByLabel("Le même code PIN, encore").fill(pin);
   await page.getByRole("button", { name: "Valider" }).click();
   await page.getByText("Tout est reçu par le serveur").waitFor({ timeout: 20000 });
+  await waitFor(() => lastSync(page), { timeout: 20000, what: "the first pull" });
+}
+
+/** When the phone's last pull reached the end of the feed (its store's meta, plain), 0 for
+ *  never. */
+export function lastSync(page) {
+  return page.evaluate(async () => {
+    const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n.startsWith("veille-maraude-"));
+    if (!name) return 0;
+    const db = await new Promise((ok, ko) => {
+      const r = indexedDB.open(name);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => ko(r.error);
+    });
+    try {
+      const meta = await new Promise((ok, ko) => {
+        const r = db.transaction("meta").objectStore("meta").get("device");
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => ko(r.error);
+      });
+      return meta?.lastSyncMs ?? 0;
+    } finally {
+      db.close();
+    }
+  });
 }
 
 /** The PIN screen, then the round's home. */

@@ -12,8 +12,10 @@
  * say how many records waiting to be sent a wipe would lose.
  *
  * lock() is the one way a round ends — the inactivity timer, the page going to the background
- * (visibilitychange), the button, a revocation: the engine stops (connection closed, store
- * closed), every record held in memory is dropped, the key worker is terminated. */
+ * (visibilitychange), the button — but a revocation: the engine stops (connection closed,
+ * store closed), every record held in memory is dropped, the key worker is terminated; then
+ * the PIN screen, or after a revocation (the engine erased the account and the store) a
+ * screen saying the phone was withdrawn. */
 import { Keys } from "../crypto/keys";
 import type { PlacesEvent } from "../net/connection";
 import { enrol as enrolDevice } from "../net/connection";
@@ -69,7 +71,10 @@ export type MaraudeScreen =
       warning?: string;
       busy?: boolean;
     }
-  | { kind: "round"; round: Round };
+  | { kind: "round"; round: Round }
+  /** the server withdrew this phone (DEVICE_REVOKED): everything local is erased; error: what
+   * could not be erased, if anything */
+  | { kind: "revoked"; error?: string };
 
 export interface PlacesNow {
   places: Places;
@@ -322,7 +327,7 @@ export class Maraude {
       onStatus: (s) => {
         const before = status.value;
         status.set(s);
-        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped();
+        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped(s.error);
         if (s.link.kind !== "live") placesLive = false;
         if (s.pending !== before.pending || s.rejected !== before.rejected || s.store !== before.store) void reread();
         showPlaces();
@@ -413,9 +418,9 @@ export class Maraude {
     return r.ok ? { ok: true, id: made.personId } : r;
   }
 
-  private wiped(): void {
+  private wiped(error: string | null): void {
     this.end();
-    void this.init("Ce téléphone a été révoqué : ses données de maraude ont été effacées. Demandez un nouveau code d'appairage.");
+    this.screen.set({ kind: "revoked", error: error ?? undefined });
   }
 
   private end(): void {

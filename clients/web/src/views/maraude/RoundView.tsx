@@ -357,6 +357,7 @@ export function RoundView({ round }: { round: Round }) {
           />
         );
   }
+  if (s.store === "locked") screen = <Locked round={round} />;
   if (screen)
     return (
       <>
@@ -399,6 +400,24 @@ export function RoundView({ round }: { round: Round }) {
         </button>
       </nav>
     </>
+  );
+}
+
+/* The lease ran out (docs/threat-model.md): the store stays shut until the phone
+ * authenticates, which it tries by itself; this says so rather than failing each action. */
+function Locked({ round }: { round: Round }) {
+  return (
+    <main class="screen" aria-labelledby="locked-title">
+      <h1 id="locked-title">Données verrouillées</h1>
+      <p class="warning">Reconnectez-vous au réseau pour rouvrir les données de la maraude.</p>
+      <p>
+        Ce téléphone ne s'est pas connecté au serveur depuis trop longtemps : par sécurité, les données qu'il garde restent
+        fermées jusqu'à sa prochaine connexion. Rien n'est perdu : ce qui attend d'être envoyé partira à ce moment-là.
+      </p>
+      <button type="button" class="wide big" onClick={() => round.syncNow()}>
+        Réessayer maintenant
+      </button>
+    </main>
   );
 }
 
