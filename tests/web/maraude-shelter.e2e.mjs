@@ -8,7 +8,7 @@
 // screen.
 import { join } from "node:path";
 import { assert, axeCheck, launchBrowser, log, run, screenshot, seedDemo, startServer, step, trackErrors } from "./harness.mjs";
-import { assertOnlyOfflineErrors, cliPull, enrolPhone, newest, phoneContext, unlock } from "./phone.mjs";
+import { assertOnlyOfflineErrors, cliPull, enrolPhone, newest, openPerson, phoneContext, unlock } from "./phone.mjs";
 
 const PIN = "975310";
 const NICK = "Anatole-Tapir";
@@ -44,7 +44,7 @@ run(async () => {
     await page.getByLabel("Surnom").fill(NICK);
     await page.getByRole("button", { name: "Mise à l'abri, hébergement" }).click();
     await page.getByRole("button", { name: "Enregistrer la rencontre" }).click();
-    await page.getByRole("button", { name: `Fiche de «\u00a0${NICK}\u00a0»` }).click();
+    await openPerson(page, "anatole", new RegExp(NICK));
     await page.getByRole("button", { name: "Demander un hébergement" }).click();
     await page.getByRole("heading", { name: "Demande d'hébergement" }).waitFor();
     await axeCheck(page, "shelter request form");
@@ -61,6 +61,10 @@ run(async () => {
     await screenshot(page, "request-saved");
     await page.getByRole("button", { name: "← Retour" }).click();
     await page.getByText("Une demande enregistrée sur le téléphone, en attente d'envoi").waitFor();
+    await page.getByRole("button", { name: "← Retour" }).click(); // to the search
+    await page.getByRole("button", { name: "← Retour" }).click(); // home
+    await page.getByText("2 en attente d'envoi").waitFor(); // the encounter (with its new person), the request
+    await openPerson(page, "anatole", new RegExp(NICK));
   });
 
   const personId = await step("network back: the request reaches the SIAO, waiting for a proposal", async () => {

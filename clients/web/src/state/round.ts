@@ -42,7 +42,8 @@ export interface EncounterItem {
   pending: number;
 }
 
-/** An op of the outbox, as the list shows it. */
+/** What the outbox list shows: a record waiting (an encounter and the new person it is about
+ * are one: store/local.ts OutboxOp.save), or an op the server refused. */
 export interface OutboxItem {
   opCounter: number;
   kind: string;
@@ -126,7 +127,16 @@ export async function readRound(
   const o = deriveOrientations(rec, { structureId: "", isCentre: false, centreName });
   const requests = o.requests.map((view) => ({ view, pending: pendingOf.get(view.id) ?? 0 }));
 
-  return { persons, encounters, outbox: ops.map(outboxItem), requests };
+  return { persons, encounters, outbox: outboxItems(ops), requests };
+}
+
+/* One item per record waiting (shown by the op the others were saved with, if it waits too)
+ * and one per op refused, in counter order. */
+function outboxItems(ops: OutboxOp[]): OutboxItem[] {
+  const waiting = new Map<number, OutboxOp>();
+  for (const o of ops) if (o.state === "pending" && (!waiting.has(o.save) || o.opCounter === o.save)) waiting.set(o.save, o);
+  const refused = ops.filter((o) => o.state === "rejected");
+  return [...waiting.values(), ...refused].sort((a, b) => a.opCounter - b.opCounter).map(outboxItem);
 }
 
 function outboxItem(op: OutboxOp): OutboxItem {

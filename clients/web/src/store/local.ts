@@ -5,7 +5,9 @@
  *   records  record id -> the newest Change the phone holds of it (sealed), and its kind
  *   outbox   op counter -> an op not yet acknowledged (sealed Mutation), "pending"; or one the
  *            server answered CONFLICT or REJECTED, "rejected", with its OpResult, until the
- *            user discards it (libveille's problems)
+ *            user discards it (libveille's problems); with its "save", the op counter of the
+ *            record it was saved with, for the user: its own, but for a person's edit queued
+ *            with an encounter or a request about them (a new person met), the latter's
  *   edits    person id -> this phone's own profile edits not yet seen back in a pulled
  *            profile, and the colleagues' values that won over some (sealed PersonEdits,
  *            store/person.ts), until the user acknowledges them
@@ -86,7 +88,7 @@ export const OUTBOX_MAX_BATCH_BYTES = 512 * 1024;
 export const OUTBOX_MAX_OP_BYTES = OUTBOX_MAX_BATCH_BYTES - 64;
 
 const DB_PREFIX = "veille-maraude-";
-const DB_VERSION = 2; /* 2: the store "edits" */
+const DB_VERSION = 3; /* 2: the store "edits"; 3: the outbox's saves */
 const META_KEY = "device";
 const PLACES_KEY = "last";
 const AD_DOMAIN = "veille.web/v1/";
@@ -126,6 +128,8 @@ export interface Meta {
 /** An op of the outbox, opened. */
 export interface OutboxOp {
   opCounter: number;
+  /** the op counter of the record it was saved with (see the design) */
+  save: number;
   recordId: string;
   kind: RecordKind;
   state: "pending" | "rejected";
@@ -200,6 +204,7 @@ interface RecordRow {
 
 interface OutboxRow {
   opCounter: number;
+  save: number;
   recordId: string;
   kind: RecordKind;
   state: "pending" | "rejected";
@@ -219,7 +224,7 @@ interface PlacesRow {
 
 interface LocalDB extends DBSchema {
   records: { key: string; value: RecordRow; indexes: { kind: string } };
-  outbox: { key: number; value: OutboxRow; indexes: { state: string; record: string } };
+  outbox: { key: number; value: OutboxRow; indexes: { state: string; record: string; saves: [string, number] } };
   edits: { key: string; value: EditsRow };
   meta: { key: string; value: Meta };
   places: { key: string; value: PlacesRow };
@@ -267,7 +272,7 @@ function storageError(e: unknown): unknown {
 function openDatabase(deviceIdHex: string, gone: () => void): Promise<IDBPDatabase<LocalDB>> {
   return openDB<LocalDB>(dbName(deviceIdHex), DB_VERSION, {
     /* From the version the phone had: an update of the app keeps everything. */
-    upgrade(d, from) {
+    upgrade(d, from, _to, tx) {
       if (from < 1) {
         d.createObjectStore("records", { keyPath: "recordId" }).createIndex("kind", "kind");
         const outbox = d.createObjectStore("outbox", { keyPath: "opCounter" });
@@ -277,16 +282,40 @@ function openDatabase(deviceIdHex: string, gone: () => void): Promise<IDBPDataba
         d.createObjectStore("places");
       }
       if (from < 2) d.createObjectStore("edits", { keyPath: "recordId" });
+      if (from < 3) {
+        const outbox = tx.objectStore("outbox");
+        outbox.createIndex("saves", ["state", "save"]);
+        /* an op queued before saves were kept: a save of its own */
+        void (async () => {
+          for (let c = await outbox.openCursor(); c; c = await c.continue())
+            if (c.value.save === undefined) await c.update({ ...c.value, save: c.value.opCounter });
+        })();
+      }
     },
     blocking: gone,
     terminated: gone,
   });
 }
 
-async function countOutbox(db: IDBPDatabase<LocalDB>): Promise<{ pending: number; rejected: number }> {
-  const index = db.transaction("outbox").store.index("state");
-  const [pending, rejected] = await Promise.all([index.count("pending"), index.count("rejected")]);
-  return { pending, rejected };
+/** What waits in the outbox. */
+export interface OutboxCounts {
+  /** records saved on the phone and waiting: saves with an op pending (an encounter with the
+   * new person it is about is one) */
+  pending: number;
+  /** ops the server refused, kept until discarded */
+  rejected: number;
+  /** ops waiting: what pushes have to send */
+  pendingOps: number;
+}
+
+async function countOutbox(db: IDBPDatabase<LocalDB>): Promise<OutboxCounts> {
+  const tx = db.transaction("outbox");
+  const saves = tx.store.index("saves");
+  const waiting = IDBKeyRange.bound(["pending"], ["pending", []]); /* every ["pending", save] */
+  const [pendingOps, rejected] = await Promise.all([saves.count(waiting), tx.store.index("state").count("rejected")]);
+  let pending = 0;
+  for (let c = await saves.openKeyCursor(waiting, "nextunique"); c; c = await c.continue()) pending++;
+  return { pending, rejected, pendingOps };
 }
 
 const ad = (store: "records" | "outbox" | "edits", key: string | number) => encoder.encode(`${AD_DOMAIN}${store}/${key}`);
@@ -328,9 +357,9 @@ export async function openLocal(
   return store;
 }
 
-/** How many ops wait in the outbox of the phone deviceIdHex, and how many were refused: no key
- * needed (the PIN screen says how many unsent records a wipe would lose). */
-export async function outboxCounts(deviceIdHex: string): Promise<{ pending: number; rejected: number }> {
+/** What waits in the outbox of the phone deviceIdHex: no key needed (the PIN screen says how
+ * many unsent records a wipe would lose). */
+export async function outboxCounts(deviceIdHex: string): Promise<OutboxCounts> {
   checkDeviceId(deviceIdHex);
   const db = await openDatabase(deviceIdHex, () => db.close());
   try {
@@ -360,8 +389,9 @@ export class LocalStore {
   /** Queues 1 to 1000 ops, in one transaction with the op counters they take and, for a
    * person edit, the clock they tick: each gets the next counter and this phone's device id;
    * every field of a person edit is stamped with one tick of the clock at nowMs (server time
-   * is best). Returns their op counters. Errors: LocalError "invalid" (an op unfit: see
-   * unfit), "too-big" (an op over OUTBOX_MAX_OP_BYTES), "full". */
+   * is best). A person edit followed by an encounter or request about them is saved with it
+   * (one record waiting, for the user). Returns their op counters. Errors: LocalError
+   * "invalid" (an op unfit: see unfit), "too-big" (an op over OUTBOX_MAX_OP_BYTES), "full". */
   queue(ops: MessageInitShape<typeof MutationSchema>[], nowMs: number): Promise<number[]> {
     if (ops.length < 1 || ops.length > OUTBOX_MAX_BATCH_OPS)
       return Promise.reject(new LocalError("invalid", `queue 1 to ${OUTBOX_MAX_BATCH_OPS} ops`));
@@ -386,6 +416,7 @@ export class LocalStore {
           throw new LocalError("too-big", `an op of ${bytes.length} bytes, over a push's ${OUTBOX_MAX_OP_BYTES}`);
         return { opCounter: counter, recordId: op.recordId, kind: op.record.case as RecordKind, bytes };
       });
+      const saves = savedWith(muts, rows.map((r) => r.opCounter));
       const sealed = await this.seal(rows.map((r) => ({ data: r.bytes, ad: ad("outbox", r.opCounter) })));
       return {
         result: rows.map((r) => r.opCounter),
@@ -393,6 +424,7 @@ export class LocalStore {
         outbox: {
           put: rows.map((r, i) => ({
             opCounter: r.opCounter,
+            save: saves[i]!,
             recordId: r.recordId,
             kind: r.kind,
             state: "pending" as const,
@@ -434,8 +466,8 @@ export class LocalStore {
     return this.openOps(rows);
   }
 
-  /** How many ops wait to be sent, and how many the server refused (not discarded yet). */
-  counts(): Promise<{ pending: number; rejected: number }> {
+  /** What waits to be sent, and what the server refused (not discarded yet). */
+  counts(): Promise<OutboxCounts> {
     return this.read(countOutbox);
   }
 
@@ -695,8 +727,8 @@ export class LocalStore {
       const mutation = decode(MutationSchema, plain[i]!);
       if (mutation.opCounter !== BigInt(r.opCounter))
         throw new LocalError("corrupt", "an outbox op is not under its counter");
-      const { opCounter, recordId, kind, state, result } = r;
-      const op: OutboxOp = { opCounter, recordId, kind, state, mutation };
+      const { opCounter, save, recordId, kind, state, result } = r;
+      const op: OutboxOp = { opCounter, save, recordId, kind, state, mutation };
       if (result) op.result = result;
       return op;
     });
@@ -841,6 +873,16 @@ function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): Mess
   } catch {
     throw new LocalError("corrupt", `a stored ${schema.typeName} does not decode`);
   }
+}
+
+/* The save of each of ops, given their counters: its own counter, but a person's edit
+ * followed by an encounter or request about them takes the latter's. */
+function savedWith(ops: Mutation[], counters: number[]): number[] {
+  const about = (m: Mutation) => (m.record.case === "encounter" || m.record.case === "request" ? m.record.value.personId : "");
+  return ops.map((op, i) => {
+    const j = op.record.case === "person" ? ops.findIndex((o, k) => k > i && about(o) === op.recordId) : -1;
+    return counters[j < 0 ? i : j]!;
+  });
 }
 
 /* What queue accepts (libveille's unfit): undefined if m is fine, else why not. */

@@ -140,8 +140,9 @@ test("queue: ops take the next counters and the device id; what the phone shows 
   );
   assert.deepEqual(counters, [1, 2]);
   assert.deepEqual(await store.queue([encounter(person, "soupe")], T0), [3]);
-  assert.deepEqual(await store.counts(), { pending: 3, rejected: 0 });
-  assert.deepEqual(await outboxCounts(DEVICE), { pending: 3, rejected: 0 }, "without the keys (the PIN screen)");
+  /* two saves: the person with their first encounter, then another encounter */
+  assert.deepEqual(await store.counts(), { pending: 2, rejected: 0, pendingOps: 3 });
+  assert.deepEqual(await outboxCounts(DEVICE), { pending: 2, rejected: 0, pendingOps: 3 }, "without the keys (the PIN screen)");
   const meta = await store.meta();
   assert.equal(meta.opCounter, 3);
   assert.deepEqual(meta.hlc, { wallMs: T0, counter: 0 }, "one tick for one edit");
@@ -198,7 +199,7 @@ test("queue refuses unfit ops and ops over a push's size, writing nothing", asyn
     (e: unknown) =>
       e instanceof LocalError && e.code === "too-big" && e.message === "Enregistrement trop volumineux : raccourcissez la note.",
   );
-  assert.deepEqual(await store.counts(), { pending: 0, rejected: 0 });
+  assert.deepEqual(await store.counts(), { pending: 0, rejected: 0, pendingOps: 0 });
   assert.equal((await store.meta()).opCounter, 0);
 });
 
@@ -347,7 +348,7 @@ test("settle: applied and duplicate go to the records; conflict and rejected sta
     T0 + 5,
   );
   assert.deepEqual(new Set(touched), new Set([person, ...ids]));
-  assert.deepEqual(await store.counts(), { pending: 0, rejected: 2 });
+  assert.deepEqual(await store.counts(), { pending: 0, rejected: 2, pendingOps: 0 });
   const p = await store.get(person);
   assert.deepEqual([p?.pending, textOf(p?.change, PersonField.NICKNAME)], [0, "Jojo"]);
   const e0 = await store.get(ids[0]!);
@@ -363,13 +364,13 @@ test("settle: applied and duplicate go to the records; conflict and rejected sta
   );
   /* settling again (an answer that came twice) changes nothing */
   await store.settle(batch.slice(0, 1), [result(1, OpStatus.DUPLICATE, 1)], T0);
-  assert.deepEqual(await store.counts(), { pending: 0, rejected: 2 });
+  assert.deepEqual(await store.counts(), { pending: 0, rejected: 2, pendingOps: 0 });
 
   await store.queue([encounter(person, "en attente")], T0);
   await assert.rejects(store.discard(6), (e: unknown) => e instanceof LocalError && e.code === "invalid");
   await store.discard(5);
   await store.discard(5); /* already gone */
-  assert.deepEqual(await store.counts(), { pending: 1, rejected: 1 });
+  assert.deepEqual(await store.counts(), { pending: 1, rejected: 1, pendingOps: 1 });
   assert.deepEqual((await store.outbox()).map((o) => o.opCounter), [4, 6]);
 });
 
@@ -484,7 +485,7 @@ test("places: the last snapshot and its time; wipe deletes the whole database", 
   assert.equal((await indexedDB.databases()).some((d) => d.name === `veille-maraude-${DEVICE}`), false);
   await assert.rejects(store.counts(), (e: unknown) => e instanceof LocalError && e.code === "closed");
   store = await openLocal(DEVICE, sealer);
-  assert.deepEqual(await store.counts(), { pending: 0, rejected: 0 });
+  assert.deepEqual(await store.counts(), { pending: 0, rejected: 0, pendingOps: 0 });
 });
 
 test("a colleague's later value over this phone's edit: a notice, sealed, kept until acknowledged", async () => {
@@ -519,7 +520,7 @@ test("a colleague's later value over this phone's edit: a notice, sealed, kept u
   assert.deepEqual(await store.notices(), new Map());
 });
 
-test("an app update keeps everything: a version 1 store opens with its outbox", async () => {
+test("an app update keeps everything: a version 1 store opens with its outbox, each op its own save", async () => {
   store.close();
   await deleteLocal(DEVICE);
   const name = `veille-maraude-${DEVICE}`;
@@ -552,5 +553,7 @@ test("an app update keeps everything: a version 1 store opens with its outbox", 
     [1, "pending", "d'avant la mise à jour"],
   ]);
   assert.deepEqual(await store.queue([encounter(newRecordId(), "après")], T0), [2]);
+  assert.deepEqual(await store.counts(), { pending: 2, rejected: 0, pendingOps: 2 }, "the old op: a save of its own");
+  assert.deepEqual((await store.outbox()).map((o) => o.save), [1, 2]);
   assert.deepEqual(await store.notices(), new Map());
 });
