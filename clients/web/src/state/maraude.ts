@@ -231,7 +231,6 @@ export class Maraude {
         return await this.open({ ...cur, failedPins: 0 }, keys);
       }
     } catch (e) {
-      console.error("maraude: opening failed:", e instanceof Error ? `${e.name}: ${e.message}` : e);
       keys?.lock();
       return this.screen.set({ ...(await this.pinScreen(cur, {})), error: errorMessage(e) });
     }
@@ -398,7 +397,6 @@ export class Maraude {
     try {
       await engine.start();
     } catch (e) {
-      console.error("maraude: the local store did not open:", e instanceof Error ? `${e.name}: ${e.message}` : e);
       this.end();
       return this.screen.set({ ...(await this.pinScreen(account, {})), error: describe(e) });
     }
