@@ -97,7 +97,7 @@ run(async () => {
     await page.getByText(/^Modifié aussi par un collègue : Surnom/).waitFor();
     await page.getByRole("button", { name: "J'ai vu" }).click();
     await page.getByRole("heading", { name: "À vérifier" }).waitFor({ state: "detached" });
-    await page.getByRole("button", { name: "← Retour" }).click();
+    await page.getByRole("button", { name: "Retour", exact: true }).click();
     await page.getByRole("heading", { name: "Fiches modifiées aussi par un collègue" }).waitFor({ state: "detached" });
   });
 
@@ -109,8 +109,8 @@ run(async () => {
     assert.equal(await page.getByLabel("Année de naissance").getAttribute("aria-invalid"), "true");
     await page.getByText("Fiche reçue par le serveur").waitFor();
     await axeCheck(page, "profile form with an error");
-    await page.getByRole("button", { name: "← Retour" }).click();
-    await page.getByRole("button", { name: "← Retour" }).click();
+    await page.getByRole("button", { name: "Retour", exact: true }).click();
+    await page.getByRole("button", { name: "Retour", exact: true }).click();
   });
 
   await step("after an encounter with a new person, their screen is one tap away", async () => {

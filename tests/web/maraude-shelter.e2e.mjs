@@ -59,10 +59,10 @@ run(async () => {
     await page.getByRole("button", { name: "Envoyer la demande au SIAO" }).click();
     await page.getByText(/Demande enregistrée sur le téléphone ; elle partira au retour du réseau vers le SIAO\./).waitFor();
     await screenshot(page, "request-saved");
-    await page.getByRole("button", { name: "← Retour" }).click();
+    await page.getByRole("button", { name: "Retour", exact: true }).click();
     await page.getByText("Une demande enregistrée sur le téléphone, en attente d'envoi").waitFor();
-    await page.getByRole("button", { name: "← Retour" }).click(); // to the search
-    await page.getByRole("button", { name: "← Retour" }).click(); // home
+    await page.getByRole("button", { name: "Retour", exact: true }).click(); // to the search
+    await page.getByRole("button", { name: "Retour", exact: true }).click(); // home
     await page.getByText("2 en attente d'envoi").waitFor(); // the encounter (with its new person), the request
     await openPerson(page, "anatole", new RegExp(NICK));
   });

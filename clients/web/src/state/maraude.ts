@@ -371,7 +371,7 @@ export class Maraude {
           })
           .slice(0, SEARCH_MAX);
       },
-      recordEncounter: (e) => this.recordEncounter(engine, account.role, e),
+      recordEncounter: (e) => recordEncounter(engine, account.role, e),
       editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
       requestShelter: (r) => act(() => engine.save([{ recordId: newRecordId(), record: { case: "request", value: requestRecord(r) } }])),
       acknowledge: (id) =>
@@ -407,13 +407,6 @@ export class Maraude {
       showPlaces();
     }
     void reread();
-  }
-
-  private async recordEncounter(engine: SyncEngine, role: number, e: NewEncounterInput): Promise<Outcome> {
-    const made = encounterOps(e, role, engine.connection.serverNow(), newRecordId);
-    if ("error" in made) return { ok: false, message: made.error };
-    const r = await act(() => engine.save(made.ops));
-    return r.ok ? { ok: true, id: made.personId } : r;
   }
 
   private wiped(error: string | null): void {
@@ -460,6 +453,14 @@ async function act(f: () => Promise<unknown>): Promise<Outcome> {
   } catch (e) {
     return { ok: false, message: describe(e) };
   }
+}
+
+/* An encounter (with the new person met, if any), saved on the phone; its id: the person's. */
+async function recordEncounter(engine: SyncEngine, role: number, e: NewEncounterInput): Promise<Outcome> {
+  const made = encounterOps(e, role, engine.connection.serverNow(), newRecordId);
+  if ("error" in made) return { ok: false, message: made.error };
+  const r = await act(() => engine.save(made.ops));
+  return r.ok ? { ok: true, id: made.personId } : r;
 }
 
 /* A profile edit, saved on the phone like an encounter. */

@@ -510,8 +510,10 @@ export class LocalStore {
       const forgotten = new Map<string, PersonEdits>();
       for (const { op } of refused) {
         const e = edits.get(op.recordId);
-        const next = e && op.mutation.record.case === "person" ? forget(e, op.mutation.record.value.fields) : e;
-        if (!next || next === e) continue;
+        const m = op.mutation;
+        if (!e || m.record.case !== "person") continue;
+        const next = forget(e, m.record.value.fields);
+        if (next === e) continue;
         edits.set(op.recordId, next);
         forgotten.set(op.recordId, next);
       }
@@ -560,7 +562,10 @@ export class LocalStore {
         if (ch.withdrawn) {
           held.delete(ch.recordId);
           writes.set(ch.recordId, null);
-          if (mine) editWrites.set(ch.recordId, null);
+          if (mine) {
+            edits.delete(ch.recordId);
+            editWrites.set(ch.recordId, null);
+          }
           continue;
         }
         const cur = held.get(ch.recordId);

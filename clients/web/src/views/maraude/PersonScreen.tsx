@@ -29,7 +29,7 @@ export function PersonScreen({ round, person, onEncounter, onRequest, onBack }: 
   return (
     <main class="screen" aria-labelledby="person-title">
       <button type="button" class="link back" onClick={onBack}>
-        ← Retour
+        <span aria-hidden="true">←</span> Retour
       </button>
       <h1 id="person-title" tabIndex={-1} ref={h}>
         {personLabel(person)}

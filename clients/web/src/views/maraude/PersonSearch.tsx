@@ -1,6 +1,7 @@
 /* Finding a person the team knows, by any of their names or their birth year: the search
- * field and one wide button per person found. The encounter form and the persons screen
- * both use it. */
+ * field and one wide button per person found, in the encounter form and on its own screen
+ * (to open a person's screen). */
+import { useState } from "preact/hooks";
 import type { PersonItem, Round } from "../../state/maraude";
 
 export function personLabel(p: Pick<PersonItem, "nickname" | "givenName" | "familyName">): string {
@@ -41,5 +42,18 @@ export function PersonSearch({ round, label, query, onQuery, onPick }: PersonSea
         </button>
       ))}
     </>
+  );
+}
+
+export function PersonsScreen({ round, onPick, onBack }: { round: Round; onPick(p: PersonItem): void; onBack(): void }) {
+  const [query, setQuery] = useState("");
+  return (
+    <main class="screen" aria-labelledby="persons-title">
+      <button type="button" class="link back" onClick={onBack}>
+        <span aria-hidden="true">←</span> Retour
+      </button>
+      <h1 id="persons-title">Personnes</h1>
+      <PersonSearch round={round} label="Chercher une personne" query={query} onQuery={setQuery} onPick={onPick} />
+    </main>
   );
 }

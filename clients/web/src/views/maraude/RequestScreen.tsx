@@ -13,7 +13,7 @@ export function RequestScreen({ round, person, onBack }: { round: Round; person:
   return (
     <main class="screen" aria-labelledby="request-screen-title">
       <button type="button" class="link back" onClick={onBack}>
-        ← Retour
+        <span aria-hidden="true">←</span> Retour
       </button>
       <h1 id="request-screen-title">Demande d'hébergement</h1>
       <p>Pour {personLabel(person)}, au SIAO du territoire.</p>

@@ -11,7 +11,7 @@ import { useValue } from "../../state/observable";
 import { EncounterForm } from "./EncounterForm";
 import { PersonScreen } from "./PersonScreen";
 import { RequestScreen } from "./RequestScreen";
-import { personLabel, PersonSearch } from "./PersonSearch";
+import { personLabel, PersonsScreen } from "./PersonSearch";
 
 type Tab = "home" | "outbox" | "places";
 
@@ -313,7 +313,8 @@ type Overlay =
 export function RoundView({ round }: { round: Round }) {
   const [tab, setTab] = useState<Tab>("home");
   const [stack, setStack] = useState<Overlay[]>([]);
-  const [saved, setSaved] = useState<{ person: string | null } | null>(null);
+  /* an encounter just saved, and the person it is about */
+  const [saved, setSaved] = useState<{ person: string } | null>(null);
   const s = useValue(round.status);
   const persons = useValue(round.persons);
   const top = stack[stack.length - 1];
@@ -342,7 +343,7 @@ export function RoundView({ round }: { round: Round }) {
       );
       break;
     case "persons":
-      screen = <Persons round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
+      screen = <PersonsScreen round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
       break;
     case "person":
     case "request":
@@ -380,17 +381,10 @@ export function RoundView({ round }: { round: Round }) {
     setTab(t);
     setSaved(null);
   };
-  const savedPerson = saved?.person ? find(saved.person) : undefined;
   return (
     <>
       <Bar round={round} />
-      {tab === "home" && (
-        <Home
-          round={round}
-          saved={saved ? { person: savedPerson } : null}
-          open={(o) => push(o)}
-        />
-      )}
+      {tab === "home" && <Home round={round} saved={saved && { person: find(saved.person) }} open={push} />}
       {tab === "outbox" && <Outbox round={round} />}
       {tab === "places" && (
         <main class="screen" aria-label="Places disponibles">
@@ -427,19 +421,6 @@ function Locked({ round }: { round: Round }) {
       <button type="button" class="wide big" onClick={() => round.syncNow()}>
         Réessayer maintenant
       </button>
-    </main>
-  );
-}
-
-function Persons({ round, onPick, onBack }: { round: Round; onPick(p: PersonItem): void; onBack(): void }) {
-  const [query, setQuery] = useState("");
-  return (
-    <main class="screen" aria-labelledby="persons-title">
-      <button type="button" class="link back" onClick={onBack}>
-        ← Retour
-      </button>
-      <h1 id="persons-title">Personnes</h1>
-      <PersonSearch round={round} label="Chercher une personne" query={query} onQuery={setQuery} onPick={onPick} />
     </main>
   );
 }
