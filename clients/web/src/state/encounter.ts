@@ -1,5 +1,6 @@
 /* An encounter recorded on the phone: the ops it saves in one go, a new person's profile
- * first when the person is new to the team, then the encounter. The health note goes only
+ * first when the person is new to the team, then the encounter; its notes no longer than the
+ * server takes them, so that it is not refused after the round. The health note goes only
  * from the team's health professionals, the one role that may read HEALTH fields back
  * (server/policy.c, docs/access-rules.md; the server refuses it from the others): from any
  * other role the encounter is refused here, never sent. Pure. */
@@ -23,6 +24,10 @@ export interface NewEncounterInput {
 
 type Op = MessageInitShape<typeof MutationSchema>;
 
+/* Bytes of UTF-8 a note holds at most (records.proto: the server refuses more). */
+const NOTE_MAX = 4096;
+const tooLong = (s: string) => new TextEncoder().encode(s).length > NOTE_MAX;
+
 /** The ops of encounter e by a professional of role at nowMs (server time), record ids made
  * by newId; or why it cannot be saved, in French. */
 export function encounterOps(
@@ -34,6 +39,9 @@ export function encounterOps(
   const healthNote = e.healthNote?.trim() ?? "";
   if (healthNote && !readsHealth(role))
     return { error: "La note de santé est réservée aux professionnels de santé de l'équipe : elle n'a pas été enregistrée." };
+  const note = e.note.trim();
+  if (tooLong(note) || tooLong(healthNote))
+    return { error: `La note est trop longue : ${NOTE_MAX} caractères au plus. Raccourcissez-la.` };
   const ops: Op[] = [];
   let personId = e.personId;
   if (!personId) {
@@ -56,7 +64,7 @@ export function encounterOps(
         occurredAtMs: BigInt(nowMs),
         needs: e.needs,
         services: e.services,
-        note: e.note.trim(),
+        note,
         healthNote,
         location: e.geohash ? { geohash: e.geohash } : undefined,
       },

@@ -1,5 +1,6 @@
 /* state/encounter.ts: the ops of an encounter recorded on the phone; the health note only from
- * a health professional (a maraudeur's is refused before anything is saved or sent). */
+ * a health professional (a maraudeur's is refused before anything is saved or sent); notes no
+ * longer than the server takes. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { PersonField } from "../../src/gen/veille/v1/records_pb";
@@ -63,4 +64,12 @@ test("the health note: kept from a health professional, refused from a maraudeur
       error: "La note de santé est réservée aux professionnels de santé de l'équipe : elle n'a pas été enregistrée.",
     });
   assert.ok("ops" in encounterOps(met({ healthNote: "  " }), ROLE.MARAUDEUR, T, newId), "an empty one is no health note");
+});
+
+test("a note longer than the server takes (4096 bytes) is refused before it is saved", () => {
+  const long = "é".repeat(2049); /* 4098 bytes */
+  const why = { error: "La note est trop longue : 4096 caractères au plus. Raccourcissez-la." };
+  assert.deepEqual(encounterOps(met({ note: long }), ROLE.MARAUDEUR, T, newId), why);
+  assert.deepEqual(encounterOps(met({ healthNote: long }), ROLE.PROFESSIONNEL_SANTE, T, newId), why);
+  assert.ok("ops" in encounterOps(met({ note: "é".repeat(2048) }), ROLE.MARAUDEUR, T, newId), "4096 bytes fit");
 });
