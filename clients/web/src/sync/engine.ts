@@ -49,7 +49,8 @@ export type StoreState = "opening" | "open" | "locked" | "wiped" | "closed";
 export interface SyncStatus {
   link: LinkStatus;
   store: StoreState;
-  /** ops saved on the phone, waiting for the server */
+  /** records saved on the phone, waiting for the server (store/local.ts OutboxCounts: an
+   * encounter with the new person it is about is one) */
   pending: number;
   /** ops the server refused (CONFLICT, REJECTED), kept until discarded */
   rejected: number;
@@ -220,11 +221,10 @@ export class SyncEngine {
   }
 
   private async opened(local: LocalStore): Promise<void> {
+    const [{ cursor, lastSyncMs }, { pending, rejected }] = await Promise.all([local.meta(), local.counts()]);
     this.local = local;
-    const { cursor, lastSyncMs } = await local.meta();
     this.cursor = cursor;
-    this.update({ store: "open", lastSyncMs });
-    await this.counted(local);
+    this.update({ store: "open", lastSyncMs, pending, rejected });
   }
 
   private linkChanged(link: LinkStatus): void {
@@ -248,7 +248,8 @@ export class SyncEngine {
   }
 
   /* After an authentication: the lease renewed (opening the store if it had locked it), then
-   * a sync. */
+   * a sync. An open store that cannot keep the new lease (full) still syncs: the push frees
+   * the room its results take. */
   private async live(auth: AuthOk): Promise<void> {
     const until =
       auth.leaseUntilMs > auth.serverTimeMs ? this.now() + Number(auth.leaseUntilMs - auth.serverTimeMs) : 0;
@@ -260,7 +261,8 @@ export class SyncEngine {
         this.opts.onRecords?.([]);
       }
     } catch (e) {
-      return this.failed(e);
+      this.failed(e);
+      if (!this.local) return;
     }
     this.opts.onLive?.(auth);
     this.kick();
@@ -303,10 +305,10 @@ export class SyncEngine {
   /* libveille's push_outbox. */
   private async push(local: LocalStore): Promise<void> {
     let maxOps: number | undefined;
-    const { pending } = await local.counts();
+    const { pendingOps } = await local.counts();
     /* Each turn settles at least one op or halves the batch. Ops queued meanwhile may go now
      * or at the next sync. */
-    for (let turn = 0, turns = (pending + 1) * MAX_TURNS_PER_OP; turn < turns; turn++) {
+    for (let turn = 0, turns = (pendingOps + 1) * MAX_TURNS_PER_OP; turn < turns; turn++) {
       const batch = await local.pendingBatch(maxOps);
       if (!batch.length) return;
       let results: OpResult[];
@@ -372,7 +374,8 @@ export class SyncEngine {
   }
 
   private async counted(local: LocalStore): Promise<void> {
-    this.update(await local.counts());
+    const { pending, rejected } = await local.counts();
+    this.update({ pending, rejected });
   }
 
   private clearTimers(): void {
