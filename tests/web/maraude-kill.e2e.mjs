@@ -9,7 +9,7 @@
 // (pulled by a colleague's CLI device of the same team, libveille).
 import { join } from "node:path";
 import { assert, launchPersistent, log, run, seedDemo, startServer, step, trackErrors, waitFor } from "./harness.mjs";
-import { encountersByNote, ENVELOPE, enrolPhone, PHONE, protoField, pullAll, pushedOps, recordEncounter,
+import { cliPull, encountersByNote, ENVELOPE, enrolPhone, PHONE, protoField, pushedOps, recordEncounter,
   unlock, waitingCount } from "./phone.mjs";
 
 const PIN = "297531";
@@ -21,7 +21,6 @@ const NICK = "Pangolin-Poussée";
 run(async () => {
   const server = await step("start veilled", () => startServer());
   const demo = await step("demo data", () => seedDemo(server));
-  const colleague = join(demo.devices, COLLEAGUE);
   const profile = join(server.dir, "phone-profile");
   const app = `${server.url}maraude/`;
   let phone = await launchPersistent(profile, PHONE);
@@ -46,7 +45,7 @@ run(async () => {
     return N + (first ? 1 : 0);
   };
   /* How many of tag's encounters the server holds (every one at most once). */
-  const onServer = async (tag) => encountersByNote(await pullAll(server, colleague), tag).size;
+  const onServer = async (tag) => encountersByNote(await cliPull(server, demo.devices, COLLEAGUE), tag).size;
   /* Resolves when the page's WebSocket carries a frame matching what, in direction dir. */
   const frame = (dir, what) =>
     new Promise((resolve) =>
@@ -88,7 +87,7 @@ run(async () => {
   });
 
   await step("in the end, every encounter on the server once and nothing refused", async () => {
-    const all = encountersByNote(await pullAll(server, colleague), "Rencontre ");
+    const all = encountersByNote(await cliPull(server, demo.devices, COLLEAGUE), "Rencontre ");
     assert.equal(all.size, 2 * N);
     assert.equal(await page.locator(".state--rejected").count(), 0);
     await waitFor(async () => (await waitingCount(page)) === 0, { what: "nothing waiting" });

@@ -8,10 +8,9 @@
 //    offline with an encounter waiting (a lost phone) and then reconnects: each time the app
 //    says it was revoked and its IndexedDB store and its account (the wrapped keys) are gone;
 //    the lost phone's encounter never reaches the server.
-import { join } from "node:path";
-import { assert, launchBrowser, log, newContext, run, screenshot, seedDemo, sleep, startServer, step,
+import { assert, launchBrowser, log, run, screenshot, seedDemo, sleep, startServer, step,
   trackErrors } from "./harness.mjs";
-import { encountersByNote, enrolPhone, PHONE, phoneDeviceId, pullAll, recordEncounter, unlock,
+import { cliPull, encountersByNote, enrolPhone, phoneContext, phoneDeviceId, recordEncounter, unlock,
   waitingCount } from "./phone.mjs";
 
 const LEASE_S = 10;
@@ -48,9 +47,8 @@ run(async () => {
   const server = await step(`start veilled with a ${LEASE_S} s device lease`,
     () => startServer({ extraArgs: ["--device-lease-seconds", String(LEASE_S)] }));
   const demo = await step("demo data", () => seedDemo(server));
-  const colleague = join(demo.devices, COLLEAGUE);
   const browser = await launchBrowser();
-  const context = await newContext(browser, PHONE);
+  const context = await phoneContext(browser);
   const page = await context.newPage();
   trackErrors(page, "phone");
   const app = `${server.url}maraude/`;
@@ -78,6 +76,7 @@ run(async () => {
   let deviceId;
   await step("lease expiry locks the phone's store until it authenticates", async () => {
     await enrolPhone(page, demo.codes[PHONE_PRO], PIN);
+    await page.getByText(/^En ligne/).waitFor({ timeout: 20000 });
     const authAt = Date.now(); // at most: the AuthOk that gave the lease came before "En ligne"
     deviceId = await phoneDeviceId(page);
     await encounterOffline({ nickname: NICK }, "Note du bail 1");
@@ -101,7 +100,7 @@ run(async () => {
     await context.setOffline(false);
     await page.getByText("Tout est reçu par le serveur").waitFor({ timeout: 30000 });
     await page.getByText(/^En ligne/).waitFor();
-    assert.equal(encountersByNote(await pullAll(server, colleague), "Note du bail").size, 1);
+    assert.equal(encountersByNote(await cliPull(server, demo.devices, COLLEAGUE), "Note du bail").size, 1);
   });
 
   await step("revoked while connected: the phone wipes itself", async () => {
@@ -117,7 +116,7 @@ run(async () => {
     server.ctl(["device", "revoke", deviceId]);
     await context.setOffline(false);
     await wiped(deviceId);
-    assert.equal(encountersByNote(await pullAll(server, colleague), "Note du téléphone perdu").size, 0,
+    assert.equal(encountersByNote(await cliPull(server, demo.devices, COLLEAGUE), "Note du téléphone perdu").size, 0,
       "a revoked device's ops are refused");
     log("the lost phone's encounter never reached the server; its store and keys are gone");
   });

@@ -11,7 +11,8 @@
 import { join } from "node:path";
 import { assert, launchPersistent, log, run, seedDemo, startServer, step, trackErrors } from "./harness.mjs";
 import { browserStorage } from "./desk.mjs";
-import { encountersByNote, enrolPhone, NEEDS, PHONE, pullAll, recordEncounter, SERVICES, unlock, waitingCount } from "./phone.mjs";
+import { cliPull, encountersByNote, enrolPhone, NEEDS, newest, PHONE, recordEncounter, SERVICES, unlock,
+  waitingCount } from "./phone.mjs";
 
 const PIN = "864213";
 const TEAM = "maraude-75-nord";
@@ -86,9 +87,9 @@ run(async () => {
   });
 
   await step("the colleague's CLI device pulls each person and each encounter once, as typed", async () => {
-    const pulled = await pullAll(server, join(demo.devices, COLLEAGUE));
+    const pulled = await cliPull(server, demo.devices, COLLEAGUE);
     const persons = new Map(); // nickname -> person id
-    for (const r of pulled) {
+    for (const r of newest(pulled).values()) {
       const nick = r.kind === "person" ? r.fields.nickname?.value : undefined;
       if (!NICKS.includes(nick)) continue;
       assert.ok(!persons.has(nick), `person "${nick}" pulled twice`);

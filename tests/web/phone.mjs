@@ -1,18 +1,17 @@
-// What the maraude phone's end-to-end tests do the same way: the phone's browser settings,
-// enrolling and opening the app through its screens, recording an encounter through the
-// form, reading what the team's CLI device (libveille) pulls, and reading the protobuf frames
-// the phone sends.
-import { assert, log } from "./harness.mjs";
+// What the maraude phone's end-to-end tests do the same way: a phone-sized browser (context
+// options for launchPersistent, or a context), enrolment and the PIN, the person search, an
+// encounter through the form, what a colleague's `veille` CLI device of the team holds, and
+// what the phone sends over /sync, read from its protobuf frames without the app's code.
+import { join } from "node:path";
+import { assert, newContext } from "./harness.mjs";
 
-/** A phone at 360x640, touch, French, with a position near porte de la Chapelle. */
-export const PHONE = {
-  viewport: { width: 360, height: 640 },
-  hasTouch: true,
-  isMobile: true,
-  deviceScaleFactor: 2,
-  permissions: ["geolocation"],
-  geolocation: { latitude: 48.8973, longitude: 2.3597 },
-};
+/** A phone: 360x640, touch, French (newContext's or launchPersistent's options). */
+export const PHONE = { viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
+
+/** A phone's browser context. */
+export function phoneContext(browser, extra = {}) {
+  return newContext(browser, { ...PHONE, ...extra });
+}
 
 /** The needs and services the form offers, as it labels them and as `veille pull` names them. */
 export const NEEDS = [
@@ -27,24 +26,30 @@ export const SERVICES = [
   ["Accompagnement physique", "accompaniment"], ["Soins", "care"], ["Autre", "other"],
 ];
 
-/** From the enrolment screen: the pairing code, then the PIN twice; resolves on the round's
- *  home, live. */
+/** From the enrolment screen (the page at /maraude/): pairing code, a PIN twice; resolves on
+ *  the round's home, synced. */
 export async function enrolPhone(page, code, pin) {
   await page.getByLabel("Code d'appairage").fill(code);
   await page.getByRole("button", { name: "Enrôler" }).click();
-  await page.getByRole("heading", { name: "Choisissez votre code PIN" }).waitFor({ timeout: 20000 });
   await page.getByLabel("Code PIN", { exact: true }).fill(pin);
   await page.getByLabel("Le même code PIN, encore").fill(pin);
   await page.getByRole("button", { name: "Valider" }).click();
-  await page.getByText("En ligne").waitFor({ timeout: 20000 });
+  await page.getByText("Tout est reçu par le serveur").waitFor({ timeout: 20000 });
 }
 
 /** The PIN screen, then the round's home. */
 export async function unlock(page, pin) {
-  await page.getByRole("heading", { name: "Maraude verrouillée" }).waitFor({ timeout: 20000 });
   await page.getByLabel("Code PIN").fill(pin);
   await page.getByRole("button", { name: "Ouvrir" }).click();
   await page.getByRole("button", { name: "Nouvelle rencontre" }).waitFor({ timeout: 20000 });
+}
+
+/** From the home: the person search, then the screen of the first person whose button matches. */
+export async function openPerson(page, search, name) {
+  await page.getByRole("button", { name: "Chercher une personne" }).click();
+  await page.getByRole("searchbox", { name: "Chercher une personne" }).fill(search);
+  await page.getByRole("button", { name }).first().click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
 }
 
 /**
@@ -78,28 +83,32 @@ export async function waitingCount(page) {
   return m ? Number(m[1]) : 0;
 }
 
-/**
- * Everything the team's CLI device at dir pulls from the beginning (`veille pull --from 0`),
- * as parsed JSON objects, the newest version of each record only.
- */
-export async function pullAll(server, dir) {
-  const { stdout } = await server.cli(dir, ["pull", "--from", "0", "--limit", "1000"]);
-  const latest = new Map();
-  for (const line of stdout.split("\n")) {
-    if (!line.trim()) continue;
-    const ch = JSON.parse(line);
-    const cur = latest.get(ch.record_id);
-    if (!cur || cur.version <= ch.version) latest.set(ch.record_id, ch);
-  }
-  log(`the CLI device pulled ${latest.size} records`);
-  return [...latest.values()];
+/** Every change the CLI device `dev` (a directory under demo.devices) pulls from the start, as
+ *  parsed JSON lines (`veille pull`). */
+export async function cliPull(server, devices, dev) {
+  const { stdout } = await server.cli(join(devices, dev), ["pull", "--from", "0", "--limit", "1000"]);
+  return stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
 
-/** The encounters among pulled (pullAll) whose note starts with prefix, by note; fails if
- *  two records hold the same note (an encounter doubled). */
-export function encountersByNote(pulled, prefix) {
+/** The newest version of each record among changes, by record id. */
+export function newest(changes) {
+  const out = new Map();
+  for (const c of changes) if (!out.has(c.record_id) || out.get(c.record_id).version <= c.version) out.set(c.record_id, c);
+  return out;
+}
+
+/** Fails if the page had errors other than those of being offline, expected here: the /sync
+ *  socket and the requests (/config.js, an image cut by a reload) the cut network fails. */
+export function assertOnlyOfflineErrors(track) {
+  const unexpected = track.errors.filter((e) => !/net::ERR_|WebSocket|config\.js/.test(e));
+  assert.deepEqual(unexpected, [], `errors in the page:\n${unexpected.join("\n")}`);
+}
+
+/** The encounters among changes (cliPull) whose note starts with prefix, by note, newest
+ *  version; fails if two records hold the same note (an encounter doubled). */
+export function encountersByNote(changes, prefix) {
   const byNote = new Map();
-  for (const r of pulled) {
+  for (const r of newest(changes).values()) {
     if (r.kind !== "encounter" || !r.note.startsWith(prefix)) continue;
     assert.ok(!byNote.has(r.note), `"${r.note}" pulled twice: an encounter doubled`);
     byNote.set(r.note, r);
@@ -165,4 +174,54 @@ export const ENVELOPE = { push: 20, pushResult: 21 };
 export function pushedOps(frame) {
   const push = protoField(Buffer.from(frame), ENVELOPE.push);
   return push ? protoFields(push).filter((f) => f.no === 1).map((f) => f.value) : [];
+}
+
+/** PersonField numbers (proto/veille/v1/records.proto) by the names `veille` prints. */
+const PERSON_FIELDS = [, "given_name", "family_name", "nickname", "birth_year", "household_adults",
+  "household_children", "reduced_mobility", "animal", "situation", "languages", "objects_to_sharing"];
+
+/**
+ * The profile edits among a PushRequest frame's ops (Mutation.person = 11): [{ personId,
+ * fields: { name: { value, wall_ms, counter, device_id } } }], as `veille person show`
+ * prints a profile (value null for a cleared field).
+ */
+export function pushedProfileEdits(frame) {
+  const edits = [];
+  for (const op of pushedOps(frame)) {
+    const person = protoField(op, 11);
+    if (!person) continue;
+    const fields = {};
+    for (const { no, value } of protoFields(person)) {
+      if (no !== 1) continue;
+      const f = Object.fromEntries(protoFields(value).map((x) => [x.no, x.value]));
+      const hlc = Object.fromEntries(protoFields(f[2] ?? Buffer.alloc(0)).map((x) => [x.no, x.value]));
+      fields[PERSON_FIELDS[Number(f[1])]] = {
+        value: f[6] ? null /* cleared */
+          : f[3] !== undefined ? f[3].toString("utf8")
+          : f[4] !== undefined ? Number(BigInt.asIntN(64, f[4]))
+          : f[5] === 1n,
+        wall_ms: Number(hlc[1] ?? 0n),
+        counter: Number(hlc[2] ?? 0n),
+        device_id: Buffer.from(hlc[3] ?? []).toString("hex"),
+      };
+    }
+    edits.push({ personId: protoField(op, 2).toString("utf8"), fields });
+  }
+  return edits;
+}
+
+/** docs/sync.md's order of stamps: wall_ms, then counter, then device_id bytewise (the same
+ *  order as equal-length lower-case hex). */
+export function compareStamps(a, b) {
+  return a.wall_ms - b.wall_ms || a.counter - b.counter || (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0);
+}
+
+/** docs/sync.md's merge of profiles ({ name: value with stamp }), field by field: the greater
+ *  stamp wins, whatever the order. */
+export function foldProfiles(...profiles) {
+  const out = {};
+  for (const p of profiles) {
+    for (const [name, v] of Object.entries(p)) if (!out[name] || compareStamps(v, out[name]) > 0) out[name] = v;
+  }
+  return out;
 }

@@ -30,8 +30,10 @@ import type { Need, Places, Service } from "./model";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
 import { PlacesState } from "./places";
+import { noticeText, profileEdit, profileOf, type Draft, type Profile } from "./profile";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
+export { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "./profile";
 
 /** Wrong PINs in a row that wipe the phone. */
 export const MAX_PIN_TRIES = 10;
@@ -66,15 +68,19 @@ export type MaraudeScreen =
     }
   | { kind: "round"; round: Round };
 
-/** A person the team holds, as the search shows them. */
+/** A person the team holds, as the search and their screen show them. */
 export interface PersonItem {
   id: string;
   givenName: string;
   familyName: string;
   nickname: string;
   birthYear: number | null;
+  profile: Profile;
   /** changes about them still on the phone */
   pending: number;
+  /** the colleagues' values that won over this phone's edits, until acknowledged
+   * ("Modifié aussi par un collègue : …") */
+  notices: string[];
 }
 
 /** An encounter this phone knows, newest first. */
@@ -85,6 +91,7 @@ export interface EncounterItem {
   needs: Need[];
   services: Service[];
   area: string;
+  note: string;
   /** 0: received by the server */
   pending: number;
 }
@@ -119,7 +126,9 @@ export interface NewEncounterInput {
   geohash: string;
 }
 
-export type Outcome = { ok: true } | { ok: false; message: string };
+/** What an action did; id: the record it is about (an encounter's: the person's); field: the
+ * profile field at fault, if one is. */
+export type Outcome = { ok: true; id?: string } | { ok: false; message: string; field?: number };
 
 /** One opened round: what the phone's views read and may do. */
 export interface Round {
@@ -131,6 +140,10 @@ export interface Round {
   places: Observable<PlacesNow>;
   search(q: string): PersonItem[];
   recordEncounter(e: NewEncounterInput): Promise<Outcome>;
+  /** saves the fields of draft that differ from base (the draft the form opened with) */
+  editPerson(id: string, base: Draft, draft: Draft): Promise<Outcome>;
+  /** the user has read the person's notices */
+  acknowledge(id: string): Promise<Outcome>;
   /** the phone's position as a 6-character geohash; asked only when the user taps */
   locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
   discard(opCounter: number): Promise<Outcome>;
@@ -399,16 +412,18 @@ export class Maraude {
           .slice(0, SEARCH_MAX);
       },
       recordEncounter: (e) => this.recordEncounter(engine, e),
+      editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
+      acknowledge: (id) =>
+        act(async () => {
+          await engine.store?.acknowledge(id);
+          void reread();
+        }),
       locate: () => locate(),
-      discard: async (opCounter) => {
-        try {
+      discard: (opCounter) =>
+        act(async () => {
           await engine.discard(opCounter);
           void reread();
-          return { ok: true };
-        } catch (e) {
-          return { ok: false, message: describe(e) };
-        }
-      },
+        }),
       syncNow: () => engine.syncNow(),
       lock: () => this.lock(),
     };
@@ -440,7 +455,7 @@ export class Maraude {
     encounters: Observable<EncounterItem[]>,
     outbox: Observable<OutboxItem[]>,
   ): Promise<void> {
-    const [ps, es, ops] = await Promise.all([store.all("person"), store.all("encounter"), store.outbox()]);
+    const [ps, es, ops, notices] = await Promise.all([store.all("person"), store.all("encounter"), store.outbox(), store.notices()]);
     const list: PersonItem[] = ps.map(({ change, pending }) => {
       const p = change.record.case === "person" ? change.record.value : null;
       return {
@@ -449,7 +464,9 @@ export class Maraude {
         familyName: p ? text(p, PersonField.FAMILY_NAME) : "",
         nickname: p ? text(p, PersonField.NICKNAME) : "",
         birthYear: p ? num(p, PersonField.BIRTH_YEAR) : null,
+        profile: p ? profileOf(p) : {},
         pending,
+        notices: (notices.get(change.recordId) ?? []).map(noticeText),
       };
     });
     list.sort((a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id));
@@ -465,6 +482,7 @@ export class Maraude {
         needs: e.needs as Need[],
         services: e.services as Service[],
         area: e.location?.area ?? "",
+        note: e.note,
         pending,
       });
     }
@@ -503,12 +521,8 @@ export class Maraude {
         },
       },
     });
-    try {
-      await engine.save(ops);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, message: describe(err) };
-    }
+    const r = await act(() => engine.save(ops));
+    return r.ok ? { ok: true, id: personId } : r;
   }
 
   private wiped(): void {
@@ -545,6 +559,24 @@ export class Maraude {
       .then((yes) => (yes ? true : s.persist()))
       .catch(() => false);
   }
+}
+
+/* An action on the store: ok, or its failure in French. */
+async function act(f: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    await f();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: describe(e) };
+  }
+}
+
+/* A profile edit, saved on the phone like an encounter. */
+function editPerson(engine: SyncEngine, id: string, base: Draft, draft: Draft): Promise<Outcome> {
+  const edit = profileEdit(base, draft);
+  if ("error" in edit) return Promise.resolve({ ok: false, ...edit.error });
+  if (!edit.fields.length) return Promise.resolve({ ok: false, message: "Rien n'a changé dans la fiche." });
+  return act(() => engine.save([{ recordId: id, record: { case: "person", value: { fields: edit.fields } } }]));
 }
 
 function outboxItem(op: OutboxOp): OutboxItem {

@@ -6,15 +6,19 @@
  *   outbox   op counter -> an op not yet acknowledged (sealed Mutation), "pending"; or one the
  *            server answered CONFLICT or REJECTED, "rejected", with its OpResult, until the
  *            user discards it (libveille's problems)
+ *   edits    person id -> this phone's own profile edits not yet seen back in a pulled
+ *            profile, and the colleagues' values that won over some (sealed PersonEdits,
+ *            store/person.ts), until the user acknowledges them
  *   meta     one entry, nothing personal: the last op counter, the pull cursor, the clock L,
  *            the lease's end, the last sync, and `rev`, the number of writes so far
  *   places   the last places snapshot and when it came (OPERATIONAL, not personal)
  *
- * Sealing: every personal value (a Change, a Mutation) is sealed with the phone's store key
- * before it is written, by a Sealer (crypto/keys.ts: the key worker), the additional data
- * naming where it lives ("veille.web/v1/records/<record id>", "veille.web/v1/outbox/<op
- * counter>"). Record ids, kinds, op counters and the server's reasons stay plain: ids are
- * random, reasons never hold a value (net/errors.ts).
+ * Sealing: every personal value (a Change, a Mutation, PersonEdits) is sealed with the
+ * phone's store key before it is written, by a Sealer (crypto/keys.ts: the key worker), the
+ * additional data naming where it lives ("veille.web/v1/records/<record id>",
+ * "veille.web/v1/outbox/<op counter>", "veille.web/v1/edits/<person id>"). Record ids, kinds,
+ * op counters and the server's reasons stay plain: ids are random, reasons never hold a value
+ * (net/errors.ts).
  *
  * One write, one transaction. IndexedDB commits a transaction as soon as it has no request
  * pending, so it cannot wait for the key worker: a write reads what it needs and seals its
@@ -25,14 +29,15 @@
  * Hence, as in libveille: an op, its counter and the clock it ticked are written together, so
  * a counter is never given twice nor lost with its op; an op leaves the outbox only in the
  * transaction that records its result; a pulled page and the cursor after it are written
- * together, so a phone killed mid-pull resumes from the last page it stored.
+ * together, so a phone killed mid-pull resumes from the last page it stored. A person edit's
+ * entry in `edits` is written with its op, and what a pulled page teaches of it with the page.
  *
  * Records: events (encounters, orientation records) are replaced by a version at least as
  * new (the server's copy of the version this phone had acknowledged carries the team and
- * author it set); persons are merged field by field on their stamps (mergePerson), so pulled
- * profiles and this phone's acknowledged edits fold in any order. What the phone shows of a
- * record (get, all) is the held change with the pending ops about it folded in; rejected ops
- * are not folded: they are listed apart.
+ * author it set); persons are merged field by field on their stamps (store/person.ts), so
+ * pulled profiles and this phone's acknowledged edits fold in any order. What the phone shows
+ * of a record (get, all) is the held change with the pending ops about it folded in; rejected
+ * ops are not folded: they are listed apart.
  *
  * Errors: LocalError (French message, English detail); KeyError from the sealer. */
 import {
@@ -48,7 +53,6 @@ import { deleteDB, openDB, type DBSchema, type IDBPDatabase, type IDBPTransactio
 import { SEAL_BATCH_MAX, type Bound } from "../crypto/keycore";
 import type { ErrorCode } from "../gen/veille/v1/error_pb";
 import { PlacesSnapshotSchema, type PlacesSnapshot } from "../gen/veille/v1/places_pb";
-import { PersonField, type Person, type PersonFieldValue } from "../gen/veille/v1/records_pb";
 import {
   ChangeSchema,
   MutationSchema,
@@ -58,8 +62,22 @@ import {
   type OpResult,
   type PullResult,
 } from "../gen/veille/v1/sync_pb";
-import { compareStamps, fromWire, observe, tick, toWire, type Stamp } from "../net/hlc";
+import { fromWire, observe, tick, toWire, type Stamp } from "../net/hlc";
 import { fromHex } from "../net/ids";
+import {
+  checkEdit,
+  decodeEdits,
+  encodeEdits,
+  forget,
+  mergePerson,
+  noEdits,
+  reconcile,
+  recordEdit,
+  type Notice,
+  type PersonEdits,
+} from "./person";
+
+export type { Notice };
 
 /** Ops in one push, and their encoded size (docs/sync.md), as libveille's outbox.h. */
 export const OUTBOX_MAX_BATCH_OPS = 1000;
@@ -68,7 +86,7 @@ export const OUTBOX_MAX_BATCH_BYTES = 512 * 1024;
 export const OUTBOX_MAX_OP_BYTES = OUTBOX_MAX_BATCH_BYTES - 64;
 
 const DB_PREFIX = "veille-maraude-";
-const DB_VERSION = 1;
+const DB_VERSION = 2; /* 2: the store "edits" */
 const META_KEY = "device";
 const PLACES_KEY = "last";
 const AD_DOMAIN = "veille.web/v1/";
@@ -76,8 +94,6 @@ const SEAL_OVERHEAD = 24 + 16; /* nonce and tag (crypto/keycore.ts) */
 const WRITE_ATTEMPTS = 8;
 const RETRY_WAIT_MS = 5; /* the first wait's bound, doubling with each attempt */
 const RECORD_ID_MAX = 64; /* bytes, as libveille's replica.c; the server's are 32 hex */
-const PERSON_MAX_FIELDS = 16;
-const PERSON_MAX_MERGED = 2 * PERSON_MAX_FIELDS;
 
 const encoder = new TextEncoder();
 
@@ -191,6 +207,11 @@ interface OutboxRow {
   result?: Rejection;
 }
 
+interface EditsRow {
+  recordId: string; // the person's
+  sealed: Uint8Array; // PersonEdits (store/person.ts encodeEdits)
+}
+
 interface PlacesRow {
   snapshot: Uint8Array; // PlacesSnapshot, plain
   savedAtMs: number;
@@ -199,12 +220,13 @@ interface PlacesRow {
 interface LocalDB extends DBSchema {
   records: { key: string; value: RecordRow; indexes: { kind: string } };
   outbox: { key: number; value: OutboxRow; indexes: { state: string; record: string } };
+  edits: { key: string; value: EditsRow };
   meta: { key: string; value: Meta };
   places: { key: string; value: PlacesRow };
 }
 
-type StoreName = "records" | "outbox" | "meta" | "places";
-const STORES: StoreName[] = ["records", "outbox", "meta", "places"];
+type StoreName = "records" | "outbox" | "edits" | "meta" | "places";
+const STORES: StoreName[] = ["records", "outbox", "edits", "meta", "places"];
 
 /* What one write writes, besides meta; and what it returns. */
 interface Plan<T> {
@@ -212,6 +234,7 @@ interface Plan<T> {
   meta: Meta;
   records?: { put?: RecordRow[]; drop?: string[] };
   outbox?: { put?: OutboxRow[]; drop?: number[] };
+  edits?: { put?: EditsRow[]; drop?: string[] };
   places?: PlacesRow;
 }
 
@@ -243,13 +266,17 @@ function storageError(e: unknown): unknown {
  * (it wipes this phone, or a newer app upgrades it) or the browser closed it. */
 function openDatabase(deviceIdHex: string, gone: () => void): Promise<IDBPDatabase<LocalDB>> {
   return openDB<LocalDB>(dbName(deviceIdHex), DB_VERSION, {
-    upgrade(d) {
-      d.createObjectStore("records", { keyPath: "recordId" }).createIndex("kind", "kind");
-      const outbox = d.createObjectStore("outbox", { keyPath: "opCounter" });
-      outbox.createIndex("state", "state");
-      outbox.createIndex("record", "recordId");
-      d.createObjectStore("meta").put(NEW_META, META_KEY);
-      d.createObjectStore("places");
+    /* From the version the phone had: an update of the app keeps everything. */
+    upgrade(d, from) {
+      if (from < 1) {
+        d.createObjectStore("records", { keyPath: "recordId" }).createIndex("kind", "kind");
+        const outbox = d.createObjectStore("outbox", { keyPath: "opCounter" });
+        outbox.createIndex("state", "state");
+        outbox.createIndex("record", "recordId");
+        d.createObjectStore("meta").put(NEW_META, META_KEY);
+        d.createObjectStore("places");
+      }
+      if (from < 2) d.createObjectStore("edits", { keyPath: "recordId" });
     },
     blocking: gone,
     terminated: gone,
@@ -262,7 +289,7 @@ async function countOutbox(db: IDBPDatabase<LocalDB>): Promise<{ pending: number
   return { pending, rejected };
 }
 
-const ad = (store: "records" | "outbox", key: string | number) => encoder.encode(`${AD_DOMAIN}${store}/${key}`);
+const ad = (store: "records" | "outbox" | "edits", key: string | number) => encoder.encode(`${AD_DOMAIN}${store}/${key}`);
 
 /* Bytes an op of len bytes takes inside a PushRequest: tag, varint length, body. */
 function framedSize(len: number): number {
@@ -341,39 +368,40 @@ export class LocalStore {
     const muts = ops.map((m) => create(MutationSchema, m));
     const why = muts.map(unfit).find((w) => w);
     if (why) return Promise.reject(new LocalError("invalid", why));
-    return this.write(
-      async (meta) => {
-        let counter = meta.opCounter;
-        let clock: Stamp = { ...meta.hlc, deviceId: this.deviceId };
-        const rows = muts.map((m) => {
-          const op = clone(MutationSchema, m);
-          op.opCounter = BigInt(++counter);
-          op.deviceId = this.deviceId;
-          if (op.record.case === "person") {
-            clock = tick(clock, nowMs, this.deviceId); /* one edit, one tick: its fields share the stamp */
-            for (const f of op.record.value.fields) f.hlc = toWire(clock);
-          }
-          const bytes = toBinary(MutationSchema, op);
-          if (framedSize(bytes.length) > OUTBOX_MAX_OP_BYTES)
-            throw new LocalError("too-big", `an op of ${bytes.length} bytes, over a push's ${OUTBOX_MAX_OP_BYTES}`);
-          return { opCounter: counter, recordId: op.recordId, kind: op.record.case as RecordKind, bytes };
-        });
-        const sealed = await this.seal(rows.map((r) => ({ data: r.bytes, ad: ad("outbox", r.opCounter) })));
-        return {
-          result: rows.map((r) => r.opCounter),
-          meta: { ...meta, opCounter: counter, hlc: { wallMs: clock.wallMs, counter: clock.counter } },
-          outbox: {
-            put: rows.map((r, i) => ({
-              opCounter: r.opCounter,
-              recordId: r.recordId,
-              kind: r.kind,
-              state: "pending" as const,
-              sealed: sealed[i]!,
-            })),
-          },
-        };
-      },
-    );
+    return this.write(async (meta) => {
+      let counter = meta.opCounter;
+      let clock: Stamp = { ...meta.hlc, deviceId: this.deviceId };
+      const edits = await this.editsOf(muts.flatMap((m) => (m.record.case === "person" ? [m.recordId] : [])));
+      const rows = muts.map((m) => {
+        const op = clone(MutationSchema, m);
+        op.opCounter = BigInt(++counter);
+        op.deviceId = this.deviceId;
+        if (op.record.case === "person") {
+          clock = tick(clock, nowMs, this.deviceId); /* one edit, one tick: its fields share the stamp */
+          for (const f of op.record.value.fields) f.hlc = toWire(clock);
+          edits.set(op.recordId, recordEdit(edits.get(op.recordId), op.record.value.fields));
+        }
+        const bytes = toBinary(MutationSchema, op);
+        if (framedSize(bytes.length) > OUTBOX_MAX_OP_BYTES)
+          throw new LocalError("too-big", `an op of ${bytes.length} bytes, over a push's ${OUTBOX_MAX_OP_BYTES}`);
+        return { opCounter: counter, recordId: op.recordId, kind: op.record.case as RecordKind, bytes };
+      });
+      const sealed = await this.seal(rows.map((r) => ({ data: r.bytes, ad: ad("outbox", r.opCounter) })));
+      return {
+        result: rows.map((r) => r.opCounter),
+        meta: { ...meta, opCounter: counter, hlc: { wallMs: clock.wallMs, counter: clock.counter } },
+        outbox: {
+          put: rows.map((r, i) => ({
+            opCounter: r.opCounter,
+            recordId: r.recordId,
+            kind: r.kind,
+            state: "pending" as const,
+            sealed: sealed[i]!,
+          })),
+        },
+        edits: await this.sealEdits(edits),
+      };
+    });
   }
 
   /** The first pending ops, in counter order: at most maxOps (<= OUTBOX_MAX_BATCH_OPS) and,
@@ -444,16 +472,26 @@ export class LocalStore {
           moved.set(m.recordId, next);
         }
       }
+      /* A person edit refused will never be merged: no colleague's value can win over it. */
+      const refused = settled.filter((s) => !done(s.result.status));
+      const edits = await this.editsOf(refused.map((s) => s.op.recordId));
+      const forgotten = new Map<string, PersonEdits>();
+      for (const { op } of refused) {
+        const e = edits.get(op.recordId);
+        const next = e && op.mutation.record.case === "person" ? forget(e, op.mutation.record.value.fields) : e;
+        if (!next || next === e) continue;
+        edits.set(op.recordId, next);
+        forgotten.set(op.recordId, next);
+      }
       return {
         result: [...new Set(settled.map((s) => s.row.recordId))],
         meta,
         records: { put: await this.sealChanges([...moved.values()]) },
         outbox: {
           drop: acked.map((s) => s.row.opCounter),
-          put: settled
-            .filter((s) => !done(s.result.status))
-            .map(({ row, result }) => ({ ...row, state: "rejected" as const, result: rejection(result, nowMs) })),
+          put: refused.map(({ row, result }) => ({ ...row, state: "rejected" as const, result: rejection(result, nowMs) })),
         },
+        edits: await this.sealEdits(forgotten),
       };
     });
   }
@@ -479,13 +517,18 @@ export class LocalStore {
     const bad = page.changes.find((ch) => !ch.recordId || encoder.encode(ch.recordId).length > RECORD_ID_MAX);
     if (bad) return Promise.reject(new LocalError("invalid", `a record id is empty or over ${RECORD_ID_MAX} bytes`));
     return this.write(async (meta) => {
-      const held = await this.held([...new Set(page.changes.map((ch) => ch.recordId))]);
+      const ids = [...new Set(page.changes.map((ch) => ch.recordId))];
+      const held = await this.held(ids);
+      const edits = await this.editsOf(ids);
       let clock: Stamp = { ...meta.hlc, deviceId: this.deviceId };
       const writes = new Map<string, Change | null>(); /* null: drop */
+      const editWrites = new Map<string, PersonEdits | null>();
       for (const ch of page.changes) {
+        const mine = edits.get(ch.recordId);
         if (ch.withdrawn) {
           held.delete(ch.recordId);
           writes.set(ch.recordId, null);
+          if (mine) editWrites.set(ch.recordId, null);
           continue;
         }
         const cur = held.get(ch.recordId);
@@ -496,6 +539,11 @@ export class LocalStore {
             if (s) clock = observe(clock, s);
           }
           next = mergePerson(cur, ch.recordId, ch.seq, ch.version, ch.record.value);
+          const learnt = mine && reconcile(mine, ch.record.value, this.deviceId);
+          if (learnt && learnt !== mine) {
+            edits.set(ch.recordId, learnt);
+            editWrites.set(ch.recordId, learnt);
+          }
         } else if (ch.record.case && (!cur || cur.version <= ch.version)) {
           /* (a kind this app does not know, a newer server's, has no case: not kept) */
           next = ch;
@@ -506,7 +554,7 @@ export class LocalStore {
         }
       }
       return {
-        result: [...writes.keys()],
+        result: [...new Set([...writes.keys(), ...editWrites.keys()])],
         meta: {
           ...meta,
           cursor: page.nextCursor > meta.cursor ? page.nextCursor : meta.cursor,
@@ -517,6 +565,7 @@ export class LocalStore {
           put: await this.sealChanges([...writes.values()].filter((c): c is Change => c !== null)),
           drop: [...writes].filter(([, c]) => c === null).map(([id]) => id),
         },
+        edits: await this.sealEdits(editWrites),
       };
     });
   }
@@ -571,6 +620,23 @@ export class LocalStore {
     return row && { snapshot: fromBinary(PlacesSnapshotSchema, row.snapshot), savedAtMs: row.savedAtMs };
   }
 
+  /** The colleagues' values that won over this phone's profile edits, by person id, until
+   * acknowledged (see store/person.ts). */
+  async notices(): Promise<Map<string, Notice[]>> {
+    const rows = await this.read((d) => d.getAll("edits"));
+    const edits = await this.openEdits(rows);
+    return new Map([...edits].filter(([, e]) => e.notices.length).map(([id, e]) => [id, e.notices]));
+  }
+
+  /** Forgets the notices of person id: the user has seen them. */
+  acknowledge(id: string): Promise<void> {
+    return this.write(async (meta) => {
+      const e = (await this.editsOf([id])).get(id);
+      const seen = new Map<string, PersonEdits>(e?.notices.length ? [[id, { ...e, notices: [] }]] : []);
+      return { result: undefined, meta, edits: await this.sealEdits(seen) };
+    });
+  }
+
   /** Closes the database; later calls fail with LocalError "closed". Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -602,6 +668,25 @@ export class LocalStore {
     );
     const plain = await this.open(rows.map((r) => ({ data: r.sealed, ad: ad("records", r.recordId) })));
     return new Map(rows.map((r, i) => [r.recordId, decode(ChangeSchema, plain[i]!)]));
+  }
+
+  /* The PersonEdits held of ids (persons or not: only those with a row are in the map). */
+  private async editsOf(ids: string[]): Promise<Map<string, PersonEdits>> {
+    const rows = await this.read((d) => Promise.all(ids.map((id) => d.get("edits", id))));
+    return this.openEdits(rows.filter((r): r is EditsRow => r !== undefined));
+  }
+
+  private async openEdits(rows: EditsRow[]): Promise<Map<string, PersonEdits>> {
+    const plain = await this.open(rows.map((r) => ({ data: r.sealed, ad: ad("edits", r.recordId) })));
+    return new Map(
+      rows.map((r, i) => {
+        try {
+          return [r.recordId, decodeEdits(plain[i]!)];
+        } catch {
+          throw new LocalError("corrupt", "stored person edits do not decode");
+        }
+      }),
+    );
   }
 
   private async openOps(rows: OutboxRow[]): Promise<OutboxOp[]> {
@@ -668,6 +753,16 @@ export class LocalStore {
     return changes.map((ch, i) => ({ recordId: ch.recordId, kind: ch.record.case as RecordKind, sealed: sealed[i]! }));
   }
 
+  /* What writes edits: a row sealed for each, or dropped if null or empty. */
+  private async sealEdits(edits: Map<string, PersonEdits | null>): Promise<NonNullable<Plan<unknown>["edits"]>> {
+    const kept = [...edits].filter((x): x is [string, PersonEdits] => x[1] !== null && !noEdits(x[1]));
+    const sealed = await this.seal(kept.map(([id, e]) => ({ data: encodeEdits(e), ad: ad("edits", id) })));
+    return {
+      put: kept.map(([recordId], i) => ({ recordId, sealed: sealed[i]! })),
+      drop: [...edits].filter(([, e]) => e === null || noEdits(e)).map(([id]) => id),
+    };
+  }
+
   /* ---- writing ---- */
 
   /**
@@ -711,6 +806,9 @@ export class LocalStore {
       for (const id of plan.records?.drop ?? []) request(records.delete(id));
       for (const row of plan.outbox?.put ?? []) request(outbox.put(row));
       for (const counter of plan.outbox?.drop ?? []) request(outbox.delete(counter));
+      const edits = tx.objectStore("edits");
+      for (const row of plan.edits?.put ?? []) request(edits.put(row));
+      for (const id of plan.edits?.drop ?? []) request(edits.delete(id));
       if (plan.places) request(tx.objectStore("places").put(plan.places, PLACES_KEY));
       request(meta.put({ ...plan.meta, rev: rev + 1 }, META_KEY));
       await tx.done;
@@ -745,84 +843,11 @@ function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): Mess
   }
 }
 
-/* The kind of value each profile field holds (libveille's person_field_kind). */
-const FIELD_KINDS: Partial<Record<PersonField, PersonFieldValue["value"]["case"]>> = {
-  [PersonField.GIVEN_NAME]: "text",
-  [PersonField.FAMILY_NAME]: "text",
-  [PersonField.NICKNAME]: "text",
-  [PersonField.SITUATION]: "text",
-  [PersonField.LANGUAGES]: "text",
-  [PersonField.BIRTH_YEAR]: "number",
-  [PersonField.HOUSEHOLD_ADULTS]: "number",
-  [PersonField.HOUSEHOLD_CHILDREN]: "number",
-  [PersonField.REDUCED_MOBILITY]: "flag",
-  [PersonField.ANIMAL]: "flag",
-  [PersonField.OBJECTS_TO_SHARING]: "flag",
-};
-
-/* What queue accepts (libveille's unfit and person_check_edit): undefined if m is fine,
- * else why not. */
+/* What queue accepts (libveille's unfit): undefined if m is fine, else why not. */
 function unfit(m: Mutation): string | undefined {
   if (m.opCounter !== 0n) return "an op already has an op_counter (queued or pushed before)";
   if (!/^[0-9a-f]{32}$/.test(m.recordId)) return "record_id must be 32 lowercase hex characters";
   if (!m.record.case)
     return "an op must hold an encounter, a person, a request, a proposal or a decision";
-  if (m.record.case !== "person") return undefined;
-  const fields = m.record.value.fields;
-  if (fields.length < 1 || fields.length > PERSON_MAX_FIELDS) return "a person edit has 1 to 16 fields";
-  const seen = new Set<PersonField>();
-  for (const f of fields) {
-    const kind = FIELD_KINDS[f.field];
-    if (!kind) return "unknown person field";
-    if (seen.has(f.field)) return "a person field is given twice";
-    seen.add(f.field);
-    if (f.cleared ? f.value.case !== undefined : f.value.case !== kind)
-      return f.cleared ? "a cleared person field holds a value" : "a person field's value is not of the field's kind";
-  }
-  return undefined;
-}
-
-/* b's fields folded into a's, the greater stamp winning (a's on a tie: equal stamps are the
- * same edit), in field order; changed: whether any of b's won. At most PERSON_MAX_MERGED
- * distinct fields (only a malformed profile has more). */
-function mergeFields(a: PersonFieldValue[], b: PersonFieldValue[]): { fields: PersonFieldValue[]; changed: boolean } {
-  const out = new Map<PersonField, PersonFieldValue>();
-  let changed = false;
-  const fold = (list: PersonFieldValue[], fromB: boolean) => {
-    for (const v of list) {
-      const cur = out.get(v.field);
-      if (cur ? compareStamps(fromWire(v.hlc), fromWire(cur.hlc)) > 0 : out.size < PERSON_MAX_MERGED) {
-        out.set(v.field, v);
-        changed ||= fromB;
-      }
-    }
-  };
-  fold(a, false);
-  fold(b, true);
-  return { fields: [...out.values()].sort((x, y) => x.field - y.field), changed };
-}
-
-/**
- * The profile of held (if a person) merged with incoming, as a change at version
- * max(held's, version), seq following the version (libveille's replica merge); held itself if
- * that would hold nothing new. The team is incoming's if it names one, else held's.
- */
-function mergePerson(
-  held: Change | undefined,
-  recordId: string,
-  seq: bigint,
-  version: bigint,
-  incoming: Person,
-): Change {
-  const hp = held?.record.case === "person" ? held.record.value : undefined;
-  const { fields, changed } = mergeFields(hp?.fields ?? [], incoming.fields);
-  const teamId = incoming.teamId || hp?.teamId || "";
-  if (held && hp && !changed && held.version >= version && teamId === hp.teamId) return held;
-  const newer = !held || held.version < version;
-  return create(ChangeSchema, {
-    recordId,
-    version: newer ? version : held.version,
-    seq: newer ? seq : held.seq,
-    record: { case: "person", value: { teamId, fields } },
-  });
+  return m.record.case === "person" ? checkEdit(m.record.value) : undefined;
 }

@@ -1,12 +1,12 @@
 /* store/local.ts on fake-indexeddb, sealing with a KeyHolder's store key (libsodium's
  * CommonJS build): ops, counters and clock in one transaction, results, pulled pages and
- * person merges (docs/sync.md's example), atomicity, values sealed at rest, the quota, the
- * lease, wiping. */
+ * person merges (docs/sync.md's example), a colleague's value winning over an edit, atomicity,
+ * values sealed at rest, the quota, the lease, wiping, an app update. */
 import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
 import { before, beforeEach, test } from "node:test";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import sodium from "libsodium-wrappers-sumo";
 import { KeyError, KeyHolder } from "../../src/crypto/keycore";
 import { ErrorCode } from "../../src/gen/veille/v1/error_pb";
@@ -14,11 +14,11 @@ import { PlacesSnapshotSchema } from "../../src/gen/veille/v1/places_pb";
 import { PersonField } from "../../src/gen/veille/v1/records_pb";
 import {
   ChangeSchema,
+  MutationSchema,
   OpResultSchema,
   OpStatus,
   PullResultSchema,
   type Change,
-  type MutationSchema,
 } from "../../src/gen/veille/v1/sync_pb";
 import { newRecordId } from "../../src/net/ids";
 import {
@@ -498,4 +498,72 @@ test("places: the last snapshot and its time; wipe deletes the whole database", 
   await assert.rejects(store.counts(), (e: unknown) => e instanceof LocalError && e.code === "closed");
   store = await openLocal(DEVICE, sealer);
   assert.deepEqual(await store.counts(), { pending: 0, rejected: 0 });
+});
+
+test("a colleague's later value over this phone's edit: a notice, sealed, kept until acknowledged", async () => {
+  const P = newRecordId();
+  const nick = (text: string, s: ReturnType<typeof stamp>) => ({
+    field: PersonField.NICKNAME,
+    hlc: s,
+    value: { case: "text" as const, value: text },
+  });
+  await store.applyPage(page([personChange(P, 1, 1, [nick("Jo", stamp(1000, 0, OTHER_DEVICE))])], 1), T0);
+  /* offline, this phone renames Jo, and gives a language */
+  await store.queue([personEdit(P, [[PersonField.NICKNAME, "Jojo-Secret"], [PersonField.LANGUAGES, "dari"]])], 5000);
+  const [op] = await store.outbox();
+  await store.settle([op!], [result(op!.opCounter, OpStatus.APPLIED, 1)], T0);
+  assert.deepEqual(await store.notices(), new Map(), "acknowledged is not merged: nothing known yet");
+  /* the pull brings the server's merge: the colleague renamed Jo later, the language is this phone's */
+  const lang = op!.mutation.record.case === "person" ? op!.mutation.record.value.fields.find((f) => f.field === PersonField.LANGUAGES)! : undefined;
+  const merged = personChange(P, 2, 2, [nick("Joe", stamp(6000, 0, OTHER_DEVICE)), lang!]);
+  assert.deepEqual(await store.applyPage(page([merged], 2), T0), [P]);
+  assert.equal(textOf((await store.get(P))?.change, PersonField.NICKNAME), "Joe");
+  const notices = (await store.notices()).get(P);
+  assert.equal(notices?.length, 1);
+  assert.equal(notices![0]!.field, PersonField.NICKNAME);
+  assert.deepEqual([notices![0]!.theirs.value.value, notices![0]!.yours.value.value], ["Joe", "Jojo-Secret"]);
+  assert.equal(holds(await dump(`veille-maraude-${DEVICE}`), "Jojo-Secret"), false, "the notice is sealed");
+  /* kept across a reopening; the same page again adds nothing */
+  store.close();
+  store = await openLocal(DEVICE, sealer);
+  await store.applyPage(page([merged], 2), T0);
+  assert.equal((await store.notices()).get(P)?.length, 1);
+  await store.acknowledge(P);
+  assert.deepEqual(await store.notices(), new Map());
+});
+
+test("an app update keeps everything: a version 1 store opens with its outbox", async () => {
+  store.close();
+  await deleteLocal(DEVICE);
+  const name = `veille-maraude-${DEVICE}`;
+  const op = create(MutationSchema, {
+    opCounter: 1n,
+    deviceId: DEVICE_ID,
+    recordId: newRecordId(),
+    record: { case: "encounter", value: { personId: newRecordId(), note: "d'avant la mise à jour" } },
+  });
+  const [sealed] = await sealer.sealMany([{ data: toBinary(MutationSchema, op), ad: new TextEncoder().encode("veille.web/v1/outbox/1") }]);
+  /* the version 1 schema, as the first release made it */
+  await new Promise<void>((resolve, reject) => {
+    const r = indexedDB.open(name, 1);
+    r.onupgradeneeded = () => {
+      const d = r.result;
+      d.createObjectStore("records", { keyPath: "recordId" }).createIndex("kind", "kind");
+      const outbox = d.createObjectStore("outbox", { keyPath: "opCounter" });
+      outbox.createIndex("state", "state");
+      outbox.createIndex("record", "recordId");
+      d.createObjectStore("meta").put({ rev: 1, opCounter: 1, cursor: 0n, hlc: { wallMs: 0, counter: 0 }, leaseUntilMs: 0, lastSyncMs: 0 }, "device");
+      d.createObjectStore("places");
+      outbox.put({ opCounter: 1, recordId: op.recordId, kind: "encounter", state: "pending", sealed });
+    };
+    r.onsuccess = () => (r.result.close(), resolve());
+    r.onerror = () => reject(r.error);
+  });
+  store = await openLocal(DEVICE, sealer);
+  const ops = await store.outbox();
+  assert.deepEqual(ops.map((o) => [o.opCounter, o.state, o.mutation.record.case === "encounter" && o.mutation.record.value.note]), [
+    [1, "pending", "d'avant la mise à jour"],
+  ]);
+  assert.deepEqual(await store.queue([encounter(newRecordId(), "après")], T0), [2]);
+  assert.deepEqual(await store.notices(), new Map());
 });

@@ -6,16 +6,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { NEED_LABEL, SERVICE_LABEL } from "../../state/labels";
 import type { PersonItem, Round } from "../../state/maraude";
 import type { Need, Service } from "../../state/model";
+import { personLabel, PersonSearch } from "./PersonSearch";
 
 const NEEDS: Need[] = [1, 2, 3, 4, 5, 6, 7, 8];
 const SERVICES: Service[] = [1, 2, 3, 5, 6, 4, 7, 8, 9, 10, 11];
-
-export function personLabel(p: Pick<PersonItem, "nickname" | "givenName" | "familyName">): string {
-  const full = [p.givenName, p.familyName].filter(Boolean).join(" ");
-  /* no-break spaces inside the guillemets, as French typography wants */
-  if (p.nickname && full) return `«\u00a0${p.nickname}\u00a0» ${full}`;
-  return p.nickname ? `«\u00a0${p.nickname}\u00a0»` : full || "Personne sans nom";
-}
 
 function Chips<T extends number>(p: { legend: string; options: T[]; labels: Record<T, string>; value: T[]; onChange(v: T[]): void }) {
   return (
@@ -41,9 +35,17 @@ function Chips<T extends number>(p: { legend: string; options: T[]; labels: Reco
   );
 }
 
-export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: boolean): void }) {
+export interface EncounterFormProps {
+  round: Round;
+  /** the person met, if chosen already (from their screen) */
+  person?: PersonItem;
+  /** the id of the person met, once the encounter is saved; null if cancelled */
+  onDone(personId: string | null): void;
+}
+
+export function EncounterForm({ round, person: chosen, onDone }: EncounterFormProps) {
   const [query, setQuery] = useState("");
-  const [person, setPerson] = useState<PersonItem | null>(null);
+  const [person, setPerson] = useState<PersonItem | null>(chosen ?? null);
   const [creating, setCreating] = useState(false);
   const [nickname, setNickname] = useState("");
   const [givenName, setGivenName] = useState("");
@@ -57,7 +59,6 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
   const [busy, setBusy] = useState(false);
   const h = useRef<HTMLHeadingElement>(null);
   useEffect(() => h.current?.focus(), []);
-  const found = query.trim() ? round.search(query) : [];
   const who = person || creating;
 
   const save = async (e: Event) => {
@@ -76,7 +77,7 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
       geohash,
     });
     setBusy(false);
-    if (r.ok) onDone(true);
+    if (r.ok) onDone(r.id ?? null);
     else setError(r.message);
   };
 
@@ -92,24 +93,7 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
       )}
       {!who && (
         <>
-          <div class="field">
-            <label for="who">Qui rencontrez-vous ?</label>
-            <p class="hint" id="who-hint">
-              Surnom, prénom, nom ou année de naissance.
-            </p>
-            <input id="who" type="search" autoComplete="off" aria-describedby="who-hint" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
-          </div>
-          {query.trim() && (
-            <p class="muted" role="status">
-              {found.length ? `${found.length} personne${found.length > 1 ? "s" : ""} connue${found.length > 1 ? "s" : ""}` : "Personne de connu sous ce nom."}
-            </p>
-          )}
-          {found.map((p) => (
-            <button type="button" key={p.id} class="person" onClick={() => setPerson(p)}>
-              {personLabel(p)}
-              {p.birthYear ? <span>né·e en {p.birthYear}</span> : null}
-            </button>
-          ))}
+          <PersonSearch round={round} label="Qui rencontrez-vous ?" query={query} onQuery={setQuery} onPick={setPerson} />
           <button
             type="button"
             class="secondary wide"
@@ -202,7 +186,7 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
         </>
       )}
       <div class="actions">
-        <button type="button" class="secondary wide" onClick={() => onDone(false)}>
+        <button type="button" class="secondary wide" onClick={() => onDone(null)}>
           Annuler
         </button>
       </div>

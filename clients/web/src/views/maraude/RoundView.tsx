@@ -1,5 +1,6 @@
 /* A round opened: the bar (link, lock), the three places a maraudeur goes (Accueil with
- * "Nouvelle rencontre" first, Envois, Places) and the encounter form. "Enregistré sur le
+ * "Nouvelle rencontre" first, Envois, Places), and over them the encounter form, the person
+ * search and a person's screen. "Enregistré sur le
  * téléphone, en attente d'envoi" and "reçu par le serveur" never look alike: words, colour
  * and mark differ. */
 import { useEffect, useState } from "preact/hooks";
@@ -7,7 +8,9 @@ import { CATEGORY_SHORT, formatAge, formatWhen, total } from "../../state/labels
 import type { PersonItem, Round, SyncStatus } from "../../state/maraude";
 import type { Category } from "../../state/model";
 import { useValue } from "../../state/observable";
-import { EncounterForm, personLabel } from "./EncounterForm";
+import { EncounterForm } from "./EncounterForm";
+import { PersonScreen } from "./PersonScreen";
+import { personLabel, PersonSearch } from "./PersonSearch";
 
 type Tab = "home" | "outbox" | "places";
 
@@ -121,22 +124,44 @@ function PlacesSummary({ round, full }: { round: Round; full?: boolean }) {
   );
 }
 
-function Home({ round, saved, onNew }: { round: Round; saved: boolean; onNew(): void }) {
+function Home({ round, saved, open }: { round: Round; saved: { person?: PersonItem } | null; open(o: Overlay): void }) {
   const s = useValue(round.status);
+  const toCheck = useValue(round.persons).filter((p) => p.notices.length);
   return (
     <main class="screen" aria-labelledby="home-title">
       <h1 id="home-title" class="visually-hidden">
         Accueil de la maraude
       </h1>
       {saved && (
-        <p class="notice" role="status">
-          Rencontre enregistrée sur le téléphone.{" "}
-          {s.link.kind === "live" ? "Elle part vers le serveur." : "Elle partira au retour du réseau."}
-        </p>
+        <div class="notice spaced" role="status">
+          <p>
+            Rencontre enregistrée sur le téléphone.{" "}
+            {s.link.kind === "live" ? "Elle part vers le serveur." : "Elle partira au retour du réseau."}
+          </p>
+          {saved.person && (
+            <button type="button" class="secondary wide" onClick={() => open({ kind: "person", id: saved.person!.id })}>
+              Fiche de {personLabel(saved.person)}
+            </button>
+          )}
+        </div>
       )}
-      <button type="button" class="wide big" onClick={onNew}>
+      <button type="button" class="wide big" onClick={() => open({ kind: "encounter" })}>
         Nouvelle rencontre
       </button>
+      <button type="button" class="secondary wide spaced" onClick={() => open({ kind: "persons" })}>
+        Chercher une personne
+      </button>
+      {toCheck.length > 0 && (
+        <section class="card" aria-labelledby="check-title">
+          <h2 id="check-title">Fiches modifiées aussi par un collègue</h2>
+          {toCheck.map((p) => (
+            <button type="button" key={p.id} class="person" onClick={() => open({ kind: "person", id: p.id })}>
+              {personLabel(p)}
+              <span>{p.notices.length === 1 ? "1 valeur à vérifier" : `${p.notices.length} valeurs à vérifier`}</span>
+            </button>
+          ))}
+        </section>
+      )}
       <section class="card" aria-label="Envois">
         <Waiting s={s} />
         {s.rejected > 0 && (
@@ -267,42 +292,73 @@ function Outbox({ round }: { round: Round }) {
   );
 }
 
+/* What covers the tabs, last on top: "Retour" goes back one. */
+type Overlay = { kind: "encounter"; person?: string } | { kind: "persons" } | { kind: "person"; id: string };
+
 export function RoundView({ round }: { round: Round }) {
   const [tab, setTab] = useState<Tab>("home");
-  const [form, setForm] = useState(false);
-  const [saved, setSaved] = useState(false);
+  const [stack, setStack] = useState<Overlay[]>([]);
+  const [saved, setSaved] = useState<{ person: string | null } | null>(null);
   const s = useValue(round.status);
+  const persons = useValue(round.persons);
+  const top = stack[stack.length - 1];
   /* each view starts at its top, where its first action is */
-  useEffect(() => window.scrollTo(0, 0), [tab, form]);
-  if (form)
+  useEffect(() => window.scrollTo(0, 0), [tab, top]);
+  const push = (o: Overlay) => {
+    setSaved(null);
+    setStack([...stack, o]);
+  };
+  const back = () => setStack(stack.slice(0, -1));
+  const find = (id: string | undefined) => persons.find((p) => p.id === id);
+
+  let screen;
+  if (top?.kind === "encounter")
+    screen = (
+      <EncounterForm
+        round={round}
+        person={find(top.person)}
+        onDone={(person) => {
+          back();
+          if (person !== null) setSaved({ person });
+        }}
+      />
+    );
+  else if (top?.kind === "persons")
+    screen = <Persons round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
+  else if (top?.kind === "person") {
+    const p = find(top.id);
+    screen = p ? (
+      <PersonScreen round={round} person={p} onEncounter={() => push({ kind: "encounter", person: p.id })} onBack={back} />
+    ) : (
+      <main class="screen">
+        <p>Cette personne n'est plus sur ce téléphone.</p>
+        <button type="button" class="secondary wide" onClick={back}>
+          Retour
+        </button>
+      </main>
+    );
+  }
+  if (screen)
     return (
       <>
         <Bar round={round} />
-        <EncounterForm
-          round={round}
-          onDone={(ok) => {
-            setForm(false);
-            setSaved(ok);
-            setTab("home");
-          }}
-        />
+        {screen}
       </>
     );
+
   const go = (t: Tab) => () => {
     setTab(t);
-    setSaved(false);
+    setSaved(null);
   };
+  const savedPerson = saved?.person ? find(saved.person) : undefined;
   return (
     <>
       <Bar round={round} />
       {tab === "home" && (
         <Home
           round={round}
-          saved={saved}
-          onNew={() => {
-            setSaved(false);
-            setForm(true);
-          }}
+          saved={saved ? { person: savedPerson } : null}
+          open={(o) => push(o)}
         />
       )}
       {tab === "outbox" && <Outbox round={round} />}
@@ -324,5 +380,18 @@ export function RoundView({ round }: { round: Round }) {
         </button>
       </nav>
     </>
+  );
+}
+
+function Persons({ round, onPick, onBack }: { round: Round; onPick(p: PersonItem): void; onBack(): void }) {
+  const [query, setQuery] = useState("");
+  return (
+    <main class="screen" aria-labelledby="persons-title">
+      <button type="button" class="link back" onClick={onBack}>
+        ← Retour
+      </button>
+      <h1 id="persons-title">Personnes</h1>
+      <PersonSearch round={round} label="Chercher une personne" query={query} onQuery={setQuery} onPick={onPick} />
+    </main>
   );
 }
