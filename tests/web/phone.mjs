@@ -53,6 +53,27 @@ export async function openPerson(page, search, name) {
 }
 
 /**
+ * From the home: a person's screen (openPerson), fields of their profile set through its form
+ * (by label: a text or a number as a string, a flag as a boolean), saved on the phone, back
+ * home.
+ */
+export async function editProfile(page, search, name, values) {
+  await openPerson(page, search, name);
+  for (const [label, v] of Object.entries(values)) {
+    if (typeof v !== "boolean") {
+      await page.getByLabel(label, { exact: true }).fill(v);
+      continue;
+    }
+    const flag = page.getByRole("button", { name: label, exact: true });
+    if ((await flag.getAttribute("aria-pressed")) !== String(v)) await flag.click();
+  }
+  await page.getByRole("button", { name: "Enregistrer la fiche" }).click();
+  await page.getByText("Fiche enregistrée sur le téléphone.").waitFor();
+  await page.getByRole("button", { name: "← Retour" }).click(); // to the search
+  await page.getByRole("button", { name: "← Retour" }).click(); // home
+}
+
+/**
  * One encounter through the form, from the round's home. who: { nickname } makes a new
  * person; { search, pick } picks a known one (pick: the person's button's accessible name,
  * a string or a RegExp). needs, services: labels as the form shows them.
