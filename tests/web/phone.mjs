@@ -64,7 +64,7 @@ export async function editProfile(page, search, name, values) {
       await page.getByLabel(label, { exact: true }).fill(v);
       continue;
     }
-    const flag = page.getByRole("button", { name: label, exact: true });
+    const flag = page.getByRole("button", { name: label }); // pressed, its name starts with "✓ "
     if ((await flag.getAttribute("aria-pressed")) !== String(v)) await flag.click();
   }
   await page.getByRole("button", { name: "Enregistrer la fiche" }).click();
