@@ -3,7 +3,7 @@
 // encounter through the form, what a colleague's `veille` CLI device of the team holds, and
 // what the phone sends over /sync, read from its protobuf frames without the app's code.
 import { join } from "node:path";
-import { assert, newContext } from "./harness.mjs";
+import { assert, newContext, waitFor } from "./harness.mjs";
 
 /** A phone: 360x640, touch, French (newContext's or launchPersistent's options). */
 export const PHONE = { viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
@@ -27,7 +27,7 @@ export const SERVICES = [
 ];
 
 /** From the enrolment screen (the page at /maraude/): pairing code, a PIN twice; resolves on
- *  the round's home, synced. */
+ *  the round's home once the first pull reached the end of the feed. */
 export async function enrolPhone(page, code, pin) {
   await page.getByLabel("Code d'appairage").fill(code);
   await page.getByRole("button", { name: "Enrôler" }).click();
@@ -35,6 +35,31 @@ export async function enrolPhone(page, code, pin) {
   await page.getByLabel("Le même code PIN, encore").fill(pin);
   await page.getByRole("button", { name: "Valider" }).click();
   await page.getByText("Tout est reçu par le serveur").waitFor({ timeout: 20000 });
+  await waitFor(() => lastSync(page), { timeout: 20000, what: "the first pull" });
+}
+
+/** When the phone's last pull reached the end of the feed (its store's meta, plain), 0 for
+ *  never. */
+export function lastSync(page) {
+  return page.evaluate(async () => {
+    const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n.startsWith("veille-maraude-"));
+    if (!name) return 0;
+    const db = await new Promise((ok, ko) => {
+      const r = indexedDB.open(name);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => ko(r.error);
+    });
+    try {
+      const meta = await new Promise((ok, ko) => {
+        const r = db.transaction("meta").objectStore("meta").get("device");
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => ko(r.error);
+      });
+      return meta?.lastSyncMs ?? 0;
+    } finally {
+      db.close();
+    }
+  });
 }
 
 /** The PIN screen, then the round's home. */

@@ -12,8 +12,10 @@
  * say how many records waiting to be sent a wipe would lose.
  *
  * lock() is the one way a round ends — the inactivity timer, the page going to the background
- * (visibilitychange), the button, a revocation: the engine stops (connection closed, store
- * closed), every record held in memory is dropped, the key worker is terminated. */
+ * (visibilitychange), the button — but a revocation: the engine stops (connection closed,
+ * store closed), every record held in memory is dropped, the key worker is terminated; then
+ * the PIN screen, or after a revocation (the engine erased the account and the store) a
+ * screen saying the phone was withdrawn. */
 import { Keys } from "../crypto/keys";
 import type { PlacesEvent } from "../net/connection";
 import { enrol as enrolDevice } from "../net/connection";
@@ -21,18 +23,21 @@ import { errorMessage } from "../net/errors";
 import { fromHex, newRecordId, toHex } from "../net/ids";
 import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
-import { deleteLocal, LocalError, outboxCounts, type LocalStore, type OutboxOp } from "../store/local";
+import { deleteLocal, LocalError, outboxCounts } from "../store/local";
 import { SyncEngine, type SyncStatus } from "../sync/engine";
-import { PersonField, type Person } from "../gen/veille/v1/records_pb";
 import { checkPin, PIN_MAX, PIN_MIN } from "./app";
+import { encounterOps, type NewEncounterInput } from "./encounter";
 import { geohashEncode } from "./geohash";
-import type { Need, Places, Service } from "./model";
+import { readsHealth, type NewRequest, type Places } from "./model";
+import { requestRecord } from "./orient";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
 import { PlacesState } from "./places";
-import { noticeText, profileEdit, profileOf, type Draft, type Profile } from "./profile";
+import { profileEdit, type Draft } from "./profile";
+import { readRound, type EncounterItem, type OutboxItem, type PersonItem, type RequestItem } from "./round";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
+export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem };
 export { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "./profile";
 
 /** Wrong PINs in a row that wipe the phone. */
@@ -66,47 +71,10 @@ export type MaraudeScreen =
       warning?: string;
       busy?: boolean;
     }
-  | { kind: "round"; round: Round };
-
-/** A person the team holds, as the search and their screen show them. */
-export interface PersonItem {
-  id: string;
-  givenName: string;
-  familyName: string;
-  nickname: string;
-  birthYear: number | null;
-  profile: Profile;
-  /** changes about them still on the phone */
-  pending: number;
-  /** the colleagues' values that won over this phone's edits, until acknowledged
-   * ("Modifié aussi par un collègue : …") */
-  notices: string[];
-}
-
-/** An encounter this phone knows, newest first. */
-export interface EncounterItem {
-  id: string;
-  personId: string;
-  occurredAt: number;
-  needs: Need[];
-  services: Service[];
-  area: string;
-  note: string;
-  /** 0: received by the server */
-  pending: number;
-}
-
-/** An op of the outbox, as the list shows it. */
-export interface OutboxItem {
-  opCounter: number;
-  kind: string;
-  state: "pending" | "rejected";
-  /** the person it is about, for the list's wording ("" if unknown) */
-  personId: string;
-  at: number;
-  /** rejected: the reason, in French */
-  reason?: string;
-}
+  | { kind: "round"; round: Round }
+  /** the server withdrew this phone (DEVICE_REVOKED): everything local is erased; error: what
+   * could not be erased, if anything */
+  | { kind: "revoked"; error?: string };
 
 export interface PlacesNow {
   places: Places;
@@ -116,16 +84,6 @@ export interface PlacesNow {
   savedAt: number;
 }
 
-export interface NewEncounterInput {
-  /** an existing person, or null with newPerson */
-  personId: string | null;
-  newPerson?: { nickname: string; givenName: string; familyName: string; birthYear: number | null };
-  needs: Need[];
-  services: Service[];
-  note: string;
-  geohash: string;
-}
-
 /** What an action did; id: the record it is about (an encounter's: the person's); field: the
  * profile field at fault, if one is. */
 export type Outcome = { ok: true; id?: string } | { ok: false; message: string; field?: number };
@@ -133,10 +91,14 @@ export type Outcome = { ok: true; id?: string } | { ok: false; message: string; 
 /** One opened round: what the phone's views read and may do. */
 export interface Round {
   label: string;
+  /** a health professional: the encounter's health note is theirs to write and read */
+  health: boolean;
   status: Observable<SyncStatus>;
   persons: Observable<PersonItem[]>;
   encounters: Observable<EncounterItem[]>;
   outbox: Observable<OutboxItem[]>;
+  /** the team's shelter requests and where each stands */
+  requests: Observable<RequestItem[]>;
   places: Observable<PlacesNow>;
   search(q: string): PersonItem[];
   recordEncounter(e: NewEncounterInput): Promise<Outcome>;
@@ -144,6 +106,8 @@ export interface Round {
   editPerson(id: string, base: Draft, draft: Draft): Promise<Outcome>;
   /** the user has read the person's notices */
   acknowledge(id: string): Promise<Outcome>;
+  /** a shelter request to the SIAO, saved on the phone like an encounter */
+  requestShelter(r: NewRequest): Promise<Outcome>;
   /** the phone's position as a 6-character geohash; asked only when the user taps */
   locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
   discard(opCounter: number): Promise<Outcome>;
@@ -160,16 +124,6 @@ export function foldText(s: string): string {
     .toLowerCase()
     .replace(/œ/g, "oe")
     .replace(/['’\-.,]/g, " ");
-}
-
-function text(p: Person, f: PersonField): string {
-  const v = p.fields.find((x) => x.field === f);
-  return v && !v.cleared && v.value.case === "text" ? v.value.value : "";
-}
-
-function num(p: Person, f: PersonField): number | null {
-  const v = p.fields.find((x) => x.field === f);
-  return v && !v.cleared && v.value.case === "number" ? Number(v.value.value) : null;
 }
 
 /** The wait, in ms, before the try after `failed` wrong PINs. */
@@ -333,6 +287,7 @@ export class Maraude {
     const persons = new Observable<PersonItem[]>([]);
     const encounters = new Observable<EncounterItem[]>([]);
     const outbox = new Observable<OutboxItem[]>([]);
+    const requests = new Observable<RequestItem[]>([]);
     const placesState = new PlacesState("");
     const places = new Observable<PlacesNow>({ places: placesState.value.value, live: false, savedAt: 0 });
     let placesLive = false;
@@ -350,7 +305,11 @@ export class Maraude {
           readAgain = false;
           const store = engine.store;
           if (!store) break;
-          await this.read(store, persons, encounters, outbox);
+          const r = await readRound(store, { health: round.health, centreName: (id) => placesState.nameOf(id) });
+          persons.set(r.persons);
+          encounters.set(r.encounters);
+          outbox.set(r.outbox);
+          requests.set(r.requests);
         } while (readAgain);
       } catch {
         /* closed by a lock meanwhile */
@@ -368,7 +327,7 @@ export class Maraude {
       onStatus: (s) => {
         const before = status.value;
         status.set(s);
-        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped();
+        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped(s.error);
         if (s.link.kind !== "live") placesLive = false;
         if (s.pending !== before.pending || s.rejected !== before.rejected || s.store !== before.store) void reread();
         showPlaces();
@@ -396,10 +355,12 @@ export class Maraude {
 
     const round: Round = {
       label: account.label,
+      health: readsHealth(account.role),
       status,
       persons,
       encounters,
       outbox,
+      requests,
       places,
       search: (q) => {
         const tokens = foldText(q).split(/\s+/).filter(Boolean);
@@ -411,8 +372,9 @@ export class Maraude {
           })
           .slice(0, SEARCH_MAX);
       },
-      recordEncounter: (e) => this.recordEncounter(engine, e),
+      recordEncounter: (e) => this.recordEncounter(engine, account.role, e),
       editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
+      requestShelter: (r) => act(() => engine.save([{ recordId: newRecordId(), record: { case: "request", value: requestRecord(r) } }])),
       acknowledge: (id) =>
         act(async () => {
           await engine.store?.acknowledge(id);
@@ -449,85 +411,16 @@ export class Maraude {
     void reread();
   }
 
-  private async read(
-    store: LocalStore,
-    persons: Observable<PersonItem[]>,
-    encounters: Observable<EncounterItem[]>,
-    outbox: Observable<OutboxItem[]>,
-  ): Promise<void> {
-    const [ps, es, ops, notices] = await Promise.all([store.all("person"), store.all("encounter"), store.outbox(), store.notices()]);
-    const list: PersonItem[] = ps.map(({ change, pending }) => {
-      const p = change.record.case === "person" ? change.record.value : null;
-      return {
-        id: change.recordId,
-        givenName: p ? text(p, PersonField.GIVEN_NAME) : "",
-        familyName: p ? text(p, PersonField.FAMILY_NAME) : "",
-        nickname: p ? text(p, PersonField.NICKNAME) : "",
-        birthYear: p ? num(p, PersonField.BIRTH_YEAR) : null,
-        profile: p ? profileOf(p) : {},
-        pending,
-        notices: (notices.get(change.recordId) ?? []).map(noticeText),
-      };
-    });
-    list.sort((a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id));
-    persons.set(list);
-    const encs: EncounterItem[] = [];
-    for (const { change, pending } of es) {
-      if (change.record.case !== "encounter") continue;
-      const e = change.record.value;
-      encs.push({
-        id: change.recordId,
-        personId: e.personId,
-        occurredAt: Number(e.occurredAtMs),
-        needs: e.needs as Need[],
-        services: e.services as Service[],
-        area: e.location?.area ?? "",
-        note: e.note,
-        pending,
-      });
-    }
-    encs.sort((a, b) => b.occurredAt - a.occurredAt);
-    encounters.set(encs);
-    outbox.set(ops.map(outboxItem));
+  private async recordEncounter(engine: SyncEngine, role: number, e: NewEncounterInput): Promise<Outcome> {
+    const made = encounterOps(e, role, engine.connection.serverNow(), newRecordId);
+    if ("error" in made) return { ok: false, message: made.error };
+    const r = await act(() => engine.save(made.ops));
+    return r.ok ? { ok: true, id: made.personId } : r;
   }
 
-  private async recordEncounter(engine: SyncEngine, e: NewEncounterInput): Promise<Outcome> {
-    const now = engine.connection.serverNow();
-    const ops: Parameters<SyncEngine["save"]>[0] = [];
-    let personId = e.personId;
-    if (!personId) {
-      const np = e.newPerson;
-      const fields: { field: PersonField; value: { case: "text"; value: string } | { case: "number"; value: bigint } }[] = [];
-      if (np?.nickname.trim()) fields.push({ field: PersonField.NICKNAME, value: { case: "text", value: np.nickname.trim() } });
-      if (np?.givenName.trim()) fields.push({ field: PersonField.GIVEN_NAME, value: { case: "text", value: np.givenName.trim() } });
-      if (np?.familyName.trim()) fields.push({ field: PersonField.FAMILY_NAME, value: { case: "text", value: np.familyName.trim() } });
-      if (np?.birthYear) fields.push({ field: PersonField.BIRTH_YEAR, value: { case: "number", value: BigInt(np.birthYear) } });
-      if (!fields.length) return { ok: false, message: "Indiquez au moins un surnom, un prénom ou un nom." };
-      personId = newRecordId();
-      ops.push({ recordId: personId, baseVersion: 0n, record: { case: "person", value: { fields } } });
-    }
-    ops.push({
-      recordId: newRecordId(),
-      baseVersion: 0n,
-      record: {
-        case: "encounter",
-        value: {
-          personId,
-          occurredAtMs: BigInt(now),
-          needs: e.needs,
-          services: e.services,
-          note: e.note.trim(),
-          location: e.geohash ? { geohash: e.geohash } : undefined,
-        },
-      },
-    });
-    const r = await act(() => engine.save(ops));
-    return r.ok ? { ok: true, id: personId } : r;
-  }
-
-  private wiped(): void {
+  private wiped(error: string | null): void {
     this.end();
-    void this.init("Ce téléphone a été révoqué : ses données de maraude ont été effacées. Demandez un nouveau code d'appairage.");
+    this.screen.set({ kind: "revoked", error: error ?? undefined });
   }
 
   private end(): void {
@@ -577,20 +470,6 @@ function editPerson(engine: SyncEngine, id: string, base: Draft, draft: Draft): 
   if ("error" in edit) return Promise.resolve({ ok: false, ...edit.error });
   if (!edit.fields.length) return Promise.resolve({ ok: false, message: "Rien n'a changé dans la fiche." });
   return act(() => engine.save([{ recordId: id, record: { case: "person", value: { fields: edit.fields } } }]));
-}
-
-function outboxItem(op: OutboxOp): OutboxItem {
-  const r = op.mutation.record;
-  const personId = r.case === "encounter" ? r.value.personId : r.case === "person" ? op.recordId : "";
-  const at = r.case === "encounter" ? Number(r.value.occurredAtMs) : (op.result?.atMs ?? 0);
-  return {
-    opCounter: op.opCounter,
-    kind: op.kind,
-    state: op.state,
-    personId,
-    at,
-    reason: op.result ? errorMessage({ code: op.result.code, message: op.result.reason }) : undefined,
-  };
 }
 
 function describe(e: unknown): string {

@@ -10,6 +10,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { PersonField, type Person, type PersonFieldValue, type PersonFieldValueSchema } from "../gen/veille/v1/records_pb";
 import { FIELD_KINDS } from "../store/person";
 import { PERSON_FIELD_LABEL } from "./labels";
+import type { Household } from "./model";
 
 export type FieldKind = "text" | "number" | "flag";
 
@@ -92,6 +93,17 @@ export function profileOf(p: Person): Profile {
     if (v !== undefined && FIELD_KINDS[f.field]) out[f.field] = v;
   }
   return out;
+}
+
+/** The household a shelter request starts from. */
+export function householdOf(p: Profile): Household {
+  return {
+    adults: Number(p[PersonField.HOUSEHOLD_ADULTS] ?? 0),
+    children: Number(p[PersonField.HOUSEHOLD_CHILDREN] ?? 0),
+    reducedMobility: p[PersonField.REDUCED_MOBILITY] === true,
+    animal: p[PersonField.ANIMAL] === true,
+    languages: String(p[PersonField.LANGUAGES] ?? ""),
+  };
 }
 
 /** The form's starting values. */

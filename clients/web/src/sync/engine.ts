@@ -221,11 +221,10 @@ export class SyncEngine {
   }
 
   private async opened(local: LocalStore): Promise<void> {
+    const [{ cursor, lastSyncMs }, counts] = await Promise.all([local.meta(), local.counts()]);
     this.local = local;
-    const { cursor, lastSyncMs } = await local.meta();
     this.cursor = cursor;
-    this.update({ store: "open", lastSyncMs });
-    await this.counted(local);
+    this.update({ store: "open", lastSyncMs, ...counts });
   }
 
   private linkChanged(link: LinkStatus): void {

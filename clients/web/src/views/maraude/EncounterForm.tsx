@@ -1,6 +1,7 @@
 /* "Nouvelle rencontre", in under a minute with one thumb: who (a person the team knows, found
  * by any of their names or birth year, or a new one, nickname first), needs and services as
- * big toggles, a note, an optional approximate place (asked only on tap, 6-character geohash),
+ * big toggles, a note (and for a health professional, the health note: no one else sees the
+ * field), an optional approximate place (asked only on tap, 6-character geohash),
  * then saved on the phone at once, network or not. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { NEED_LABEL, SERVICE_LABEL } from "../../state/labels";
@@ -53,6 +54,7 @@ export function EncounterForm({ round, person: chosen, onDone }: EncounterFormPr
   const [needs, setNeeds] = useState<Need[]>([]);
   const [services, setServices] = useState<Service[]>([]);
   const [note, setNote] = useState("");
+  const [healthNote, setHealthNote] = useState("");
   const [geohash, setGeohash] = useState("");
   const [where, setWhere] = useState<{ busy?: boolean; error?: string }>({});
   const [error, setError] = useState<string | undefined>();
@@ -70,10 +72,11 @@ export function EncounterForm({ round, person: chosen, onDone }: EncounterFormPr
     setError(undefined);
     const r = await round.recordEncounter({
       personId: person?.id ?? null,
-      newPerson: creating ? { nickname, givenName, familyName, birthYear: null } : undefined,
+      newPerson: creating ? { nickname, givenName, familyName } : undefined,
       needs,
       services,
       note,
+      healthNote: round.health ? healthNote : undefined,
       geohash,
     });
     setBusy(false);
@@ -145,6 +148,15 @@ export function EncounterForm({ round, person: chosen, onDone }: EncounterFormPr
             <label for="note">Note de l'équipe (facultatif)</label>
             <textarea id="note" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           </div>
+          {round.health && (
+            <div class="field">
+              <label for="health-note">Note de santé (facultatif)</label>
+              <p class="hint" id="health-note-hint">
+                Lue seulement par les professionnels de santé de l'équipe (secret médical).
+              </p>
+              <textarea id="health-note" aria-describedby="health-note-hint" value={healthNote} onInput={(e) => setHealthNote(e.currentTarget.value)} />
+            </div>
+          )}
           <div class="field">
             <p class="label">Lieu approximatif (facultatif)</p>
             <p class="hint">Une zone d'environ un kilomètre, jamais plus précise.</p>

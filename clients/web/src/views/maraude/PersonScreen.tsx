@@ -1,11 +1,12 @@
 /* A person's screen: who they are as the team holds them, the colleagues' values that won
  * over this phone's edits (shown until acknowledged, never dropped in silence), a new
- * encounter with them, their profile to correct (saved on the phone like an encounter, only
- * the fields changed), and their last encounters. */
+ * encounter with them, their shelter requests and a new one, their profile to correct (saved
+ * on the phone like an encounter, only the fields changed), and their last encounters. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatWhen, NEED_LABEL, PERSON_FIELD_LABEL, SERVICE_LABEL } from "../../state/labels";
 import { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type PersonItem, type Profile, type Round } from "../../state/maraude";
 import { useValue } from "../../state/observable";
+import { PersonRequests } from "../terminal/PersonRequests";
 import { personLabel } from "./PersonSearch";
 
 const RECENT = 5;
@@ -14,10 +15,11 @@ export interface PersonScreenProps {
   round: Round;
   person: PersonItem;
   onEncounter(): void;
+  onRequest(): void;
   onBack(): void;
 }
 
-export function PersonScreen({ round, person, onEncounter, onBack }: PersonScreenProps) {
+export function PersonScreen({ round, person, onEncounter, onRequest, onBack }: PersonScreenProps) {
   const encounters = useValue(round.encounters)
     .filter((e) => e.personId === person.id)
     .slice(0, RECENT);
@@ -51,6 +53,7 @@ export function PersonScreen({ round, person, onEncounter, onBack }: PersonScree
       <button type="button" class="wide big" onClick={onEncounter}>
         Nouvelle rencontre avec cette personne
       </button>
+      <Requests round={round} person={person} now={now} onRequest={onRequest} />
       <ProfileForm key={person.id} round={round} person={person} />
       <section aria-labelledby="met-title">
         <h2 id="met-title">Dernières rencontres</h2>
@@ -67,12 +70,38 @@ export function PersonScreen({ round, person, onEncounter, onBack }: PersonScree
                 {e.needs.length > 0 && <p>Besoins : {e.needs.map((n) => NEED_LABEL[n]).join(", ")}</p>}
                 {e.services.length > 0 && <p>Apporté : {e.services.map((s) => SERVICE_LABEL[s]).join(", ")}</p>}
                 {e.note && <p class="muted">{e.note}</p>}
+                {e.healthNote && <p class="health">Santé : {e.healthNote}</p>}
               </li>
             ))}
           </ul>
         )}
       </section>
     </main>
+  );
+}
+
+/* The person's shelter requests: those still on the phone, then where the others stand (the
+ * SIAO's proposal, the centre's decision: what the server lets the maraude read of them). */
+function Requests({ round, person, now, onRequest }: { round: Round; person: PersonItem; now: number; onRequest(): void }) {
+  const mine = useValue(round.requests).filter((r) => r.view.personId === person.id);
+  const waiting = mine.filter((r) => !r.view.requestedAt).length;
+  const received = mine.filter((r) => r.view.requestedAt).map((r) => r.view);
+  return (
+    <section aria-labelledby="requests-title" class="spaced">
+      <h2 id="requests-title">Demandes d'hébergement</h2>
+      {waiting > 0 && (
+        <p class="state state--wait">
+          <span class="mark" aria-hidden="true">
+            ↑
+          </span>
+          {waiting === 1 ? "Une demande enregistrée" : `${waiting} demandes enregistrées`} sur le téléphone, en attente d'envoi
+        </p>
+      )}
+      {(received.length > 0 || !waiting) && <PersonRequests requests={received} now={now} />}
+      <button type="button" class="secondary wide spaced" onClick={onRequest}>
+        Demander un hébergement
+      </button>
+    </section>
   );
 }
 

@@ -10,6 +10,7 @@ import type { Category } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { EncounterForm } from "./EncounterForm";
 import { PersonScreen } from "./PersonScreen";
+import { RequestScreen } from "./RequestScreen";
 import { personLabel, PersonSearch } from "./PersonSearch";
 
 type Tab = "home" | "outbox" | "places";
@@ -293,7 +294,11 @@ function Outbox({ round }: { round: Round }) {
 }
 
 /* What covers the tabs, last on top: "Retour" goes back one. */
-type Overlay = { kind: "encounter"; person?: string } | { kind: "persons" } | { kind: "person"; id: string };
+type Overlay =
+  | { kind: "encounter"; person?: string }
+  | { kind: "persons" }
+  | { kind: "person"; id: string }
+  | { kind: "request"; person: string };
 
 export function RoundView({ round }: { round: Round }) {
   const [tab, setTab] = useState<Tab>("home");
@@ -311,33 +316,48 @@ export function RoundView({ round }: { round: Round }) {
   const back = () => setStack(stack.slice(0, -1));
   const find = (id: string | undefined) => persons.find((p) => p.id === id);
 
+  const person = top && top.kind !== "persons" ? find(top.kind === "person" ? top.id : top.person) : undefined;
   let screen;
-  if (top?.kind === "encounter")
-    screen = (
-      <EncounterForm
-        round={round}
-        person={find(top.person)}
-        onDone={(person) => {
-          back();
-          if (person !== null) setSaved({ person });
-        }}
-      />
-    );
-  else if (top?.kind === "persons")
-    screen = <Persons round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
-  else if (top?.kind === "person") {
-    const p = find(top.id);
-    screen = p ? (
-      <PersonScreen round={round} person={p} onEncounter={() => push({ kind: "encounter", person: p.id })} onBack={back} />
-    ) : (
-      <main class="screen">
-        <p>Cette personne n'est plus sur ce téléphone.</p>
-        <button type="button" class="secondary wide" onClick={back}>
-          Retour
-        </button>
-      </main>
-    );
+  switch (top?.kind) {
+    case "encounter":
+      screen = (
+        <EncounterForm
+          round={round}
+          person={person}
+          onDone={(id) => {
+            back();
+            if (id !== null) setSaved({ person: id });
+          }}
+        />
+      );
+      break;
+    case "persons":
+      screen = <Persons round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
+      break;
+    case "person":
+    case "request":
+      if (!person)
+        screen = (
+          <main class="screen">
+            <p>Cette personne n'est plus sur ce téléphone.</p>
+            <button type="button" class="secondary wide" onClick={back}>
+              Retour
+            </button>
+          </main>
+        );
+      else if (top.kind === "request") screen = <RequestScreen round={round} person={person} onBack={back} />;
+      else
+        screen = (
+          <PersonScreen
+            round={round}
+            person={person}
+            onEncounter={() => push({ kind: "encounter", person: person.id })}
+            onRequest={() => push({ kind: "request", person: person.id })}
+            onBack={back}
+          />
+        );
   }
+  if (s.store === "locked") screen = <Locked round={round} />;
   if (screen)
     return (
       <>
@@ -380,6 +400,24 @@ export function RoundView({ round }: { round: Round }) {
         </button>
       </nav>
     </>
+  );
+}
+
+/* The lease ran out (docs/threat-model.md): the store stays shut until the phone
+ * authenticates, which it tries by itself; this says so rather than failing each action. */
+function Locked({ round }: { round: Round }) {
+  return (
+    <main class="screen" aria-labelledby="locked-title">
+      <h1 id="locked-title">Données verrouillées</h1>
+      <p class="warning">Reconnectez-vous au réseau pour rouvrir les données de la maraude.</p>
+      <p>
+        Ce téléphone ne s'est pas connecté au serveur depuis trop longtemps : par sécurité, les données qu'il garde restent
+        fermées jusqu'à sa prochaine connexion. Rien n'est perdu : ce qui attend d'être envoyé partira à ce moment-là.
+      </p>
+      <button type="button" class="wide big" onClick={() => round.syncNow()}>
+        Réessayer maintenant
+      </button>
+    </main>
   );
 }
 
