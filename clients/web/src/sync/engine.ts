@@ -248,7 +248,8 @@ export class SyncEngine {
   }
 
   /* After an authentication: the lease renewed (opening the store if it had locked it), then
-   * a sync. */
+   * a sync. An open store that cannot keep the new lease (full) still syncs: the push frees
+   * the room its results take. */
   private async live(auth: AuthOk): Promise<void> {
     const until =
       auth.leaseUntilMs > auth.serverTimeMs ? this.now() + Number(auth.leaseUntilMs - auth.serverTimeMs) : 0;
@@ -260,7 +261,8 @@ export class SyncEngine {
         this.opts.onRecords?.([]);
       }
     } catch (e) {
-      return this.failed(e);
+      this.failed(e);
+      if (!this.local) return;
     }
     this.opts.onLive?.(auth);
     this.kick();

@@ -30,6 +30,7 @@ import {
   type LocalStore,
   type Sealer,
 } from "../../src/store/local";
+import { failingPut, quotaExceeded } from "./idb-faults";
 
 globalThis.crypto ??= webcrypto as Crypto; /* Node 18 */
 
@@ -83,20 +84,6 @@ function textOf(ch: Change | undefined, field: PersonField): string | undefined 
   if (ch?.record.case !== "person") return undefined;
   const v = ch.record.value.fields.find((f) => f.field === field)?.value;
   return v?.case === "text" ? v.value : undefined;
-}
-
-/** Makes IndexedDB's put throw on its n-th call (0 first) from now; returns the undo. */
-function failingPut(n: number, error: () => unknown): () => void {
-  const proto = IDBObjectStore.prototype;
-  const put = proto.put;
-  let calls = 0;
-  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore["put"]>) {
-    if (calls++ === n) throw error();
-    return put.apply(this, args);
-  };
-  return () => {
-    proto.put = put;
-  };
 }
 
 /** Every value of every store of the database, raw (the test's view of the disk). */
@@ -272,7 +259,7 @@ test("a write that fails midway writes nothing: queue and pulled page", async ()
 test("a full quota: a French message, nothing of the write, everything before kept", async () => {
   const person = newRecordId();
   await store.queue([encounter(person, "gardée")], T0);
-  const undo = failingPut(0, () => new DOMException("quota", "QuotaExceededError"));
+  const undo = failingPut(0, quotaExceeded);
   try {
     await assert.rejects(
       store.queue([encounter(person, "perdue"), encounter(person, "perdue aussi")], T0),

@@ -58,6 +58,9 @@ export function EncounterForm({ round, person: chosen, onDone }: EncounterFormPr
   const [geohash, setGeohash] = useState("");
   const [where, setWhere] = useState<{ busy?: boolean; error?: string }>({});
   const [error, setError] = useState<string | undefined>();
+  /* a refusal (a full storage, a name missing) is read where the form starts: brought into view */
+  const said = useRef<HTMLParagraphElement>(null);
+  useEffect(() => said.current?.scrollIntoView({ block: "center" }), [error]);
   const [busy, setBusy] = useState(false);
   const h = useRef<HTMLHeadingElement>(null);
   useEffect(() => h.current?.focus(), []);
@@ -90,7 +93,7 @@ export function EncounterForm({ round, person: chosen, onDone }: EncounterFormPr
         Nouvelle rencontre
       </h1>
       {error && (
-        <p class="error" role="alert">
+        <p class="error" role="alert" ref={said}>
           {error}
         </p>
       )}

@@ -24,6 +24,7 @@ export function RequestScreen({ round, person, onBack }: { round: Round; person:
         now={Date.now()}
         send={round.requestShelter}
         sent={`Demande enregistrée sur le téléphone ; elle ${live ? "part" : "partira au retour du réseau"} vers le SIAO. Son suivi s'affiche sur la fiche de la personne.`}
+        failed="La demande n'a pas été enregistrée sur le téléphone."
       />
     </main>
   );

@@ -48,6 +48,15 @@ function Waiting({ s }: { s: SyncStatus }) {
   );
 }
 
+/* Why the last sync failed (a full storage among others), until one goes through. */
+function SyncError({ s }: { s: SyncStatus }) {
+  return s.error ? (
+    <p class="warning" role="status">
+      {s.error}
+    </p>
+  ) : null;
+}
+
 function linkText(s: SyncStatus, now: number): string {
   if (s.store === "locked") return "Connexion nécessaire pour rouvrir les données";
   switch (s.link.kind) {
@@ -173,7 +182,7 @@ function Home({ round, saved, open }: { round: Round; saved: { person?: PersonIt
             {s.rejected} refusé{s.rejected > 1 ? "s" : ""} par le serveur
           </p>
         )}
-        {s.error && <p class="muted">{s.error}</p>}
+        <SyncError s={s} />
       </section>
       <PlacesSummary round={round} />
     </main>
@@ -203,6 +212,7 @@ function Outbox({ round }: { round: Round }) {
     <main class="screen" aria-labelledby="outbox-title">
       <h1 id="outbox-title">Envois</h1>
       <Waiting s={s} />
+      <SyncError s={s} />
       {s.link.kind !== "live" && s.pending > 0 && <p class="muted">Ils partiront d'eux-mêmes au retour du réseau.</p>}
       {s.link.kind === "live" || s.pending === 0 ? null : (
         <button type="button" class="secondary wide spaced" onClick={() => round.syncNow()}>

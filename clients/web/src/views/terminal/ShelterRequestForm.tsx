@@ -41,9 +41,11 @@ export interface ShelterRequestFormProps {
   send(r: NewRequest): Promise<Outcome>;
   /** what the form says once it is sent */
   sent: string;
+  /** what it says when it is not, before why (default: the send failed) */
+  failed?: string;
 }
 
-export function ShelterRequestForm({ personId, household: h, open, now, send, sent }: ShelterRequestFormProps) {
+export function ShelterRequestForm({ personId, household: h, open, now, send, sent, failed }: ShelterRequestFormProps) {
   const [adults, setAdults] = useState(String(h.adults > 0 ? h.adults : 1));
   const [children, setChildren] = useState(String(h.children));
   const [reducedMobility, setReducedMobility] = useState(h.reducedMobility);
@@ -182,7 +184,7 @@ export function ShelterRequestForm({ personId, household: h, open, now, send, se
         </button>
       </div>
       <StatusMessage message={act.done} />
-      <AlertMessage message={act.error} />
+      <AlertMessage message={act.error} lead={failed} />
     </form>
   );
 }
