@@ -4,13 +4,17 @@
 // its data stay locked until it reconnects (instead of failing each action); the network
 // back, it authenticates, the store opens and the encounter reaches the server. Then the
 // administrator revokes the phone (`veillectl device revoke`): it erases its account and its
-// store and says it was withdrawn and must be paired again. axe on each screen.
+// store and says it was withdrawn and must be paired again. Last, a lost phone: paired again,
+// it records an encounter offline and is revoked meanwhile; at its next connection it erases
+// itself the same way, and the encounter never reaches the server. axe on each screen.
 import { assert, axeCheck, launchBrowser, log, run, screenshot, seedDemo, sleep, startServer, step, trackErrors } from "./harness.mjs";
-import { assertOnlyOfflineErrors, enrolPhone, phoneContext, unlock } from "./phone.mjs";
+import { assertOnlyOfflineErrors, cliPull, encountersByNote, enrolPhone, phoneContext, phoneDeviceId, recordEncounter,
+  unlock } from "./phone.mjs";
 
 const PIN = "314159";
 const LEASE_SECONDS = 20; // long enough for the offline steps of a slow build before it ends
 const NOTE = "Note rue Gerboise 8852";
+const LOST_NOTE = "Note du téléphone perdu, rue Fennec 3317";
 
 run(async () => {
   const server = await step("start veilled", () => startServer({ extraArgs: ["--device-lease-seconds", String(LEASE_SECONDS)] }));
@@ -72,6 +76,25 @@ run(async () => {
     await page.reload();
     await page.getByRole("heading", { name: "Enrôler ce téléphone" }).waitFor(); // no account left
     log("revoked: store and account erased");
+  });
+
+  await step("a lost phone, revoked while offline, erases itself at its next connection", async () => {
+    const code = /pairing_code=(\S+)/.exec(server.ctl(["professional", "pair", "camille-martin"]))[1];
+    await enrolPhone(page, code, PIN);
+    const deviceId = await phoneDeviceId(page);
+    await context.setOffline(true);
+    await page.reload();
+    await unlock(page, PIN);
+    await recordEncounter(page, { nickname: "Wombat-Perdu" }, { needs: ["Hygiène"], note: LOST_NOTE });
+    server.ctl(["device", "revoke", deviceId]);
+    await context.setOffline(false);
+    await page.getByRole("heading", { name: "Téléphone retiré" }).waitFor({ timeout: 30000 });
+    const dbs = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.ok(!dbs.includes(`veille-maraude-${deviceId}`), `the phone's store is erased (${dbs.join(", ")})`);
+    await page.reload();
+    await page.getByRole("heading", { name: "Enrôler ce téléphone" }).waitFor(); // no account left
+    const pulled = await cliPull(server, demo.devices, "camille-martin");
+    assert.equal(encountersByNote(pulled, LOST_NOTE).size, 0, "a revoked phone's ops are refused");
   });
 
   assertOnlyOfflineErrors(track);

@@ -33,7 +33,7 @@ import { Connection, type LinkStatus, type PlacesEvent, type Signer } from "../n
 import { errorMessage, VeilleError } from "../net/errors";
 import { fromHex } from "../net/ids";
 import * as accounts from "../store/accounts";
-import { deleteLocal, LocalError, openLocal, type LocalStore, type OutboxOp, type Sealer } from "../store/local";
+import { deleteLocal, LocalError, openLocal, outboxCounts, type LocalStore, type OutboxOp, type Sealer } from "../store/local";
 
 /** A live phone pulls at least this often (libveille's FOLLOW_RESYNC_MS). */
 const RESYNC_MS = 30_000;
@@ -170,7 +170,8 @@ export class SyncEngine {
       await this.opened(await openLocal(this.opts.deviceIdHex, this.opts.keys, { nowMs: this.now() }));
     } catch (e) {
       if (!(e instanceof LocalError && e.code === "lease")) throw e;
-      this.update({ store: "locked" });
+      /* what waits in the locked store still waits: say so (no key needed to count it) */
+      this.update({ store: "locked", ...(await outboxCounts(this.opts.deviceIdHex)) });
     }
     this.connection.start();
   }

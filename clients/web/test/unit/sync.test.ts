@@ -404,13 +404,15 @@ test("the lease: the store locks after it and opens again once the phone authent
     const t = Date.now();
     await first.engine.save([encounter(newRecordId(), "avant le bail")]);
     await first.synced(t);
-    first.engine.stop();
     await leased.stop();
+    await first.engine.save([encounter(newRecordId(), "hors ligne")]);
+    first.engine.stop();
     await new Promise((r) => setTimeout(r, 1_200));
 
     const later = new Phone(leased, device);
     await later.engine.start();
     assert.equal(later.status.store, "locked");
+    assert.equal(later.status.pending, 1, "what waits in the locked store is counted");
     assert.equal(later.engine.store, null);
     await assert.rejects(
       later.engine.save([encounter(newRecordId(), "x")]),
@@ -422,7 +424,8 @@ test("the lease: the store locks after it and opens again once the phone authent
     await leased.start();
     later.engine.syncNow();
     await later.until((s) => s.store === "open" && s.link.kind === "live", "opened by the authentication");
-    assert.equal((await later.engine.store!.all("encounter")).length, 1);
+    await later.until((s) => s.pending === 0, "the op waiting sent");
+    assert.equal((await later.engine.store!.all("encounter")).length, 2);
     later.engine.stop();
   } finally {
     await leased.close();
