@@ -89,13 +89,13 @@ export async function editProfile(page, search, name, values) {
       await page.getByLabel(label, { exact: true }).fill(v);
       continue;
     }
-    const flag = page.getByRole("button", { name: label }); // pressed, its name starts with "✓ "
+    const flag = page.getByRole("button", { name: label, exact: true });
     if ((await flag.getAttribute("aria-pressed")) !== String(v)) await flag.click();
   }
   await page.getByRole("button", { name: "Enregistrer la fiche" }).click();
   await page.getByText("Fiche enregistrée sur le téléphone.").waitFor();
-  await page.getByRole("button", { name: "← Retour" }).click(); // to the search
-  await page.getByRole("button", { name: "← Retour" }).click(); // home
+  await page.getByRole("button", { name: "Retour", exact: true }).click(); // to the search
+  await page.getByRole("button", { name: "Retour", exact: true }).click(); // home
 }
 
 /**

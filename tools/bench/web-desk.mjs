@@ -39,7 +39,7 @@
 //
 // Environment: CENTRES (500), DECLARERS (all centres), RUNS (5), DURATION (60 s),
 // INTERVAL_MS (100), THROTTLE (4; 0 skips the throttled run), VEILLED_CPU (0), SEED (12),
-// PROFILE, PROFILE_SECONDS, LOAD_CPU (runs the declarations' CLI processes on that CPU instead
+// PROFILE, PROFILE_SECONDS, TRACE_CATEGORIES, LOAD_CPU (runs the declarations' CLI processes on that CPU instead
 // of the browser's), RESULTS (a JSON file for the results). Prints key=value lines, then a
 // summary table. Screenshots go to VEILLE_TEST_OUT (tests/web/harness.mjs).
 import { spawn, spawnSync } from "node:child_process";
@@ -53,6 +53,10 @@ import {
   SOURCE_DIR, TEST_OUT, VEILLE_CLI, WEB_DIST,
 } from "../../tests/web/harness.mjs";
 import { enrol, signIn, signOut } from "../../tests/web/desk.mjs";
+
+/* PROFILE=1's trace: DevTools' timeline by default; TRACE_CATEGORIES (comma-separated) for
+ * more, e.g. "cc,viz,gpu,blink" to see the compositor's side of a frame. */
+const TRACE_CATEGORIES = (process.env.TRACE_CATEGORIES || "devtools.timeline,disabled-by-default-devtools.timeline,v8").split(",");
 
 const int = (name, def) => {
   const v = process.env[name];
@@ -565,7 +569,7 @@ run(async () => {
     });
     const cpu0 = { veilled: cpuOf(server.child.pid).self, browser: cpuSum(browserPids), self: cpuOf(process.pid), machine: machineBusy() };
     if (profile) {
-      await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8"] });
+      await browser.startTracing(page, { categories: TRACE_CATEGORIES });
       await cdp.send("Profiler.enable");
       await cdp.send("Profiler.setSamplingInterval", { interval: 250 });
       await cdp.send("Profiler.start");
