@@ -8,12 +8,14 @@
  * profiles, its acknowledged edits and its pending ones in any order.
  *
  * Own edits (PersonEdits, kept sealed per person by store/local.ts): `mine` holds this
- * phone's newest edit of each field until a pulled profile shows how the server merged it.
- * A pulled field stamped as that edit confirms it; one with a greater stamp from another
- * device means a colleague's value won (the edit was made while offline beside theirs, or
- * before theirs reached this phone): a Notice pairs their value and this phone's, until the
- * user acknowledges it. A pulled stamp smaller than the edit says nothing yet: the server
- * has not merged it. An edit the server refused is forgotten (forget).
+ * phone's newest edit of each field for as long as it is the field's value. A pulled field
+ * stamped as that edit confirms it, and it stays remembered; one with a greater stamp from
+ * another device means a colleague's value took its place: a Notice pairs their value and
+ * this phone's, until the user acknowledges it. Whether the colleague wrote theirs offline
+ * beside this phone's edit, before this phone's edit reached the server, or later does not
+ * matter: which of them synced first must not decide whether the maraudeur learns that their
+ * value was replaced. A pulled stamp smaller than the edit says nothing yet: the server has
+ * not merged it. An edit the server refused is forgotten (forget).
  *
  * Pure functions over the protobuf types, no I/O. */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -121,7 +123,7 @@ export interface Notice {
 
 /** What the phone remembers of its own edits of one person. */
 export interface PersonEdits {
-  /** this phone's newest edit of each field, until a pulled profile shows its fate */
+  /** this phone's newest edit of each field, while it is the field's value */
   mine: PersonFieldValue[];
   /** in field order, at most one per field (the newest) */
   notices: Notice[];
@@ -142,16 +144,16 @@ export function recordEdit(edits: PersonEdits | undefined, fields: PersonFieldVa
 }
 
 /**
- * edits after a pulled profile (the server's merge) of the person: each edit of `mine` whose
- * field the profile holds stamped as it is confirmed; stamped later by another device than
- * self, it lost to a colleague's value: a Notice. Both leave `mine`. Returns edits itself if
- * nothing moved.
+ * edits after a pulled profile (the server's merge) of the person: an edit of `mine` whose
+ * field the profile holds stamped as it is confirmed and stays; stamped later, it was
+ * replaced and leaves `mine`, with a Notice if another device than self replaced it (a
+ * colleague's value). Returns edits itself if nothing moved.
  */
 export function reconcile(edits: PersonEdits, pulled: Person, self: Uint8Array): PersonEdits {
   let { mine, notices } = edits;
   for (const yours of edits.mine) {
     const theirs = pulled.fields.find((f) => f.field === yours.field);
-    if (!theirs || later(yours, theirs)) continue; /* not merged yet */
+    if (!theirs || !later(theirs, yours)) continue; /* not merged yet, or merged and still the value */
     mine = mine.filter((f) => f !== yours);
     const by = theirs.hlc?.deviceId ?? new Uint8Array();
     if (later(theirs, yours) && !sameBytes(by, self)) notices = put(notices, { field: yours.field, theirs, yours });

@@ -11,7 +11,6 @@ import {
   encodeEdits,
   forget,
   mergePerson,
-  noEdits,
   reconcile,
   recordEdit,
   type PersonEdits,
@@ -63,7 +62,7 @@ test("merge: docs/sync.md's example converges whatever the order", () => {
   assert.equal(mergePerson(x, ID, 1n, 1n, base), x, "nothing new: the change held itself");
 });
 
-test("own edits: confirmed by the same stamp, kept while not merged, a notice when a colleague's later value won", () => {
+test("own edits: kept while not merged and while confirmed, a notice when a colleague's later value won", () => {
   const mineNick = text(PersonField.NICKNAME, "Jojo", 5000, 0, A);
   const mineLang = text(PersonField.LANGUAGES, "dari", 5000, 0, A);
   let e: PersonEdits = recordEdit(undefined, [mineNick, mineLang]);
@@ -77,7 +76,7 @@ test("own edits: confirmed by the same stamp, kept while not merged, a notice wh
    * value stamped later (lost: a notice). */
   const merged = person(text(PersonField.NICKNAME, "Joe", 6000, 0, B), mineLang);
   e = reconcile(e, merged, A);
-  assert.deepEqual(e.mine, []);
+  assert.deepEqual(e.mine, [mineLang], "confirmed: still remembered");
   assert.equal(e.notices.length, 1);
   const n = e.notices[0]!;
   assert.deepEqual([n.field, textsOf([n.theirs]), textsOf([n.yours])], [
@@ -94,8 +93,25 @@ test("own edits: confirmed by the same stamp, kept while not merged, a notice wh
   const again = text(PersonField.NICKNAME, "Jo le Grand", 6000, 1, A);
   e = recordEdit(e, [again]);
   e = reconcile(e, person(again), A);
-  assert.deepEqual([e.mine.length, e.notices.length], [0, 1]);
-  assert.equal(noEdits({ ...e, notices: [] }), true);
+  assert.deepEqual(e.mine, [again, mineLang].sort((x, y) => x.field - y.field));
+  assert.equal(e.notices.length, 1);
+  /* ... then replaced by this phone's own later edit: forgotten, no notice of it */
+  const mine3 = text(PersonField.LANGUAGES, "dari, pachto", 7000, 0, A);
+  e = reconcile(recordEdit(e, [mine3]), person(again, mine3), A);
+  assert.deepEqual(e.mine, [again, mine3].sort((x, y) => x.field - y.field));
+});
+
+test("own edits: a colleague's later value is reported whichever device synced first", () => {
+  /* This phone's edit reached the server first and was confirmed; a colleague's edit made
+   * offline with a later stamp arrives afterwards and replaces it. */
+  const mine = text(PersonField.NICKNAME, "Jojo", 5000, 0, A);
+  let e = reconcile(recordEdit(undefined, [mine]), person(mine), A);
+  assert.deepEqual(e.mine, [mine]);
+  assert.deepEqual(e.notices, []);
+  const theirs = text(PersonField.NICKNAME, "Joe", 5500, 0, B);
+  e = reconcile(e, person(theirs), A);
+  assert.deepEqual(e.mine, []);
+  assert.deepEqual(e.notices.map((n) => [n.field, n.theirs, n.yours]), [[PersonField.NICKNAME, theirs, mine]]);
 });
 
 test("own edits: one the server refused is forgotten, so no colleague's value is reported against it", () => {
