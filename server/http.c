@@ -10,11 +10,15 @@
 #include "config.h"
 #include "log.h"
 
+#include <fcntl.h>
 #include <libwebsockets.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 const char *http_strerror(int rc)
 {
@@ -248,6 +252,94 @@ const char *http_cache_control(const char *path)
 	return HTTP_CACHE_REVALIDATE;
 }
 
+/* ---- precompressed files ---- */
+
+/* RFC 9110's tchar: the characters of a token. */
+static int is_tchar(char c)
+{
+	return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Reads the qvalue of a weight at *p (RFC 9110: "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"]);
+ * *zero is 1 for a weight of 0. Returns 0, or -1 if it is not one. */
+static int parse_qvalue(const char **p, int *zero)
+{
+	const char *s = *p;
+	int one = *s == '1', n = 0;
+
+	if (*s != '0' && *s != '1')
+		return -1;
+	*zero = !one;
+	if (*++s == '.') {
+		for (s++; is_digit(*s); s++, n++) {
+			if (n == 3 || (one && *s != '0'))
+				return -1;
+			if (*s != '0')
+				*zero = 0;
+		}
+	}
+	*p = s;
+	return 0;
+}
+
+int http_accepts_gzip(const char *accept_encoding)
+{
+	const char *p = accept_encoding;
+	int gzip = -1, star = 0; /* gzip: -1 not named, 0 refused, 1 accepted */
+
+	if (!p)
+		return 0;
+	for (;;) {
+		const char *name;
+		size_t len;
+		int zero = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == ',') /* empty list elements are allowed */
+			p++;
+		if (!*p)
+			break;
+		for (name = p; is_tchar(*p); p++)
+			;
+		len = (size_t)(p - name);
+		p = skip_ows(p);
+		if (*p == ';') {
+			p = skip_ows(p + 1);
+			if ((*p != 'q' && *p != 'Q') || p[1] != '=')
+				return 0;
+			p += 2;
+			if (parse_qvalue(&p, &zero))
+				return 0;
+			p = skip_ows(p);
+		}
+		if (!len || (*p && *p != ','))
+			return 0;
+		if ((len == 4 && !strncasecmp(name, "gzip", 4)) ||
+		    (len == 6 && !strncasecmp(name, "x-gzip", 6)))
+			gzip = gzip != 0 && !zero;
+		else if (len == 1 && *name == '*')
+			star = !zero;
+	}
+	return gzip >= 0 ? gzip : star;
+}
+
+int http_gzip_file(const char *path, char *out, size_t size)
+{
+	struct stat st;
+	int n;
+
+	if (!path)
+		return 0;
+	n = snprintf(out, size, "%s.gz", path);
+	return n > 0 && (size_t)n < size && stat(out, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* ---- tiles ---- */
 
 int http_tiles_origin(const char *tmpl, char *origin, size_t size)
@@ -396,7 +488,10 @@ static const struct lws_protocol_vhost_options fixed_headers[] = {
 	{&fixed_headers[1], NULL, "X-Content-Type-Options:", "nosniff"},
 	{&fixed_headers[2], NULL, "Referrer-Policy:", "no-referrer"},
 	{&fixed_headers[3], NULL, "X-Frame-Options:", "DENY"},
-	{NULL, NULL, "Cross-Origin-Opener-Policy:", "same-origin"},
+	{&fixed_headers[4], NULL, "Cross-Origin-Opener-Policy:", "same-origin"},
+	/* A file may go out gzip-compressed or not, by the request's Accept-Encoding: caches
+	 * keep the two apart. */
+	{NULL, NULL, "Vary:", "Accept-Encoding"},
 };
 
 #define HEAD_MAX 4096 /* the headers of one dynamic answer */
@@ -411,6 +506,14 @@ struct http {
 	const char *allow_list[CONFIG_MAX_ORIGINS];
 	size_t n_allow;
 	struct lws_http_mount mounts[3];
+	/* lws' file operations with open_file as open (http_files), and what it needs */
+	struct lws_plat_file_ops fops;
+	lws_fop_fd_t (*platform_open)(const struct lws_plat_file_ops *fops, const char *filename,
+				      const char *vpath, lws_fop_flags_t *flags);
+	/* The request being served accepts gzip: set in LWS_CALLBACK_CHECK_ACCESS_RIGHTS, read by
+	 * the open_file calls lws makes for that request right after, in the same call (lws
+	 * serves from one thread). */
+	int gzip;
 };
 
 _Static_assert(HTTP_CONFIG_JS_MAX <= BODY_MAX, "/config.js fits one write");
@@ -536,6 +639,38 @@ static int write_body(struct lws *wsi, const struct answer *a)
 	return 0;
 }
 
+static int accepts_gzip(struct lws *wsi)
+{
+	char ae[HTTP_ACCEPT_ENCODING_MAX + 1];
+
+	return lws_hdr_copy(wsi, ae, sizeof(ae), WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0 &&
+	       http_accepts_gzip(ae);
+}
+
+/* lws' open of a file, for every file it serves from --web: the precompressed twin
+ * (http_gzip_file) when the request accepts gzip, flagged so that lws says Content-Encoding:
+ * gzip; the Content-Length and the ETag are then the twin's, the Content-Type and the rest
+ * still the file's (lws reads them from the name it asked for). lws asks for a directory
+ * first ("maraude/"), then for its index.html: a directory has no twin. */
+static lws_fop_fd_t open_file(const struct lws_plat_file_ops *fops, const char *filename,
+			      const char *vpath, lws_fop_flags_t *flags)
+{
+	struct http *h = (struct http *)((const char *)fops - offsetof(struct http, fops));
+	char gz[PATH_MAX];
+	lws_fop_flags_t f = *flags | LWS_FOP_FLAG_COMPR_ACCEPTABLE_GZIP | LWS_FOP_FLAG_COMPR_IS_GZIP;
+	lws_fop_fd_t fd;
+
+	if (h->gzip && (*flags & LWS_FOP_FLAGS_MASK) == LWS_O_RDONLY &&
+	    http_gzip_file(filename, gz, sizeof(gz))) {
+		fd = h->platform_open(fops, gz, vpath, &f);
+		if (fd) {
+			fd->flags = *flags = f;
+			return fd;
+		}
+	}
+	return h->platform_open(fops, filename, vpath, flags);
+}
+
 /* LWS_CALLBACK_HTTP: a request for /config.js or /signout, for a file that is not there, or
  * with a method the file mount does not serve. Decides the answer; it leaves from
  * LWS_CALLBACK_HTTP_WRITEABLE. */
@@ -613,7 +748,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			 void *in, size_t len)
 {
 	const struct lws_protocols *proto = lws_get_protocol(wsi);
-	const struct http *h = proto ? proto->user : NULL;
+	struct http *h = proto ? proto->user : NULL;
 	struct http_req *r = user;
 
 	switch (reason) {
@@ -623,6 +758,11 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		return 1;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return h ? on_upgrade(wsi, h, in) : -1;
+	case LWS_CALLBACK_CHECK_ACCESS_RIGHTS:
+		/* A request for one of our mounts, before lws opens its file (open_file). */
+		if (h)
+			h->gzip = accepts_gzip(wsi);
+		return 0;
 	case LWS_CALLBACK_ADD_HEADERS: {
 		/* A file of the mount at /, about to be sent: its CSP and cache. */
 		struct lws_process_html_args *args = in;
@@ -715,6 +855,16 @@ void http_vhost(struct http *h, struct lws_context_creation_info *info,
 					0};
 	info->mounts = h->mounts;
 	info->headers = fixed_headers;
+}
+
+void http_files(struct http *h, struct lws_context *ctx)
+{
+	const struct lws_plat_file_ops *platform = lws_get_fops(ctx);
+
+	h->fops = *platform;
+	h->platform_open = platform->LWS_FOP_OPEN;
+	h->fops.LWS_FOP_OPEN = open_file;
+	lws_set_fops(ctx, &h->fops);
 }
 
 void http_free(struct http *h)

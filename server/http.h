@@ -15,6 +15,9 @@
  * from LWS_CALLBACK_HTTP_WRITEABLE. The one answer written inside another callback is the 403
  * refusing a /sync handshake: lws' way of refusing an upgrade with a status
  * (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE) wants the answer written before the callback returns.
+ * Compression: the web build writes a gzip twin ("app-X.js.gz") beside each text file, and lws
+ * opens files through http.c's own file operations, which open the twin instead when the
+ * request accepts gzip; nothing is compressed at run time.
  * docs/protocol.md ("HTTP") lists what is sent; docs/decisions.md says why. */
 #ifndef VEILLE_HTTP_H
 #define VEILLE_HTTP_H
@@ -78,6 +81,24 @@ int http_is_hashed(const char *path);
  * that name), HTTP_CACHE_REVALIDATE otherwise. A static string. */
 const char *http_cache_control(const char *path);
 
+/* ---- precompressed files ---- */
+
+#define HTTP_ACCEPT_ENCODING_MAX 256 /* longest Accept-Encoding read; longer: the plain file */
+
+/* 1 if an Accept-Encoding value (RFC 9110, 12.5.3) accepts gzip: a "gzip" (or "x-gzip")
+ * element with a weight above 0, or, with no such element, "*" with a weight above 0; names
+ * are case-insensitive. 0 for NULL (no header: veilled sends the plain file), for a value
+ * refusing gzip ("gzip;q=0", "*;q=0", "br", "identity", "") and for any value that does not
+ * follow the grammar (a bad weight "q=2" or "q=0.0000", a parameter other than q, two
+ * codings without a comma): the plain file is always a right answer. An element "gzip;q=0"
+ * refuses gzip even beside another "gzip". */
+int http_accepts_gzip(const char *accept_encoding);
+
+/* The precompressed twin of the file at path: writes path + ".gz" into out (size bytes) and
+ * returns 1 if that is a regular file (the web build writes one beside each text asset);
+ * 0 if there is none, it is not a regular file, or the name does not fit out. */
+int http_gzip_file(const char *path, char *out, size_t size);
+
 /* Checks a tile URL template (--tiles) and writes its origin ("https://tile.example.org",
  * "http://[::1]:8081"; scheme and host lower-cased) into origin (size bytes). The template
  * must be http:// or https://, a host as http_host_valid with no user info, then a path of
@@ -119,6 +140,7 @@ int http_config_js(char *out, size_t size, size_t *len, const char *tiles,
 
 struct config;
 struct http;
+struct lws_context;
 struct lws_context_creation_info;
 struct lws_protocols;
 
@@ -135,6 +157,11 @@ int http_new(struct http **out, const struct config *cfg);
  * outlive the lws context. */
 void http_vhost(struct http *h, struct lws_context_creation_info *info,
 		struct lws_protocols *proto);
+
+/* After lws_create_context: lws opens the files it serves through h, which answers a request
+ * that accepts gzip (http_accepts_gzip) with a file's precompressed twin (http_gzip_file),
+ * sent with Content-Encoding: gzip. */
+void http_files(struct http *h, struct lws_context *ctx);
 
 /* After lws_context_destroy. NULL is a no-op. */
 void http_free(struct http *h);

@@ -337,6 +337,7 @@ int transport_start(struct transport **out, struct server *srv, const struct con
 		free(tp);
 		return -1;
 	}
+	http_files(tp->http, tp->ctx);
 	tp->vh = lws_get_vhost_by_name(tp->ctx, "default");
 	*out = tp;
 	return 0;

@@ -16,7 +16,9 @@
 //     <meta name="veille-keys-worker" content="./keys-worker-XXXXXXXX.js"> (no inline script:
 //     the CSP forbids it); geo/departements.geojson becomes one module per département,
 //     geo/<code>.js (`export default` a FeatureCollection, `export const credit`);
-//  5. sizes are printed, raw and gzip, and written to sizes.json.
+//  5. each text file (html, js, css, webmanifest, svg, json; not the source maps) gets its
+//     gzip -9 twin beside it, FILE.gz, which veilled sends to a browser that accepts gzip;
+//  6. sizes are printed, raw and as sent gzip-compressed, and written to sizes.json.
 // The output is built beside DIR and renamed over it at the end, so a failed build leaves the
 // previous one in place and a running veilled never serves half a build.
 //
@@ -52,6 +54,8 @@ const MARAUDE_SW = "src/maraude-sw.ts";
  * 512 px icons, which serve only at installation (online: the home-screen icon and splash
  * are made then), not to open the app. */
 const MARAUDE_NOT_PRECACHED = ["sw.js", "icon-512.png", "icon-maskable-512.png"];
+/* The files veilled sends gzip-compressed (their .gz twin) to a browser that accepts it. */
+const COMPRESSED = /\.(html|js|css|webmanifest|svg|json)$/;
 /* esbuild's hashed names (build.mjs's entryNames): served immutable, never cache-busted again. */
 const HASHED = /-[A-Z0-9]{8}\./;
 
@@ -284,12 +288,23 @@ function writeGeo(out) {
   return features.length;
 }
 
-/* 5. Sizes: what the first paint needs against the key worker (libsodium), and the rest. */
-function sizes(out, b) {
-  const files = walk(out).filter((f) => !f.endsWith(".map")).sort();
-  const size = Object.fromEntries(files.map((f) => {
+/* 5. The gzip twins: FILE.gz beside each text file, written only where it is smaller. */
+function compress(out) {
+  for (const f of walk(out).filter((x) => COMPRESSED.test(x))) {
     const data = readFileSync(join(out, f));
-    return [f, { raw: data.length, gzip: gzipSync(data, { level: 9 }).length }];
+    const gz = gzipSync(data, { level: 9 });
+    if (gz.length < data.length) writeFileSync(join(out, `${f}.gz`), gz);
+  }
+}
+
+/* 6. Sizes: what the first paint needs against the key worker (libsodium), and the rest;
+ * "gzip" is what veilled sends to a browser that accepts it (the twin, else the file). */
+function sizes(out, b) {
+  const files = walk(out).filter((f) => !f.endsWith(".map") && !f.endsWith(".gz")).sort();
+  const size = Object.fromEntries(files.map((f) => {
+    const raw = readFileSync(join(out, f)).length;
+    const gz = join(out, `${f}.gz`);
+    return [f, { raw, gzip: existsSync(gz) ? readFileSync(gz).length : raw }];
   }));
   const sum = (list) => list.reduce((a, f) => ({ raw: a.raw + size[f].raw, gzip: a.gzip + size[f].gzip }), { raw: 0, gzip: 0 });
   const geo = files.filter((f) => f.startsWith("geo/"));
@@ -309,7 +324,7 @@ function sizes(out, b) {
 
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`.padStart(11);
   const line = (name, s) => console.log(`  ${name.padEnd(34)} ${kib(s.raw)} ${kib(s.gzip)}`);
-  console.log(`\n  ${"file".padEnd(34)} ${"raw".padStart(11)} ${"gzip".padStart(11)}`);
+  console.log(`\n  ${"file".padEnd(34)} ${"raw".padStart(11)} ${"sent gzip".padStart(11)}`);
   for (const f of Object.keys(report.files)) line(f, size[f]);
   line(`geo/*.js (${geo.length} départements)`, report.geo);
   console.log(`  ${"-".repeat(58)}`);
@@ -349,6 +364,7 @@ async function buildApp(out, dev) {
     writePublic(tmp, b);
     writeGeo(tmp);
     await buildMaraude(tmp, dev);
+    compress(tmp);
   });
   console.log(`built ${relative(process.cwd(), out) || "."} in ${Date.now() - t0} ms${dev ? " (dev)" : ""}`);
   sizes(out, b);

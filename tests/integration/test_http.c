@@ -1,11 +1,12 @@
 /*
  * Integration: veilled's HTTP answers, as a browser gets them: the web app's files with their
- * content types, cache and security headers, /config.js, /signout, 404s, path traversal, and
- * the Origin check of the /sync handshake (default and --allow-origin).
+ * content types, cache and security headers, gzip-compressed or not, /config.js, /signout,
+ * 404s, path traversal, and the Origin check of the /sync handshake (default and
+ * --allow-origin).
  *
  * A real veilled on a loopback port serves a small web directory made by the test (an
- * index.html, hashed assets, one file per content type; a secret file beside the directory
- * for the traversal attempts). The requests are written by hand on plain sockets, byte for
+ * index.html, hashed assets, one file per content type, gzip twins as the web build writes
+ * them; a secret file beside the directory for the traversal attempts). The requests are written by hand on plain sockets, byte for
  * byte as the test means them: an HTTP library would normalise the hostile ones (dot
  * segments, a bad Host) before they left.
  */
@@ -35,8 +36,22 @@
 #define SECRET "the-secret-beside-the-web-directory"
 #define HASHED_JS "app-7QZ4K2MB.js"
 #define HASHED_CSS "app-Q2W3E4R5.css"
+#define SUB_INDEX "<p>sous-dossier</p>\n"
 #define MAX_HEAD 16384
 #define MAX_BODY 65536
+
+/* gzip -9 of HASHED_JS's text and of SUB_INDEX (Python's gzip.compress, mtime 0): the twins
+ * the web build writes. veilled sends them as they are. */
+static const unsigned char gz_js[] = {
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0xcc, 0x2d, 0xc8, 0x2f, 0x2a,
+	0x51, 0x48, 0xce, 0xcf, 0x4b, 0xcb, 0x4c, 0x57, 0x48, 0x2b, 0xca, 0xcf, 0x55, 0x50, 0xd7, 0x87,
+	0xf0, 0xf4, 0xb2, 0x8a, 0xd5, 0xad, 0xb9, 0x00, 0xa3, 0x83, 0x3d, 0x41, 0x21, 0x00, 0x00, 0x00,
+};
+static const unsigned char gz_sub_index[] = {
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xb3, 0x29, 0xb0, 0x2b, 0xce, 0x2f,
+	0x2d, 0xd6, 0x4d, 0xc9, 0x2f, 0x2e, 0xce, 0x4c, 0x2d, 0xb2, 0xd1, 0x2f, 0xb0, 0xe3, 0x02, 0x00,
+	0x61, 0x5c, 0x54, 0xe6, 0x14, 0x00, 0x00, 0x00,
+};
 
 struct fixture {
 	struct hx_env *e;
@@ -176,14 +191,23 @@ fail:
 	return -1;
 }
 
+/* method path with the fixture's Host and an Accept-Encoding (NULL: none). */
+static void request_ae(struct fixture *f, const char *method, const char *path, const char *ae,
+		       struct resp *r)
+{
+	char req[1024], h[256] = "";
+
+	if (ae)
+		snprintf(h, sizeof h, "Accept-Encoding: %s\r\n", ae);
+	snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n",
+		 method, path, f->host, h);
+	assert_int_equal(exchange(f->e->port, req, !strcmp(method, "HEAD"), r), 0);
+}
+
 /* GET path with the fixture's Host. */
 static void get(struct fixture *f, const char *path, struct resp *r)
 {
-	char req[1024];
-
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path,
-		 f->host);
-	assert_int_equal(exchange(f->e->port, req, 0, r), 0);
+	request_ae(f, "GET", path, NULL, r);
 }
 
 /* The /sync handshake of a browser, with origin (NULL: no Origin header, as native clients). */
@@ -240,7 +264,7 @@ static void assert_security_headers(struct fixture *f, const struct resp *r)
 
 /* ---- fixture ---- */
 
-static void write_file(const char *dir, const char *name, const char *text)
+static void write_bytes(const char *dir, const char *name, const void *data, size_t len)
 {
 	char path[PATH_MAX + 64];
 	FILE *fp;
@@ -248,13 +272,19 @@ static void write_file(const char *dir, const char *name, const char *text)
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
 	assert_int_equal(fclose(fp), 0);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	write_bytes(dir, name, text, strlen(text));
 }
 
 static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
+	char sub[PATH_MAX + 8];
 
 	*state = f;
 	if (!f || !(f->e = hx_env_new()))
@@ -266,6 +296,7 @@ static int group_setup(void **state)
 		   "<!doctype html><html lang=\"fr\"><title>veille</title>"
 		   "<script type=\"module\" src=\"/" HASHED_JS "\"></script></html>\n");
 	write_file(f->web, HASHED_JS, "import config from '/config.js';\n");
+	write_bytes(f->web, HASHED_JS ".gz", gz_js, sizeof gz_js);
 	write_file(f->web, HASHED_CSS, "body { margin: 0 }\n");
 	write_file(f->web, "app.webmanifest", "{\"name\":\"veille\"}\n");
 	write_file(f->web, "libsodium.wasm", "asm");
@@ -278,6 +309,11 @@ static int group_setup(void **state)
 	write_file(f->web, "marianne.woff2", "wOF2");
 	write_file(f->web, "unknown.xyz", "no type for this one\n");
 	write_file(f->e->tmp, "secret.txt", SECRET "\n");
+	snprintf(sub, sizeof sub, "%s/sub", f->web);
+	if (mkdir(sub, 0700) != 0)
+		return -1;
+	write_file(sub, "index.html", SUB_INDEX);
+	write_bytes(sub, "index.html.gz", gz_sub_index, sizeof gz_sub_index);
 	if (hx_server_start(f->e, "--web", f->web, "--tiles", TILES, "--tiles-attribution",
 			    ATTRIBUTION, "--lock-seconds", "42", (char *)NULL))
 		return -1;
@@ -394,6 +430,88 @@ static void test_not_modified(void **state)
 	assert_header(&r, "Referrer-Policy", "no-referrer");
 	assert_header(&r, "X-Frame-Options", "DENY");
 	assert_header(&r, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+/* ---- gzip: the web build's twins ---- */
+
+static void assert_body(const struct resp *r, const void *want, size_t len)
+{
+	char cl[32];
+
+	snprintf(cl, sizeof cl, "%zu", len);
+	assert_header(r, "Content-Length", cl);
+	assert_int_equal(r->body_len, len);
+	assert_memory_equal(r->body, want, len);
+}
+
+/* The twin goes out as it is, to a request that accepts gzip, with the file's own type, cache
+ * and policy; anything else gets the file. Every answer says it varies with Accept-Encoding. */
+static void test_gzip(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const accepting[] = {"gzip, deflate, br, zstd", "gzip", "*", "br;q=1, gzip;q=0.5"};
+	/* Refusing, or bad input (a weight out of the grammar): the plain file. */
+	static const char *const refusing[] = {NULL, "br", "identity", "gzip;q=0", "*, gzip;q=0",
+					       "gzip;q=2", "gzip;level=9"};
+	static const char js[] = "import config from '/config.js';\n";
+	char plain_etag[64], gz_etag[64], req[512];
+	struct resp r;
+
+	for (size_t i = 0; i < sizeof accepting / sizeof *accepting; i++) {
+		request_ae(f, "GET", "/" HASHED_JS, accepting[i], &r);
+		assert_int_equal(r.status, 200);
+		assert_header(&r, "Content-Encoding", "gzip");
+		assert_body(&r, gz_js, sizeof gz_js);
+		assert_header(&r, "Content-Type", "text/javascript; charset=utf-8");
+		assert_header(&r, "Cache-Control", "public, max-age=31536000, immutable");
+		assert_header(&r, "Vary", "Accept-Encoding");
+		assert_security_headers(f, &r);
+	}
+	assert_int_equal(header(&r, "ETag", gz_etag, sizeof gz_etag), 0);
+	for (size_t i = 0; i < sizeof refusing / sizeof *refusing; i++) {
+		request_ae(f, "GET", "/" HASHED_JS, refusing[i], &r);
+		assert_int_equal(r.status, 200);
+		if (header_count(&r, "Content-Encoding"))
+			fail_msg("Accept-Encoding %s: Content-Encoding sent", refusing[i]);
+		assert_body(&r, js, strlen(js));
+		assert_header(&r, "Vary", "Accept-Encoding");
+		assert_security_headers(f, &r);
+	}
+	assert_int_equal(header(&r, "ETag", plain_etag, sizeof plain_etag), 0);
+	assert_string_not_equal(plain_etag, gz_etag);
+
+	/* A directory's index.html, with its twin. */
+	request_ae(f, "GET", "/sub/", "gzip", &r);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Encoding", "gzip");
+	assert_body(&r, gz_sub_index, sizeof gz_sub_index);
+	assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+	assert_header(&r, "Cache-Control", "no-store");
+	request_ae(f, "GET", "/sub/", NULL, &r);
+	assert_body(&r, SUB_INDEX, strlen(SUB_INDEX));
+
+	/* A file without a twin (the build writes none where gzip would be larger). */
+	request_ae(f, "GET", "/data.json", "gzip", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(header_count(&r, "Content-Encoding"), 0);
+	assert_body(&r, "{}\n", 3);
+	assert_header(&r, "Vary", "Accept-Encoding");
+
+	/* HEAD: the twin's headers, no body. */
+	request_ae(f, "HEAD", "/" HASHED_JS, "gzip", &r);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Encoding", "gzip");
+	snprintf(req, sizeof req, "%zu", sizeof gz_js);
+	assert_header(&r, "Content-Length", req);
+
+	/* Revalidation of the compressed copy: 304, saying it varies. */
+	snprintf(req, sizeof req,
+		 "GET /" HASHED_JS " HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: gzip\r\n"
+		 "If-None-Match: %s\r\nConnection: close\r\n\r\n",
+		 f->host, gz_etag);
+	assert_int_equal(exchange(f->e->port, req, 0, &r), 0);
+	assert_int_equal(r.status, 304);
+	assert_header(&r, "Vary", "Accept-Encoding");
 }
 
 /* ---- /config.js and /signout ---- */
@@ -675,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_hashed_assets),
 		cmocka_unit_test(test_content_types),
 		cmocka_unit_test(test_not_modified),
+		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_config_js),
 		cmocka_unit_test(test_config_js_defaults),
 		cmocka_unit_test(test_signout),

@@ -1,6 +1,7 @@
 /* test_http: the decisions behind veilled's HTTP answers: the CSP built from a Host, the
- * cache of a path, the tiles' origin, --allow-origin, the Origin check of /sync, and the
- * JSON of /config.js. Each hostile case says what it sends. */
+ * cache of a path, gzip or not (Accept-Encoding, the precompressed twin), the tiles' origin,
+ * --allow-origin, the Origin check of /sync, and the JSON of /config.js. Each hostile case
+ * says what it sends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "unit.h"
 
 #define CSP_HEAD                                                                            \
 	"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "      \
@@ -135,6 +137,72 @@ static void test_cache_control(void **state)
 	assert_string_equal(http_cache_control("/manifest.webmanifest"), HTTP_CACHE_REVALIDATE);
 	assert_string_equal(http_cache_control("/app.css"), HTTP_CACHE_REVALIDATE);
 	assert_string_equal(http_cache_control("/index.html.bak"), HTTP_CACHE_REVALIDATE);
+}
+
+static void test_accepts_gzip(void **state)
+{
+	/* What browsers and tools send, and the grammar's corners: case, x-gzip, the wildcard,
+	 * weights with up to 3 decimals, white space, empty list elements. */
+	static const char *const yes[] = {
+		"gzip", "gzip, deflate, br, zstd", "deflate, gzip", "GZIP", "x-gzip", "gzip;q=1",
+		"gzip;q=1.000", "gzip;q=0.001", "gzip ; q=0.5", "gzip;Q=0.5", "gzip;q=1.",
+		"*", "br, *;q=0.1", ", gzip ,, br", "\tgzip\t", "br;q=1.0, gzip;q=0.8, *;q=0",
+	};
+	/* Refusals: no gzip named, gzip or "*" weighted 0 (in every spelling of 0), gzip refused
+	 * beside a wildcard or another gzip; and bad input, refused as a whole: weights out of
+	 * the grammar (over 1, four decimals, a sign, empty, not a number), a parameter other
+	 * than q, two weights, two codings without a comma, a name with a character no token
+	 * holds, a quoted string, an element that is only a weight. */
+	static const char *const no[] = {
+		"", " ", ",", "br", "deflate, br", "identity", "gzipx", "gzi", "xgzip", "gzip;q=0",
+		"gzip;q=0.0", "gzip;q=0.000", "gzip; q=0", "*;q=0", "*, gzip;q=0", "gzip;q=0, *",
+		"gzip, gzip;q=0", "gzip;q=0, gzip", "gzip;q=1.001", "gzip;q=2", "gzip;q=0.0000",
+		"gzip;q=-1", "gzip;q=", "gzip;q=.5", "gzip;q=abc", "gzip;level=9", "gzip;q=0.5;q=1",
+		"gzip br", "gzip/1", "\"gzip\"", ";q=1", "gzip;", "gzip\r\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++)
+		if (!http_accepts_gzip(yes[i]))
+			fail_msg("gzip not accepted by \"%s\"", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++)
+		if (http_accepts_gzip(no[i]))
+			fail_msg("gzip accepted by \"%s\"", no[i]);
+	assert_false(http_accepts_gzip(NULL)); /* no header */
+}
+
+static void test_gzip_file(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX], out[PATH_MAX], small[8];
+	FILE *f;
+
+	(void)state;
+	unit_mkdtemp(dir);
+	/* app.js and its twin; style.css alone; a directory named like a twin. */
+	unit_path(path, dir, "app.js");
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	unit_path(path, dir, "app.js.gz");
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	unit_path(path, dir, "style.css");
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	unit_path(path, dir, "sub.gz");
+	assert_int_equal(mkdir(path, 0700), 0);
+
+	unit_path(path, dir, "app.js");
+	assert_true(http_gzip_file(path, out, sizeof(out)));
+	unit_path(path, dir, "app.js.gz");
+	assert_string_equal(out, path);
+	unit_path(path, dir, "style.css"); /* no twin */
+	assert_false(http_gzip_file(path, out, sizeof(out)));
+	unit_path(path, dir, "sub"); /* the twin is a directory */
+	assert_false(http_gzip_file(path, out, sizeof(out)));
+	unit_path(path, dir, "app.js"); /* the twin's name does not fit */
+	assert_false(http_gzip_file(path, small, sizeof(small)));
+	assert_false(http_gzip_file(NULL, out, sizeof(out)));
+	unit_rmtree(dir);
 }
 
 static void test_tiles_origin(void **state)
@@ -295,6 +363,8 @@ int main(void)
 		cmocka_unit_test(test_csp_longest_fits),
 		cmocka_unit_test(test_hashed_names),
 		cmocka_unit_test(test_cache_control),
+		cmocka_unit_test(test_accepts_gzip),
+		cmocka_unit_test(test_gzip_file),
 		cmocka_unit_test(test_tiles_origin),
 		cmocka_unit_test(test_origin_parse),
 		cmocka_unit_test(test_origin_allowed),

@@ -1,10 +1,10 @@
 // The maraude's phone app (issue 13), at 360x640 in a real Chromium against a real veilled:
-// install criteria (manifest linked and valid, icons, service worker registered and
-// controlling); a maraudeur enrols with her pairing code; the network is cut BEFORE the page
-// is reloaded, and the app opens from its service worker; three encounters are recorded
-// offline (one with the approximate place); the page reloaded offline still has them waiting;
-// the network back, they reach the server exactly once (checked by the CLI as another device
-// of the same maraude team); IndexedDB and the caches hold none of the test's strings in
+// install criteria (manifest linked and valid, icons, service worker registered and controlling;
+// the app sent gzip-compressed); a maraudeur enrols with her pairing code; the network is cut
+// BEFORE the page is reloaded, and the app opens from its service worker; three encounters are
+// recorded offline (one with the approximate place); the page reloaded offline still has them
+// waiting; the network back, they reach the server exactly once (checked by the CLI as another
+// device of the same maraude team); IndexedDB and the caches hold none of the test's strings in
 // clear; axe finds no serious or critical violation on any screen.
 import { join } from "node:path";
 import { assert, axeCheck, launchBrowser, log, run, screenshot, seedDemo, startServer, step,
@@ -54,7 +54,10 @@ run(async () => {
   const app = `${server.url}maraude/`;
 
   await step("install criteria: manifest, icons, service worker", async () => {
-    await page.goto(app);
+    const doc = await page.goto(app);
+    // veilled sends the build's gzip twin; the service worker precaches through the browser,
+    // which decompresses (the offline steps below open the app from that cache).
+    assert.equal(doc.headers()["content-encoding"], "gzip", "index.html sent gzip-compressed");
     await page.getByRole("heading", { name: "Enrôler ce téléphone" }).waitFor();
     // Read from the test (Node's fetch): the page's CSP allows it no fetch() but /sync.
     const href = await page.locator('link[rel="manifest"]').getAttribute("href");
