@@ -11,7 +11,7 @@
 //   run(async (t) => { const server = await startServer(); ... });
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, openSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, openSync, closeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -312,17 +312,65 @@ export async function seedDemo(server) {
 
 /* ---- chromium ---- */
 
+const CHROMIUM_LAUNCH = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+};
+
 /** Debian's chromium, headless, quiet (no network of its own: no updates, sync, QUIC). */
 export async function launchBrowser() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (Debian: apt-get install chromium)`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   cleanups.push(() => browser.close());
   return browser;
+}
+
+/* The pid of this process's child whose command line holds arg (/proc), or 0. */
+function childWith(arg) {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").includes(arg)) return Number(d);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return 0;
+}
+
+/**
+ * A chromium of its own on a profile directory that outlives it (IndexedDB, the service
+ * worker and its caches): launchPersistentContext, with newContext's defaults and options
+ * (e.g. offline: true). Returns { context, pid, kill() }: kill() SIGKILLs the browser process,
+ * as a phone's system kills an app, and resolves once playwright saw it go; launch again
+ * with the same directory to go on. Each test makes one with a fresh directory
+ * (mkdtempSync).
+ */
+export async function launchPersistent(userDataDir, { viewport = { width: 1280, height: 800 }, ...rest } = {}) {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (Debian: apt-get install chromium)`);
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    ...CHROMIUM_LAUNCH, viewport, locale: "fr-FR", timezoneId: "Europe/Paris", ...rest,
+  });
+  const pid = childWith(`--user-data-dir=${userDataDir}`);
+  if (!pid) {
+    await context.close();
+    throw new Error(`no chromium child of this process runs on ${userDataDir}`);
+  }
+  const closed = new Promise((r) => context.once("close", r));
+  cleanups.push(() => context.close().catch(() => undefined));
+  return {
+    context,
+    pid,
+    async kill() {
+      process.kill(pid, "SIGKILL");
+      await closed;
+      log(`chromium ${pid} killed (SIGKILL)`);
+    },
+  };
 }
 
 /** A browser context (one browser profile: its own storage) for a desk (1280x800 by default),

@@ -34,8 +34,18 @@ run(async () => {
     await waitFor(async () => (await siao.locator("tr.centre-row").count()) === centreNames.length, { what: "table rows" });
     const shown = await siao.locator("tr.centre-row .centre-name").allInnerTexts();
     assert.deepEqual([...shown].sort(), [...centreNames].sort(), "centres in the table");
-    const markers = await siao.locator(".leaflet-marker-icon").count();
-    assert.equal(markers, centreNames.length, "one marker per located centre");
+    /* markers are drawn on a canvas: the map says how many it drew, and each centre selected
+     * in the table opens its marker's tooltip on the map, with its name */
+    await waitFor(async () => (await siao.locator(".centres-map__box").getAttribute("data-markers")) === String(centreNames.length), {
+      what: "one marker per located centre",
+    });
+    const exactly = (t) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+    for (const name of centreNames) {
+      const button = siao.locator("tr.centre-row button.centre-name", { hasText: exactly(name) });
+      await button.click();
+      await siao.locator(".cm-tooltip .cm-tip__name", { hasText: exactly(name) }).waitFor();
+      await button.click(); /* unselected */
+    }
     await screenshot(siao, "siao");
     await axeCheck(siao, "SIAO desk");
   });
@@ -48,6 +58,7 @@ run(async () => {
       const cli = server.cli(dev, ["places", "declare", "homme_seul=27", "couple=1"]).then(() => { cliDone = performance.now(); });
       await waitFor(async () => (await rowTotal(siao, "chu-75-chapelle")) === 28, { timeout: 5000, interval: 10, what: "the new declaration" });
       const shown = performance.now();
+      await screenshot(siao, "siao-live-declaration"); /* the changed row highlighted */
       await cli;
       log(`measured: shown ${Math.max(0, Math.round(shown - cliDone))} ms after the CLI exited (or before it did)`);
     });

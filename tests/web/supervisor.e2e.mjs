@@ -64,7 +64,7 @@ run(async () => {
   await step("the supervisor enrols and sees the map, the table and the indicators", async () => {
     await enrol(page, demo.codes["helene-garnier"], "778899");
     await waitFor(async () => (await page.locator("tr.centre-row").count()) >= 8, { what: "table rows" });
-    await waitFor(async () => (await page.locator(".leaflet-marker-icon").count()) >= 8, { what: "markers" });
+    await waitFor(async () => Number(await page.locator(".centres-map__box").getAttribute("data-markers")) >= 8, { what: "markers" });
     await page.getByText("Indicateurs du jour").waitFor();
     await page.waitForTimeout(1000); // what else would come, comes
     await axeCheck(page, "supervisor desk");

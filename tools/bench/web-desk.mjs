@@ -23,7 +23,8 @@
 //    calls __veilleBench.onDelta(t0) after applying each places delta (src/state/places.ts);
 //    the page times it to the next frame painted (requestAnimationFrame, then setTimeout 0;
 //    performance.measure "veille-delta"), and separately to the frame painted after the map's
-//    marker changed (Leaflet markers are updated in a Preact effect, which runs after a paint),
+//    marker was redrawn (markers are drawn on a canvas by Leaflet, in an animation frame: the
+//    page hooks the canvas's fillText to see when),
 //    with the split into script, wait for the frame and the frame's work, and by whether the
 //    delta's table row is drawn. Long tasks (PerformanceObserver "longtask") and long
 //    animation frames during the window; deltas received against declarations made; CPU
@@ -38,7 +39,7 @@
 //
 // Environment: CENTRES (500), DECLARERS (all centres), RUNS (5), DURATION (60 s),
 // INTERVAL_MS (100), THROTTLE (4; 0 skips the throttled run), VEILLED_CPU (0), SEED (12),
-// PROFILE, PROFILE_SECONDS, LOAD_CPU (runs the declarations' CLI processes on that CPU instead
+// PROFILE, PROFILE_SECONDS, TRACE_CATEGORIES, LOAD_CPU (runs the declarations' CLI processes on that CPU instead
 // of the browser's), RESULTS (a JSON file for the results). Prints key=value lines, then a
 // summary table. Screenshots go to VEILLE_TEST_OUT (tests/web/harness.mjs).
 import { spawn } from "node:child_process";
@@ -54,6 +55,10 @@ import { enrol, signIn, signOut } from "../../tests/web/desk.mjs";
 import {
   affinity, cpuOf, cpuSum, descendants, f0, f1, kib, kv, machineBusy, out, pin, printTable, profileReport, summary,
 } from "./web-common.mjs";
+
+/* PROFILE=1's trace: DevTools' timeline by default; TRACE_CATEGORIES (comma-separated) for
+ * more, e.g. "cc,viz,gpu,blink" to see the compositor's side of a frame. */
+const TRACE_CATEGORIES = (process.env.TRACE_CATEGORIES || "devtools.timeline,disabled-by-default-devtools.timeline,v8").split(",");
 
 const int = (name, def) => {
   const v = process.env[name];
@@ -153,7 +158,7 @@ function benchInit(expect) {
     live: () => !!document.querySelector(".link--live"),
     table: () => (document.querySelector("table.centres caption")?.textContent ?? "").includes(`${expect} centres`) &&
       !!document.querySelector("table.centres tr.centre-row"),
-    markers: () => document.querySelectorAll(".leaflet-marker-pane .cm").length >= expect,
+    markers: () => Number(document.querySelector(".centres-map__box")?.getAttribute("data-markers")) >= expect,
     queue: () => !!document.querySelector(".queue .queue__list, .queue .queue__empty"),
   };
   document.addEventListener("submit", (e) => {
@@ -179,30 +184,26 @@ function benchInit(expect) {
     requestAnimationFrame(check);
   }, true);
 
-  /* (4) each places delta to the frame that shows it */
+  /* (4) each places delta to the frame that shows it. The map's markers are drawn on a
+   * canvas (Leaflet's renderer, in an animation frame): a marker redrawn is seen as the
+   * canvas's fillText of its number, and painted with the frame it was drawn in. */
   let pending = null;
-  let observed = null;
-  const markers = new MutationObserver(() => {
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (...args) {
     const r = pending;
-    if (!r || r.mut) return;
-    r.mut = perf.now();
-    requestAnimationFrame((ts) => {
-      r.mapFrame = ts;
-      setTimeout(() => { r.mapPaint = perf.now(); });
-    });
-  });
+    if (r && !r.mut) {
+      r.mut = perf.now();
+      r.mapFrame = document.timeline.currentTime;
+      setTimeout(() => { r.mapPaint = perf.now(); }); /* after the frame it was drawn in */
+    }
+    return fillText.apply(this, args);
+  };
   B.onDelta = (t0) => {
     const r = { t0, script: 0, raf: 0, frame: 0, paint: 0, mut: 0, mapFrame: 0, mapPaint: 0 };
     B.deltas.push(r);
     /* after Preact's render of the change (a microtask queued before this one) */
     queueMicrotask(() => queueMicrotask(() => { r.script = perf.now(); }));
     pending = r;
-    const pane = document.querySelector(".leaflet-marker-pane");
-    if (pane && pane !== observed) {
-      markers.disconnect();
-      markers.observe(pane, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["class"] });
-      observed = pane;
-    }
     requestAnimationFrame((ts) => {
       r.raf = perf.now();
       r.frame = ts;
@@ -452,7 +453,7 @@ run(async () => {
     });
     const cpu0 = { veilled: cpuOf(server.child.pid).self, browser: cpuSum(browserPids), self: cpuOf(process.pid), machine: machineBusy() };
     if (profile) {
-      await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8"] });
+      await browser.startTracing(page, { categories: TRACE_CATEGORIES });
       await cdp.send("Profiler.enable");
       await cdp.send("Profiler.setSamplingInterval", { interval: 250 });
       await cdp.send("Profiler.start");
@@ -544,7 +545,6 @@ run(async () => {
       wait: summary(d.map((x) => x.raf - x.script)),
       work: summary(d.map((x) => x.script - x.t0 + x.paint - x.raf)),
       toMarker: summary(d.filter((x) => x.mapPaint).map((x) => x.mut - x.t0)),
-      mapEffect: summary(d.filter((x) => x.mapPaint && x.mut > x.paint).map((x) => x.mut - x.paint)),
       toMap: summary(d.filter((x) => x.mapPaint).map((x) => x.mapPaint - x.t0)),
       /* the frame showing every change of the delta: its marker's, if it changed, else the next one */
       toDrawn: summary(d.map((x) => Math.max(x.paint, x.mapPaint) - x.t0)),
@@ -586,7 +586,7 @@ run(async () => {
     kv(`${p}_deltas_measured`, r.measured);
     for (const [k, s] of [["delta_to_paint", r.toPaint], ["delta_to_frame_start", r.toRaf], ["delta_script", r.script],
       ["wait_for_frame", r.wait], ["frame_work", r.frameWork], ["delta_work", r.work], ["delta_to_marker_updated", r.toMarker],
-      ["delta_to_map_paint", r.toMap], ["delta_to_drawn", r.toDrawn], ["map_effect", r.mapEffect], ["map_frames_after_first", r.mapFramesLater],
+      ["delta_to_map_paint", r.toMap], ["delta_to_drawn", r.toDrawn], ["map_frames_after_first", r.mapFramesLater],
       ["cli_declare", r.cli]]) {
       const u = k === "map_frames_after_first" ? "" : "_ms";
       kv(`${p}_${k}_count`, s.count);
@@ -680,7 +680,6 @@ run(async () => {
     }
     rows.push([`delta applied -> its map marker painted${t} (${r.toMap.count} deltas)`, f1(r.toMap.median), f1(r.toMap.p95), f1(r.toMap.p99), f1(r.toMap.max), ""]);
     rows.push([`delta applied -> drawn in table and map: the later of the two frames${t}`, f1(r.toDrawn.median), f1(r.toDrawn.p95), f1(r.toDrawn.p99), f1(r.toDrawn.max), "p99 < 16 ms"]);
-    rows.push([`  the map's effect: first frame painted -> marker updated${t}`, f1(r.mapEffect.median), f1(r.mapEffect.p95), f1(r.mapEffect.p99), f1(r.mapEffect.max), ""]);
     rows.push([`long tasks during the ${f0(r.loadSeconds)} s${t}`, `${r.longtasks}`, "", "", f0(r.longtaskMax), ""]);
     rows.push([`CPU busy, CPU 0 / CPU 1 / others' share${t} (1 = a core)`, `${r.cpuMachine.cpu0?.toFixed(2)} / ${r.cpuMachine.cpu1?.toFixed(2)} / ${(r.cpuMachine.cpu - r.cpuVeilled - r.cpuBrowser - r.cpuDriver - r.cpuCli).toFixed(2)}`, "", "", "", ""]);
     rows.push([`deltas received / declarations made${t}`, `${r.deltas} / ${r.declarationsOk}`, "", "", "", "all"]);

@@ -18,7 +18,7 @@ import type { Keys } from "../crypto/keys";
 import { Observable } from "./observable";
 import { PlacesState } from "./places";
 import { Records } from "./records";
-import { deriveOrientations } from "./orient";
+import { deriveOrientations, requestRecord } from "./orient";
 import { derivePeople } from "./people";
 import { indicatorsOf, NO_INDICATORS } from "./stats";
 import { isCentreKind, ROLE, type Actions, type Counts, type Desk, type Indicators, type NewEncounter, type NewPerson, type NewRequest, type Orientations, type Outcome, type People, type Principal } from "./model";
@@ -303,20 +303,7 @@ export class DeskSession {
   }
 
   private requestShelter(r: NewRequest): Promise<Outcome> {
-    return this.push({
-      case: "request",
-      value: {
-        personId: r.personId,
-        householdAdults: r.household.adults,
-        householdChildren: r.household.children,
-        reducedMobility: r.household.reducedMobility,
-        animal: r.household.animal,
-        languages: r.household.languages.trim(),
-        urgency: r.urgency,
-        categories: r.categories,
-        note: r.note.trim(),
-      },
-    });
+    return this.push({ case: "request", value: requestRecord(r) });
   }
 
   /** The HLC stamps of one local edit's fields (docs/sync.md, clock rule), the clock saved

@@ -64,6 +64,21 @@ export const SERVICE_LABEL: Record<Service, string> = {
   11: "Autre",
 };
 
+/** The profile's fields (records.proto PersonField). */
+export const PERSON_FIELD_LABEL: Record<number, string> = {
+  1: "Prénom",
+  2: "Nom",
+  3: "Surnom",
+  4: "Année de naissance",
+  5: "Adultes du ménage",
+  6: "Enfants du ménage",
+  7: "Mobilité réduite",
+  8: "Avec un animal",
+  9: "Situation",
+  10: "Langues parlées",
+  11: "S'oppose au partage de ses données",
+};
+
 export const ROLE_LABEL: Record<number, string> = {
   1: "Maraudeur·se",
   2: "Accueillant·e",

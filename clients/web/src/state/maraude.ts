@@ -1,7 +1,5 @@
 /* The maraude phone: what state/app.ts and state/desk.ts are to the desk, over the sync engine
- * (sync/engine.ts) and the sealed local store (store/local.ts). This module is the gate
- * (enrolment, PIN, lock); an opened round is state/round.ts, loaded once the PIN screen is
- * painted, so that the first paint evaluates no protocol code.
+ * (sync/engine.ts) and the sealed local store (store/local.ts).
  *
  * One phone, one professional: the phone's account (store/accounts.ts, its device key and
  * store key wrapped under the PIN). Enrolment: a key pair made in the key worker, the pairing
@@ -14,24 +12,33 @@
  * say how many records waiting to be sent a wipe would lose.
  *
  * lock() is the one way a round ends — the inactivity timer, the page going to the background
- * (visibilitychange), the button, a revocation: the engine stops (connection closed, store
- * closed), every record held in memory is dropped, the key worker is terminated. */
+ * (visibilitychange), the button — but a revocation: the engine stops (connection closed,
+ * store closed), every record held in memory is dropped, the key worker is terminated; then
+ * the PIN screen, or after a revocation (the engine erased the account and the store) a
+ * screen saying the phone was withdrawn. */
 import { Keys } from "../crypto/keys";
-import { fromHex, toHex } from "../net/ids";
+import type { PlacesEvent } from "../net/connection";
+import { enrol as enrolDevice } from "../net/connection";
+import { errorMessage } from "../net/errors";
+import { fromHex, newRecordId, toHex } from "../net/ids";
 import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
-import type { SyncEngine, SyncStatus } from "../sync/engine";
+import { deleteLocal, LocalError, outboxCounts } from "../store/local";
+import { SyncEngine, type SyncStatus } from "../sync/engine";
+import { checkPin, PIN_MAX, PIN_MIN } from "./pin";
+import { encounterOps, type NewEncounterInput } from "./encounter";
+import { geohashEncode } from "./geohash";
+import { readsHealth, type NewRequest, type Places } from "./model";
+import { requestRecord } from "./orient";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
-import { checkPin, PIN_MAX, PIN_MIN } from "./pin";
-import type { Round } from "./round";
+import { PlacesState } from "./places";
+import { profileEdit, type Draft } from "./profile";
+import { readRound, type EncounterItem, type OutboxItem, type PersonItem, type RequestItem } from "./round";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
-export type { EncounterItem, NewEncounterInput, OutboxItem, Outcome, PersonItem, PlacesNow, Round } from "./round";
-
-/* The round's module, with the protocol's and the store's code the gate uses: loaded after
- * the first paint, once. */
-const later = () => import("./round");
+export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem };
+export { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "./profile";
 
 /** Wrong PINs in a row that wipe the phone. */
 export const MAX_PIN_TRIES = 10;
@@ -40,6 +47,8 @@ const PIN_DELAYS_S = [0, 0, 0, 5, 15, 30, 60, 120, 300];
 /** From this many tries left, the PIN screen says what a wipe would lose. */
 const WARN_FROM = 3;
 export const DEFAULT_LOCK_SECONDS = 120;
+/** Persons shown in the search at most. */
+const SEARCH_MAX = 8;
 
 export interface MaraudeConfig {
   url: string;
@@ -62,7 +71,60 @@ export type MaraudeScreen =
       warning?: string;
       busy?: boolean;
     }
-  | { kind: "round"; round: Round };
+  | { kind: "round"; round: Round }
+  /** the server withdrew this phone (DEVICE_REVOKED): everything local is erased; error: what
+   * could not be erased, if anything */
+  | { kind: "revoked"; error?: string };
+
+export interface PlacesNow {
+  places: Places;
+  /** true while the link is live and a snapshot came in this round */
+  live: boolean;
+  /** Date.now() when the places shown were received (0: never) */
+  savedAt: number;
+}
+
+/** What an action did; id: the record it is about (an encounter's: the person's); field: the
+ * profile field at fault, if one is. */
+export type Outcome = { ok: true; id?: string } | { ok: false; message: string; field?: number };
+
+/** One opened round: what the phone's views read and may do. */
+export interface Round {
+  label: string;
+  /** a health professional: the encounter's health note is theirs to write and read */
+  health: boolean;
+  status: Observable<SyncStatus>;
+  persons: Observable<PersonItem[]>;
+  encounters: Observable<EncounterItem[]>;
+  outbox: Observable<OutboxItem[]>;
+  /** the team's shelter requests and where each stands */
+  requests: Observable<RequestItem[]>;
+  places: Observable<PlacesNow>;
+  search(q: string): PersonItem[];
+  recordEncounter(e: NewEncounterInput): Promise<Outcome>;
+  /** saves the fields of draft that differ from base (the draft the form opened with) */
+  editPerson(id: string, base: Draft, draft: Draft): Promise<Outcome>;
+  /** the user has read the person's notices */
+  acknowledge(id: string): Promise<Outcome>;
+  /** a shelter request to the SIAO, saved on the phone like an encounter */
+  requestShelter(r: NewRequest): Promise<Outcome>;
+  /** the phone's position as a 6-character geohash; asked only when the user taps */
+  locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
+  discard(opCounter: number): Promise<Outcome>;
+  syncNow(): void;
+  lock(): void;
+}
+
+
+/** Lower case, no accents: "Hélène" is found by "helene". */
+export function foldText(s: string): string {
+  return s
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/œ/g, "oe")
+    .replace(/['’\-.,]/g, " ");
+}
 
 /** The wait, in ms, before the try after `failed` wrong PINs. */
 export function pinDelayMs(failed: number): number {
@@ -87,9 +149,8 @@ export class Maraude {
   private readonly onOnline = () => this.engine?.syncNow();
   private persistAsked = false;
   /* A key worker started before it is needed, holding no key: each PIN screen, once painted,
-   * starts one and loads the round's module (state/round.ts), so that they load while the PIN
-   * is typed (the worker's start took 130 ms of a 400 ms unlock at CPU x4); the next sign-in
-   * (or enrolment, after a wipe) takes the worker. */
+   * starts one, so that its script and libsodium load while the PIN is typed (130 ms of a
+   * 400 ms unlock at CPU x4); the next sign-in (or enrolment, after a wipe) takes it. */
   private spare: Promise<Keys> | null = null;
 
   constructor(private readonly cfg: MaraudeConfig) {
@@ -118,7 +179,7 @@ export class Maraude {
       keys = await this.takeSpare();
       const { publicKey } = await keys.generate();
       const signed = await keys.signEnrol(code);
-      const ok = await (await later()).enrol(this.cfg.url, {
+      const ok = await enrolDevice(this.cfg.url, {
         code: signed.code,
         publicKey,
         label: label || "téléphone de maraude",
@@ -131,7 +192,7 @@ export class Maraude {
       this.screen.set({ kind: "set-pin", label: name });
     } catch (e) {
       keys?.lock();
-      this.screen.set({ kind: "enrol", error: await message(e) });
+      this.screen.set({ kind: "enrol", error: errorMessage(e) });
     }
   }
 
@@ -159,7 +220,7 @@ export class Maraude {
       this.pending = null;
       await this.open(account, p.keys);
     } catch (e) {
-      this.screen.set({ kind: "set-pin", label: p.label, error: await message(e) });
+      this.screen.set({ kind: "set-pin", label: p.label, error: errorMessage(e) });
     }
   }
 
@@ -179,14 +240,13 @@ export class Maraude {
         return await this.open({ ...cur, failedPins: 0 }, keys);
       }
     } catch (e) {
-      console.error("maraude: opening failed:", e instanceof Error ? `${e.name}: ${e.message}` : e);
       keys?.lock();
-      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: await message(e) });
+      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: errorMessage(e) });
     }
     keys.lock();
     const left = await accounts.recordFailedPin(cur.deviceIdHex, MAX_PIN_TRIES);
     if (left <= 0) {
-      await later().then((l) => l.deleteLocal(cur.deviceIdHex)).catch(() => undefined);
+      await deleteLocal(cur.deviceIdHex).catch(() => undefined);
       return this.init(
         `${MAX_PIN_TRIES} codes PIN erronés : les données de la maraude ont été effacées de ce téléphone. Demandez un nouveau code d'appairage pour l'enrôler à nouveau.`,
       );
@@ -210,7 +270,6 @@ export class Maraude {
     if (this.spare) return;
     this.spare = Keys.start(this.cfg.workerUrl);
     this.spare.catch(() => undefined); /* takeSpare starts another */
-    void later().catch(() => undefined); /* open() asks again */
   }
 
   private takeSpare(): Promise<Keys> {
@@ -221,15 +280,13 @@ export class Maraude {
   }
 
   private async pinScreen(account: Account, extra: { notice?: string }): Promise<Extract<MaraudeScreen, { kind: "pin" }>> {
-    /* once the PIN screen is painted: loading them first delayed it */
+    /* once the PIN screen is painted: loading the worker first delayed it */
     requestAnimationFrame(() => setTimeout(() => this.prepare()));
     const waitUntil = account.failedAt ? account.failedAt + pinDelayMs(account.failedPins) : 0;
     const left = MAX_PIN_TRIES - account.failedPins;
     let warning: string | undefined;
     if (account.failedPins > 0 && left <= WARN_FROM) {
-      const { pending, rejected } = await later()
-        .then((l) => l.outboxCounts(account.deviceIdHex))
-        .catch(() => ({ pending: 0, rejected: 0 }));
+      const { pending, rejected } = await outboxCounts(account.deviceIdHex).catch(() => ({ pending: 0, rejected: 0 }));
       const lost = pending + rejected;
       warning =
         `Attention : après ${plural(left, "code faux", "codes faux")} de plus, ce téléphone efface ses données.` +
@@ -239,28 +296,146 @@ export class Maraude {
   }
 
   private async open(account: Account, keys: Keys): Promise<void> {
-    const { describe, openRound } = await later();
     this.keys = keys;
     this.account = account;
-    const opened = openRound({ url: this.cfg.url, account, keys, lock: () => this.lock(), wiped: () => this.wiped() });
-    this.engine = opened.engine;
+    const status = new Observable<SyncStatus>({
+      link: { kind: "stopped" },
+      store: "opening",
+      pending: 0,
+      rejected: 0,
+      lastSyncMs: 0,
+      syncing: false,
+      error: null,
+    });
+    const persons = new Observable<PersonItem[]>([]);
+    const encounters = new Observable<EncounterItem[]>([]);
+    const outbox = new Observable<OutboxItem[]>([]);
+    const requests = new Observable<RequestItem[]>([]);
+    const placesState = new PlacesState("");
+    const places = new Observable<PlacesNow>({ places: placesState.value.value, live: false, savedAt: 0 });
+    let placesLive = false;
+    let placesSavedAt = 0;
+    const showPlaces = () =>
+      places.set({ places: placesState.value.value, live: placesLive && status.value.link.kind === "live", savedAt: placesSavedAt });
+
+    let reading = false;
+    let readAgain = false;
+    const reread = async () => {
+      if (reading) return void (readAgain = true);
+      reading = true;
+      try {
+        do {
+          readAgain = false;
+          const store = engine.store;
+          if (!store) break;
+          const r = await readRound(store, { health: round.health, centreName: (id) => placesState.nameOf(id) });
+          persons.set(r.persons);
+          encounters.set(r.encounters);
+          outbox.set(r.outbox);
+          requests.set(r.requests);
+        } while (readAgain);
+      } catch {
+        /* closed by a lock meanwhile */
+      } finally {
+        reading = false;
+      }
+    };
+
+    const engine = new SyncEngine({
+      url: this.cfg.url,
+      deviceIdHex: account.deviceIdHex,
+      serverId: fromHex(account.serverIdHex),
+      keys,
+      client: "veille-maraude-web",
+      onStatus: (s) => {
+        const before = status.value;
+        status.set(s);
+        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped(s.error);
+        if (s.link.kind !== "live") placesLive = false;
+        if (s.pending !== before.pending || s.rejected !== before.rejected || s.store !== before.store) void reread();
+        showPlaces();
+      },
+      onRecords: () => void reread(),
+      onLive: (auth) => {
+        void auth;
+        void engine.connection.subscribePlaces().catch(() => undefined);
+      },
+      onPlaces: (ev: PlacesEvent) => {
+        if ("snapshot" in ev) {
+          placesState.snapshot(ev.snapshot);
+          placesLive = true;
+          placesSavedAt = Date.now();
+          void engine.store?.savePlaces(ev.snapshot, placesSavedAt).catch(() => undefined);
+        } else if (!placesState.delta(ev.delta)) {
+          void engine.connection.subscribePlaces().catch(() => undefined);
+        } else {
+          placesSavedAt = Date.now();
+        }
+        showPlaces();
+      },
+    });
+    this.engine = engine;
+
+    const round: Round = {
+      label: account.label,
+      health: readsHealth(account.role),
+      status,
+      persons,
+      encounters,
+      outbox,
+      requests,
+      places,
+      search: (q) => {
+        const tokens = foldText(q).split(/\s+/).filter(Boolean);
+        if (!tokens.length) return [];
+        return persons.value
+          .filter((p) => {
+            const hay = foldText([p.nickname, p.givenName, p.familyName, p.birthYear ?? ""].join(" "));
+            return tokens.every((t) => hay.includes(t));
+          })
+          .slice(0, SEARCH_MAX);
+      },
+      recordEncounter: (e) => recordEncounter(engine, account.role, e),
+      editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
+      requestShelter: (r) => act(() => engine.save([{ recordId: newRecordId(), record: { case: "request", value: requestRecord(r) } }])),
+      acknowledge: (id) =>
+        act(async () => {
+          await engine.store?.acknowledge(id);
+          void reread();
+        }),
+      locate: () => locate(),
+      discard: (opCounter) =>
+        act(async () => {
+          await engine.discard(opCounter);
+          void reread();
+        }),
+      syncNow: () => engine.syncNow(),
+      lock: () => this.lock(),
+    };
+
     document.addEventListener("visibilitychange", this.onHidden);
     window.addEventListener("online", this.onOnline);
     this.idle.start();
     this.askPersist();
-    this.screen.set({ kind: "round", round: opened.round });
+    this.screen.set({ kind: "round", round });
     try {
-      await opened.start();
+      await engine.start();
     } catch (e) {
-      console.error("maraude: the local store did not open:", e instanceof Error ? `${e.name}: ${e.message}` : e);
       this.end();
       return this.screen.set({ ...(await this.pinScreen(account, {})), error: describe(e) });
     }
+    const kept = await engine.store?.places().catch(() => undefined);
+    if (kept && !placesLive) {
+      placesState.snapshot(kept.snapshot);
+      placesSavedAt = kept.savedAtMs;
+      showPlaces();
+    }
+    void reread();
   }
 
-  private wiped(): void {
+  private wiped(error: string | null): void {
     this.end();
-    void this.init("Ce téléphone a été révoqué : ses données de maraude ont été effacées. Demandez un nouveau code d'appairage.");
+    this.screen.set({ kind: "revoked", error: error ?? undefined });
   }
 
   private end(): void {
@@ -280,6 +455,7 @@ export class Maraude {
     this.pending = null;
   }
 
+
   /* Asked once per page: a phone that clears storage under pressure would lose the outbox. */
   private askPersist(): void {
     if (this.persistAsked) return;
@@ -293,11 +469,51 @@ export class Maraude {
   }
 }
 
-/* A failure in French (net/errors.ts, loaded with the round's module). */
-async function message(e: unknown): Promise<string> {
+/* An action on the store: ok, or its failure in French. */
+async function act(f: () => Promise<unknown>): Promise<Outcome> {
   try {
-    return (await later()).errorMessage(e);
-  } catch {
-    return "L'application n'a pas pu se charger entièrement. Rechargez la page.";
+    await f();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: describe(e) };
   }
+}
+
+/* An encounter (with the new person met, if any), saved on the phone; its id: the person's. */
+async function recordEncounter(engine: SyncEngine, role: number, e: NewEncounterInput): Promise<Outcome> {
+  const made = encounterOps(e, role, engine.connection.serverNow(), newRecordId);
+  if ("error" in made) return { ok: false, message: made.error };
+  const r = await act(() => engine.save(made.ops));
+  return r.ok ? { ok: true, id: made.personId } : r;
+}
+
+/* A profile edit, saved on the phone like an encounter. */
+function editPerson(engine: SyncEngine, id: string, base: Draft, draft: Draft): Promise<Outcome> {
+  const edit = profileEdit(base, draft);
+  if ("error" in edit) return Promise.resolve({ ok: false, ...edit.error });
+  if (!edit.fields.length) return Promise.resolve({ ok: false, message: "Rien n'a changé dans la fiche." });
+  return act(() => engine.save([{ recordId: id, record: { case: "person", value: { fields: edit.fields } } }]));
+}
+
+function describe(e: unknown): string {
+  return e instanceof LocalError ? e.message : errorMessage(e);
+}
+
+/* The Geolocation API, coarse, once per tap: a 6-character geohash, never finer. */
+function locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }> {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) return resolve({ ok: false, message: "Ce téléphone ne donne pas sa position." });
+    navigator.geolocation.getCurrentPosition(
+      (pos) => resolve({ ok: true, geohash: geohashEncode(pos.coords.latitude, pos.coords.longitude) }),
+      (err) =>
+        resolve({
+          ok: false,
+          message:
+            err.code === err.PERMISSION_DENIED
+              ? "La position n'est pas autorisée pour cette application."
+              : "Position introuvable pour le moment.",
+        }),
+      { enableHighAccuracy: false, timeout: 15_000, maximumAge: 300_000 },
+    );
+  });
 }

@@ -28,9 +28,16 @@ export const ROLE = {
   ECOUTANT_115: 3,
   COORDINATEUR_SIAO: 4,
   RESPONSABLE_CENTRE: 5,
+  PROFESSIONNEL_SANTE: 7,
   SUPERVISEUR: 8,
   ADMINISTRATEUR: 9,
 } as const;
+
+/** Whether role may read HEALTH fields, hence write them (server/policy.c role_classes; L1110-4
+ * CSP): the health professionals only. */
+export function readsHealth(role: Role): boolean {
+  return role === ROLE.PROFESSIONNEL_SANTE;
+}
 
 /** Structures that are centres and receive proposals: CHRS, CHU, CPH. */
 export function isCentreKind(k: StructureKind): boolean {

@@ -1,9 +1,29 @@
 /* The orientation workflow as the views show it (docs/orientations.md), derived from the
  * records held: requests with their proposals and decisions, the SIAO's queue, a centre's
  * incoming proposals and its stays' dates to watch. Only what the server sent is here: a
- * centre holds a request's DECISION fields, the SIAO everything but the requester's note. */
-import { DecisionKind, ProposalStatus as WireProposalStatus, type Decision, type Proposal, type Request } from "../gen/veille/v1/orientation_pb";
-import type { AdmissionView, Category, Orientations, ProposalView, Refusal, RequestView, Reminder, RefusalMotive, Urgency } from "./model";
+ * centre holds a request's DECISION fields, the SIAO everything but the requester's note.
+ * And the other way: the Request record of a new shelter request, for the desk and the phone. */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  DecisionKind,
+  ProposalStatus as WireProposalStatus,
+  type Decision,
+  type Proposal,
+  type Request,
+  type RequestSchema,
+} from "../gen/veille/v1/orientation_pb";
+import type {
+  AdmissionView,
+  Category,
+  NewRequest,
+  Orientations,
+  ProposalView,
+  Refusal,
+  RequestView,
+  Reminder,
+  RefusalMotive,
+  Urgency,
+} from "./model";
 import type { Records } from "./records";
 
 /* Most urgent first ("ce soir", then "dans les jours", then planned, then unspecified), then
@@ -135,4 +155,20 @@ function admissionView(id: string, d: Decision): AdmissionView {
 /** The SIAO's queue: open requests (waiting or with a proposal pending). */
 export function openRequests(o: Orientations): RequestView[] {
   return o.requests.filter((r) => r.status === "waiting" || r.status === "proposed");
+}
+
+/** The Request record of a new shelter request (the server sets its requester, author,
+ * territory and date). */
+export function requestRecord(r: NewRequest): MessageInitShape<typeof RequestSchema> {
+  return {
+    personId: r.personId,
+    householdAdults: r.household.adults,
+    householdChildren: r.household.children,
+    reducedMobility: r.household.reducedMobility,
+    animal: r.household.animal,
+    languages: r.household.languages.trim(),
+    urgency: r.urgency,
+    categories: r.categories,
+    note: r.note.trim(),
+  };
 }

@@ -37,7 +37,29 @@ function benchProbe(): ((t0: number) => void) | undefined {
   return (globalThis as { __veilleBench?: { onDelta(t0: number): void } }).__veilleBench?.onDelta;
 }
 
-const byName = (a: Centre, b: Centre) => a.name.localeCompare(b.name, "fr") || a.id.localeCompare(b.id);
+const collator = new Intl.Collator("fr");
+const byName = (a: Centre, b: Centre) => collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** `centres` (sorted by name) with `c` in its place: a copy, one centre replaced or inserted
+ * (a delta touches one centre: no sort of the whole territory). */
+function withCentre(centres: readonly Centre[], c: Centre): Centre[] {
+  const next = centres.slice();
+  const at = next.findIndex((x) => x.id === c.id);
+  if (at >= 0 && next[at]!.name === c.name) {
+    next[at] = c;
+    return next;
+  }
+  if (at >= 0) next.splice(at, 1);
+  let lo = 0;
+  let hi = next.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byName(next[mid]!, c) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  next.splice(lo, 0, c);
+  return next;
+}
 
 export class PlacesState {
   readonly value = new Observable<Places>({ loaded: false, territory: "", centres: [], receivedAt: 0 });
@@ -61,10 +83,7 @@ export class PlacesState {
     if (r !== "applied" || !d.centre) return true;
     const cur = this.value.value;
     const c = centreOf(d.centre, Date.now());
-    const centres = cur.centres.filter((x) => x.id !== c.id);
-    centres.push(c);
-    centres.sort(byName);
-    this.value.set({ ...cur, centres, receivedAt: Number(d.nowMs) });
+    this.value.set({ ...cur, centres: withCentre(cur.centres, c), receivedAt: Number(d.nowMs) });
     benchProbe()?.(t0);
     return true;
   }

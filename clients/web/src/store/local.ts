@@ -5,16 +5,22 @@
  *   records  record id -> the newest Change the phone holds of it (sealed), and its kind
  *   outbox   op counter -> an op not yet acknowledged (sealed Mutation), "pending"; or one the
  *            server answered CONFLICT or REJECTED, "rejected", with its OpResult, until the
- *            user discards it (libveille's problems)
+ *            user discards it (libveille's problems); with its "save", the op counter of the
+ *            record it was saved with, for the user: its own, but for a person's edit queued
+ *            with an encounter or a request about them (a new person met), the latter's
+ *   edits    person id -> this phone's own profile edits not yet seen back in a pulled
+ *            profile, and the colleagues' values that won over some (sealed PersonEdits,
+ *            store/person.ts), until the user acknowledges them
  *   meta     one entry, nothing personal: the last op counter, the pull cursor, the clock L,
  *            the lease's end, the last sync, and `rev`, the number of writes so far
  *   places   the last places snapshot and when it came (OPERATIONAL, not personal)
  *
- * Sealing: every personal value (a Change, a Mutation) is sealed with the phone's store key
- * before it is written, by a Sealer (crypto/keys.ts: the key worker), the additional data
- * naming where it lives ("veille.web/v1/records/<record id>", "veille.web/v1/outbox/<op
- * counter>"). Record ids, kinds, op counters and the server's reasons stay plain: ids are
- * random, reasons never hold a value (net/errors.ts).
+ * Sealing: every personal value (a Change, a Mutation, PersonEdits) is sealed with the
+ * phone's store key before it is written, by a Sealer (crypto/keys.ts: the key worker), the
+ * additional data naming where it lives ("veille.web/v1/records/<record id>",
+ * "veille.web/v1/outbox/<op counter>", "veille.web/v1/edits/<person id>"). Record ids, kinds,
+ * op counters and the server's reasons stay plain: ids are random, reasons never hold a value
+ * (net/errors.ts).
  *
  * One write, one transaction. IndexedDB commits a transaction as soon as it has no request
  * pending, so it cannot wait for the key worker: a write reads what it needs and seals its
@@ -25,14 +31,15 @@
  * Hence, as in libveille: an op, its counter and the clock it ticked are written together, so
  * a counter is never given twice nor lost with its op; an op leaves the outbox only in the
  * transaction that records its result; a pulled page and the cursor after it are written
- * together, so a phone killed mid-pull resumes from the last page it stored.
+ * together, so a phone killed mid-pull resumes from the last page it stored. A person edit's
+ * entry in `edits` is written with its op, and what a pulled page teaches of it with the page.
  *
  * Records: events (encounters, orientation records) are replaced by a version at least as
  * new (the server's copy of the version this phone had acknowledged carries the team and
- * author it set); persons are merged field by field on their stamps (mergePerson), so pulled
- * profiles and this phone's acknowledged edits fold in any order. What the phone shows of a
- * record (get, all) is the held change with the pending ops about it folded in; rejected ops
- * are not folded: they are listed apart.
+ * author it set); persons are merged field by field on their stamps (store/person.ts), so
+ * pulled profiles and this phone's acknowledged edits fold in any order. What the phone shows
+ * of a record (get, all) is the held change with the pending ops about it folded in; rejected
+ * ops are not folded: they are listed apart.
  *
  * Errors: LocalError (French message, English detail); KeyError from the sealer. */
 import {
@@ -48,7 +55,6 @@ import { deleteDB, openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTr
 import { SEAL_BATCH_MAX, type Bound } from "../crypto/keycore";
 import type { ErrorCode } from "../gen/veille/v1/error_pb";
 import { PlacesSnapshotSchema, type PlacesSnapshot } from "../gen/veille/v1/places_pb";
-import { PersonField, type Person, type PersonFieldValue } from "../gen/veille/v1/records_pb";
 import {
   ChangeSchema,
   MutationSchema,
@@ -58,8 +64,22 @@ import {
   type OpResult,
   type PullResult,
 } from "../gen/veille/v1/sync_pb";
-import { compareStamps, fromWire, observe, tick, toWire, type Stamp } from "../net/hlc";
+import { fromWire, observe, tick, toWire, type Stamp } from "../net/hlc";
 import { fromHex } from "../net/ids";
+import {
+  checkEdit,
+  decodeEdits,
+  encodeEdits,
+  forget,
+  mergePerson,
+  noEdits,
+  reconcile,
+  recordEdit,
+  type Notice,
+  type PersonEdits,
+} from "./person";
+
+export type { Notice };
 
 /** Ops in one push, and their encoded size (docs/sync.md), as libveille's outbox.h. */
 export const OUTBOX_MAX_BATCH_OPS = 1000;
@@ -68,7 +88,7 @@ export const OUTBOX_MAX_BATCH_BYTES = 512 * 1024;
 export const OUTBOX_MAX_OP_BYTES = OUTBOX_MAX_BATCH_BYTES - 64;
 
 const DB_PREFIX = "veille-maraude-";
-const DB_VERSION = 1;
+const DB_VERSION = 3; /* 2: the store "edits"; 3: the outbox's saves */
 const META_KEY = "device";
 const PLACES_KEY = "last";
 const AD_DOMAIN = "veille.web/v1/";
@@ -77,8 +97,6 @@ const WRITE_ATTEMPTS = 8;
 const DECODE_SLICE = 250; /* records decoded between two yields to the page */
 const RETRY_WAIT_MS = 5; /* the first wait's bound, doubling with each attempt */
 const RECORD_ID_MAX = 64; /* bytes, as libveille's replica.c; the server's are 32 hex */
-const PERSON_MAX_FIELDS = 16;
-const PERSON_MAX_MERGED = 2 * PERSON_MAX_FIELDS;
 
 const encoder = new TextEncoder();
 
@@ -108,18 +126,11 @@ export interface Meta {
   lastSyncMs: number;
 }
 
-/** An op of the outbox as kept in the clear: nothing personal, nothing to unseal. */
-export interface OutboxEntry {
-  opCounter: number;
-  recordId: string;
-  kind: RecordKind;
-  state: "pending" | "rejected";
-  result?: Rejection;
-}
-
 /** An op of the outbox, opened. */
 export interface OutboxOp {
   opCounter: number;
+  /** the op counter of the record it was saved with (see the design) */
+  save: number;
   recordId: string;
   kind: RecordKind;
   state: "pending" | "rejected";
@@ -194,11 +205,17 @@ interface RecordRow {
 
 interface OutboxRow {
   opCounter: number;
+  save: number;
   recordId: string;
   kind: RecordKind;
   state: "pending" | "rejected";
   sealed: Uint8Array; // Mutation
   result?: Rejection;
+}
+
+interface EditsRow {
+  recordId: string; // the person's
+  sealed: Uint8Array; // PersonEdits (store/person.ts encodeEdits)
 }
 
 interface PlacesRow {
@@ -208,13 +225,14 @@ interface PlacesRow {
 
 interface LocalDB extends DBSchema {
   records: { key: string; value: RecordRow; indexes: { kind: string } };
-  outbox: { key: number; value: OutboxRow; indexes: { state: string; record: string } };
+  outbox: { key: number; value: OutboxRow; indexes: { state: string; record: string; saves: [string, number] } };
+  edits: { key: string; value: EditsRow };
   meta: { key: string; value: Meta };
   places: { key: string; value: PlacesRow };
 }
 
-type StoreName = "records" | "outbox" | "meta" | "places";
-const STORES: StoreName[] = ["records", "outbox", "meta", "places"];
+type StoreName = "records" | "outbox" | "edits" | "meta" | "places";
+const STORES: StoreName[] = ["records", "outbox", "edits", "meta", "places"];
 
 /* What one write writes, besides meta; and what it returns. */
 interface Plan<T> {
@@ -222,6 +240,7 @@ interface Plan<T> {
   meta: Meta;
   records?: { put?: RecordRow[]; drop?: string[] };
   outbox?: { put?: OutboxRow[]; drop?: number[] };
+  edits?: { put?: EditsRow[]; drop?: string[] };
   places?: PlacesRow;
 }
 
@@ -253,26 +272,54 @@ function storageError(e: unknown): unknown {
  * (it wipes this phone, or a newer app upgrades it) or the browser closed it. */
 function openDatabase(deviceIdHex: string, gone: () => void): Promise<IDBPDatabase<LocalDB>> {
   return openDB<LocalDB>(dbName(deviceIdHex), DB_VERSION, {
-    upgrade(d) {
-      d.createObjectStore("records", { keyPath: "recordId" }).createIndex("kind", "kind");
-      const outbox = d.createObjectStore("outbox", { keyPath: "opCounter" });
-      outbox.createIndex("state", "state");
-      outbox.createIndex("record", "recordId");
-      d.createObjectStore("meta").put(NEW_META, META_KEY);
-      d.createObjectStore("places");
+    /* From the version the phone had: an update of the app keeps everything. */
+    upgrade(d, from, _to, tx) {
+      if (from < 1) {
+        d.createObjectStore("records", { keyPath: "recordId" }).createIndex("kind", "kind");
+        const outbox = d.createObjectStore("outbox", { keyPath: "opCounter" });
+        outbox.createIndex("state", "state");
+        outbox.createIndex("record", "recordId");
+        d.createObjectStore("meta").put(NEW_META, META_KEY);
+        d.createObjectStore("places");
+      }
+      if (from < 2) d.createObjectStore("edits", { keyPath: "recordId" });
+      if (from < 3) {
+        const outbox = tx.objectStore("outbox");
+        outbox.createIndex("saves", ["state", "save"]);
+        /* an op queued before saves were kept: a save of its own */
+        void (async () => {
+          for (let c = await outbox.openCursor(); c; c = await c.continue())
+            if (c.value.save === undefined) await c.update({ ...c.value, save: c.value.opCounter });
+        })();
+      }
     },
     blocking: gone,
     terminated: gone,
   });
 }
 
-async function countOutbox(db: IDBPDatabase<LocalDB>): Promise<{ pending: number; rejected: number }> {
-  const index = db.transaction("outbox").store.index("state");
-  const [pending, rejected] = await Promise.all([index.count("pending"), index.count("rejected")]);
-  return { pending, rejected };
+/** What waits in the outbox. */
+export interface OutboxCounts {
+  /** records saved on the phone and waiting: saves with an op pending (an encounter with the
+   * new person it is about is one) */
+  pending: number;
+  /** ops the server refused, kept until discarded */
+  rejected: number;
+  /** ops waiting: what pushes have to send */
+  pendingOps: number;
 }
 
-const ad = (store: "records" | "outbox", key: string | number) => encoder.encode(`${AD_DOMAIN}${store}/${key}`);
+async function countOutbox(db: IDBPDatabase<LocalDB>): Promise<OutboxCounts> {
+  const tx = db.transaction("outbox");
+  const saves = tx.store.index("saves");
+  const waiting = IDBKeyRange.bound(["pending"], ["pending", []]); /* every ["pending", save] */
+  const [pendingOps, rejected] = await Promise.all([saves.count(waiting), tx.store.index("state").count("rejected")]);
+  let pending = 0;
+  for (let c = await saves.openKeyCursor(waiting, "nextunique"); c; c = await c.continue()) pending++;
+  return { pending, rejected, pendingOps };
+}
+
+const ad = (store: "records" | "outbox" | "edits", key: string | number) => encoder.encode(`${AD_DOMAIN}${store}/${key}`);
 
 /* Bytes an op of len bytes takes inside a PushRequest: tag, varint length, body. */
 function framedSize(len: number): number {
@@ -311,9 +358,9 @@ export async function openLocal(
   return store;
 }
 
-/** How many ops wait in the outbox of the phone deviceIdHex, and how many were refused: no key
- * needed (the PIN screen says how many unsent records a wipe would lose). */
-export async function outboxCounts(deviceIdHex: string): Promise<{ pending: number; rejected: number }> {
+/** What waits in the outbox of the phone deviceIdHex: no key needed (the PIN screen says how
+ * many unsent records a wipe would lose). */
+export async function outboxCounts(deviceIdHex: string): Promise<OutboxCounts> {
   checkDeviceId(deviceIdHex);
   const db = await openDatabase(deviceIdHex, () => db.close());
   try {
@@ -346,47 +393,51 @@ export class LocalStore {
   /** Queues 1 to 1000 ops, in one transaction with the op counters they take and, for a
    * person edit, the clock they tick: each gets the next counter and this phone's device id;
    * every field of a person edit is stamped with one tick of the clock at nowMs (server time
-   * is best). Returns their op counters. Errors: LocalError "invalid" (an op unfit: see
-   * unfit), "too-big" (an op over OUTBOX_MAX_OP_BYTES), "full". */
+   * is best). A person edit followed by an encounter or request about them is saved with it
+   * (one record waiting, for the user). Returns their op counters. Errors: LocalError
+   * "invalid" (an op unfit: see unfit), "too-big" (an op over OUTBOX_MAX_OP_BYTES), "full". */
   queue(ops: MessageInitShape<typeof MutationSchema>[], nowMs: number): Promise<number[]> {
     if (ops.length < 1 || ops.length > OUTBOX_MAX_BATCH_OPS)
       return Promise.reject(new LocalError("invalid", `queue 1 to ${OUTBOX_MAX_BATCH_OPS} ops`));
     const muts = ops.map((m) => create(MutationSchema, m));
     const why = muts.map(unfit).find((w) => w);
     if (why) return Promise.reject(new LocalError("invalid", why));
-    return this.write(
-      async (meta) => {
-        let counter = meta.opCounter;
-        let clock: Stamp = { ...meta.hlc, deviceId: this.deviceId };
-        const rows = muts.map((m) => {
-          const op = clone(MutationSchema, m);
-          op.opCounter = BigInt(++counter);
-          op.deviceId = this.deviceId;
-          if (op.record.case === "person") {
-            clock = tick(clock, nowMs, this.deviceId); /* one edit, one tick: its fields share the stamp */
-            for (const f of op.record.value.fields) f.hlc = toWire(clock);
-          }
-          const bytes = toBinary(MutationSchema, op);
-          if (framedSize(bytes.length) > OUTBOX_MAX_OP_BYTES)
-            throw new LocalError("too-big", `an op of ${bytes.length} bytes, over a push's ${OUTBOX_MAX_OP_BYTES}`);
-          return { opCounter: counter, recordId: op.recordId, kind: op.record.case as RecordKind, bytes };
-        });
-        const sealed = await this.seal(rows.map((r) => ({ data: r.bytes, ad: ad("outbox", r.opCounter) })));
-        return {
-          result: rows.map((r) => r.opCounter),
-          meta: { ...meta, opCounter: counter, hlc: { wallMs: clock.wallMs, counter: clock.counter } },
-          outbox: {
-            put: rows.map((r, i) => ({
-              opCounter: r.opCounter,
-              recordId: r.recordId,
-              kind: r.kind,
-              state: "pending" as const,
-              sealed: sealed[i]!,
-            })),
-          },
-        };
-      },
-    );
+    return this.write(async (meta) => {
+      let counter = meta.opCounter;
+      let clock: Stamp = { ...meta.hlc, deviceId: this.deviceId };
+      const edits = await this.editsOf(muts.flatMap((m) => (m.record.case === "person" ? [m.recordId] : [])));
+      const rows = muts.map((m) => {
+        const op = clone(MutationSchema, m);
+        op.opCounter = BigInt(++counter);
+        op.deviceId = this.deviceId;
+        if (op.record.case === "person") {
+          clock = tick(clock, nowMs, this.deviceId); /* one edit, one tick: its fields share the stamp */
+          for (const f of op.record.value.fields) f.hlc = toWire(clock);
+          edits.set(op.recordId, recordEdit(edits.get(op.recordId), op.record.value.fields));
+        }
+        const bytes = toBinary(MutationSchema, op);
+        if (framedSize(bytes.length) > OUTBOX_MAX_OP_BYTES)
+          throw new LocalError("too-big", `an op of ${bytes.length} bytes, over a push's ${OUTBOX_MAX_OP_BYTES}`);
+        return { opCounter: counter, recordId: op.recordId, kind: op.record.case as RecordKind, bytes };
+      });
+      const saves = savedWith(muts, rows.map((r) => r.opCounter));
+      const sealed = await this.seal(rows.map((r) => ({ data: r.bytes, ad: ad("outbox", r.opCounter) })));
+      return {
+        result: rows.map((r) => r.opCounter),
+        meta: { ...meta, opCounter: counter, hlc: { wallMs: clock.wallMs, counter: clock.counter } },
+        outbox: {
+          put: rows.map((r, i) => ({
+            opCounter: r.opCounter,
+            save: saves[i]!,
+            recordId: r.recordId,
+            kind: r.kind,
+            state: "pending" as const,
+            sealed: sealed[i]!,
+          })),
+        },
+        edits: await this.sealEdits(edits),
+      };
+    });
   }
 
   /** The first pending ops, in counter order: at most maxOps (<= OUTBOX_MAX_BATCH_OPS) and,
@@ -419,20 +470,8 @@ export class LocalStore {
     return this.openOps(rows);
   }
 
-  /** The outbox's entries in counter order, in the clear: nothing is unsealed. */
-  async outboxEntries(): Promise<OutboxEntry[]> {
-    const rows = await this.read((d) => d.getAll("outbox"));
-    return rows.map((r) => ({ opCounter: r.opCounter, recordId: r.recordId, kind: r.kind, state: r.state, ...(r.result && { result: r.result }) }));
-  }
-
-  /** The ops of these counters, opened; those no longer in the outbox are left out. */
-  async outboxOps(counters: number[]): Promise<OutboxOp[]> {
-    const rows = await this.read((d) => getMany(d, "outbox", counters));
-    return this.openOps(rows.filter((r): r is OutboxRow => r !== undefined));
-  }
-
-  /** How many ops wait to be sent, and how many the server refused (not discarded yet). */
-  counts(): Promise<{ pending: number; rejected: number }> {
+  /** What waits to be sent, and what the server refused (not discarded yet). */
+  counts(): Promise<OutboxCounts> {
     return this.read(countOutbox);
   }
 
@@ -469,16 +508,28 @@ export class LocalStore {
           moved.set(m.recordId, next);
         }
       }
+      /* A person edit refused will never be merged: no colleague's value can win over it. */
+      const refused = settled.filter((s) => !done(s.result.status));
+      const edits = await this.editsOf(refused.map((s) => s.op.recordId));
+      const forgotten = new Map<string, PersonEdits>();
+      for (const { op } of refused) {
+        const e = edits.get(op.recordId);
+        const m = op.mutation;
+        if (!e || m.record.case !== "person") continue;
+        const next = forget(e, m.record.value.fields);
+        if (next === e) continue;
+        edits.set(op.recordId, next);
+        forgotten.set(op.recordId, next);
+      }
       return {
         result: [...new Set(settled.map((s) => s.row.recordId))],
         meta,
         records: { put: await this.sealChanges([...moved.values()]) },
         outbox: {
           drop: acked.map((s) => s.row.opCounter),
-          put: settled
-            .filter((s) => !done(s.result.status))
-            .map(({ row, result }) => ({ ...row, state: "rejected" as const, result: rejection(result, nowMs) })),
+          put: refused.map(({ row, result }) => ({ ...row, state: "rejected" as const, result: rejection(result, nowMs) })),
         },
+        edits: await this.sealEdits(forgotten),
       };
     });
   }
@@ -504,13 +555,21 @@ export class LocalStore {
     const bad = page.changes.find((ch) => !ch.recordId || encoder.encode(ch.recordId).length > RECORD_ID_MAX);
     if (bad) return Promise.reject(new LocalError("invalid", `a record id is empty or over ${RECORD_ID_MAX} bytes`));
     return this.write(async (meta) => {
-      const held = await this.held([...new Set(page.changes.map((ch) => ch.recordId))]);
+      const ids = [...new Set(page.changes.map((ch) => ch.recordId))];
+      const held = await this.held(ids);
+      const edits = await this.editsOf(ids);
       let clock: Stamp = { ...meta.hlc, deviceId: this.deviceId };
       const writes = new Map<string, Change | null>(); /* null: drop */
+      const editWrites = new Map<string, PersonEdits | null>();
       for (const ch of page.changes) {
+        const mine = edits.get(ch.recordId);
         if (ch.withdrawn) {
           held.delete(ch.recordId);
           writes.set(ch.recordId, null);
+          if (mine) {
+            edits.delete(ch.recordId);
+            editWrites.set(ch.recordId, null);
+          }
           continue;
         }
         const cur = held.get(ch.recordId);
@@ -521,6 +580,11 @@ export class LocalStore {
             if (s) clock = observe(clock, s);
           }
           next = mergePerson(cur, ch.recordId, ch.seq, ch.version, ch.record.value);
+          const learnt = mine && reconcile(mine, ch.record.value, this.deviceId);
+          if (learnt && learnt !== mine) {
+            edits.set(ch.recordId, learnt);
+            editWrites.set(ch.recordId, learnt);
+          }
         } else if (ch.record.case && (!cur || cur.version <= ch.version)) {
           /* (a kind this app does not know, a newer server's, has no case: not kept) */
           next = ch;
@@ -531,7 +595,7 @@ export class LocalStore {
         }
       }
       return {
-        result: [...writes.keys()],
+        result: [...new Set([...writes.keys(), ...editWrites.keys()])],
         meta: {
           ...meta,
           cursor: page.nextCursor > meta.cursor ? page.nextCursor : meta.cursor,
@@ -542,6 +606,7 @@ export class LocalStore {
           put: await this.sealChanges([...writes.values()].filter((c): c is Change => c !== null)),
           drop: [...writes].filter(([, c]) => c === null).map(([id]) => id),
         },
+        edits: await this.sealEdits(editWrites),
       };
     });
   }
@@ -549,25 +614,15 @@ export class LocalStore {
   /** The record as the phone shows it (see LocalRecord), or undefined if it knows nothing of
    * it. */
   async get(recordId: string): Promise<LocalRecord | undefined> {
-    return (await this.some([recordId]))[0];
-  }
-
-  /** The records of recordIds as the phone shows them (see LocalRecord), in no particular
-   * order; those it knows nothing of are left out. */
-  async some(recordIds: string[]): Promise<LocalRecord[]> {
-    const found = await this.read((d) =>
-      readBatch(d, ["records", "outbox"], (tx) => {
-        const records = tx.objectStore("records");
-        const opsOf = tx.objectStore("outbox").index("record");
-        return [...recordIds.map((id) => records.get(id)), ...recordIds.map((id) => opsOf.getAll(id))];
-      }),
-    );
-    const rows = found.slice(0, recordIds.length) as (RecordRow | undefined)[];
-    const ops = found.slice(recordIds.length) as OutboxRow[][];
-    return this.fold(
-      rows.filter((r): r is RecordRow => r !== undefined),
-      ops.flat(),
-    );
+    const [row, ops] = await this.read((d) => {
+      const tx = d.transaction(["records", "outbox"]);
+      return Promise.all([
+        tx.objectStore("records").get(recordId),
+        tx.objectStore("outbox").index("record").getAll(recordId),
+      ]);
+    });
+    const folded = await this.fold(row ? [row] : [], ops);
+    return folded[0];
   }
 
   /** Every record of kind as the phone shows it (see LocalRecord), in no particular order. */
@@ -607,6 +662,23 @@ export class LocalStore {
     return row && { snapshot: fromBinary(PlacesSnapshotSchema, row.snapshot), savedAtMs: row.savedAtMs };
   }
 
+  /** The colleagues' values that won over this phone's profile edits, by person id, until
+   * acknowledged (see store/person.ts). */
+  async notices(): Promise<Map<string, Notice[]>> {
+    const rows = await this.read((d) => d.getAll("edits"));
+    const edits = await this.openEdits(rows);
+    return new Map([...edits].filter(([, e]) => e.notices.length).map(([id, e]) => [id, e.notices]));
+  }
+
+  /** Forgets the notices of person id: the user has seen them. */
+  acknowledge(id: string): Promise<void> {
+    return this.write(async (meta) => {
+      const e = (await this.editsOf([id])).get(id);
+      const seen = new Map<string, PersonEdits>(e?.notices.length ? [[id, { ...e, notices: [] }]] : []);
+      return { result: undefined, meta, edits: await this.sealEdits(seen) };
+    });
+  }
+
   /** Closes the database; later calls fail with LocalError "closed". Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -640,14 +712,33 @@ export class LocalStore {
     return new Map(rows.map((r, i) => [r.recordId, decode(ChangeSchema, plain[i]!)]));
   }
 
+  /* The PersonEdits held of ids (persons or not: only those with a row are in the map). */
+  private async editsOf(ids: string[]): Promise<Map<string, PersonEdits>> {
+    const rows = await this.read((d) => getMany(d, "edits", ids));
+    return this.openEdits(rows.filter((r): r is EditsRow => r !== undefined));
+  }
+
+  private async openEdits(rows: EditsRow[]): Promise<Map<string, PersonEdits>> {
+    const plain = await this.open(rows.map((r) => ({ data: r.sealed, ad: ad("edits", r.recordId) })));
+    return new Map(
+      rows.map((r, i) => {
+        try {
+          return [r.recordId, decodeEdits(plain[i]!)];
+        } catch {
+          throw new LocalError("corrupt", "stored person edits do not decode");
+        }
+      }),
+    );
+  }
+
   private async openOps(rows: OutboxRow[]): Promise<OutboxOp[]> {
     const plain = await this.open(rows.map((r) => ({ data: r.sealed, ad: ad("outbox", r.opCounter) })));
     return rows.map((r, i) => {
       const mutation = decode(MutationSchema, plain[i]!);
       if (mutation.opCounter !== BigInt(r.opCounter))
         throw new LocalError("corrupt", "an outbox op is not under its counter");
-      const { opCounter, recordId, kind, state, result } = r;
-      const op: OutboxOp = { opCounter, recordId, kind, state, mutation };
+      const { opCounter, save, recordId, kind, state, result } = r;
+      const op: OutboxOp = { opCounter, save, recordId, kind, state, mutation };
       if (result) op.result = result;
       return op;
     });
@@ -711,6 +802,16 @@ export class LocalStore {
     return changes.map((ch, i) => ({ recordId: ch.recordId, kind: ch.record.case as RecordKind, sealed: sealed[i]! }));
   }
 
+  /* What writes edits: a row sealed for each, or dropped if null or empty. */
+  private async sealEdits(edits: Map<string, PersonEdits | null>): Promise<NonNullable<Plan<unknown>["edits"]>> {
+    const kept = [...edits].filter((x): x is [string, PersonEdits] => x[1] !== null && !noEdits(x[1]));
+    const sealed = await this.seal(kept.map(([id, e]) => ({ data: encodeEdits(e), ad: ad("edits", id) })));
+    return {
+      put: kept.map(([recordId], i) => ({ recordId, sealed: sealed[i]! })),
+      drop: [...edits].filter(([, e]) => e === null || noEdits(e)).map(([id]) => id),
+    };
+  }
+
   /* ---- writing ---- */
 
   /**
@@ -762,6 +863,9 @@ export class LocalStore {
       for (const id of plan.records?.drop ?? []) records.delete(id);
       for (const row of plan.outbox?.put ?? []) outbox.put(row);
       for (const counter of plan.outbox?.drop ?? []) outbox.delete(counter);
+      const edits = t.objectStore("edits");
+      for (const row of plan.edits?.put ?? []) edits.put(row);
+      for (const id of plan.edits?.drop ?? []) edits.delete(id);
       if (plan.places) t.objectStore("places").put(plan.places, PLACES_KEY);
       meta.put({ ...plan.meta, rev: rev + 1 }, META_KEY);
       await tx.done;
@@ -792,7 +896,7 @@ function readBatch(d: IDBPDatabase<LocalDB>, stores: StoreName[], ask: (tx: IDBT
 }
 
 /* The values under keys in one store (undefined where none), in one read transaction. */
-async function getMany<S extends "records" | "outbox">(
+async function getMany<S extends "records" | "outbox" | "edits">(
   d: IDBPDatabase<LocalDB>,
   store: S,
   keys: LocalDB[S]["key"][],
@@ -818,84 +922,21 @@ function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): Mess
   }
 }
 
-/* The kind of value each profile field holds (libveille's person_field_kind). */
-const FIELD_KINDS: Partial<Record<PersonField, PersonFieldValue["value"]["case"]>> = {
-  [PersonField.GIVEN_NAME]: "text",
-  [PersonField.FAMILY_NAME]: "text",
-  [PersonField.NICKNAME]: "text",
-  [PersonField.SITUATION]: "text",
-  [PersonField.LANGUAGES]: "text",
-  [PersonField.BIRTH_YEAR]: "number",
-  [PersonField.HOUSEHOLD_ADULTS]: "number",
-  [PersonField.HOUSEHOLD_CHILDREN]: "number",
-  [PersonField.REDUCED_MOBILITY]: "flag",
-  [PersonField.ANIMAL]: "flag",
-  [PersonField.OBJECTS_TO_SHARING]: "flag",
-};
+/* The save of each of ops, given their counters: its own counter, but a person's edit
+ * followed by an encounter or request about them takes the latter's. */
+function savedWith(ops: Mutation[], counters: number[]): number[] {
+  const about = (m: Mutation) => (m.record.case === "encounter" || m.record.case === "request" ? m.record.value.personId : "");
+  return ops.map((op, i) => {
+    const j = op.record.case === "person" ? ops.findIndex((o, k) => k > i && about(o) === op.recordId) : -1;
+    return counters[j < 0 ? i : j]!;
+  });
+}
 
-/* What queue accepts (libveille's unfit and person_check_edit): undefined if m is fine,
- * else why not. */
+/* What queue accepts (libveille's unfit): undefined if m is fine, else why not. */
 function unfit(m: Mutation): string | undefined {
   if (m.opCounter !== 0n) return "an op already has an op_counter (queued or pushed before)";
   if (!/^[0-9a-f]{32}$/.test(m.recordId)) return "record_id must be 32 lowercase hex characters";
   if (!m.record.case)
     return "an op must hold an encounter, a person, a request, a proposal or a decision";
-  if (m.record.case !== "person") return undefined;
-  const fields = m.record.value.fields;
-  if (fields.length < 1 || fields.length > PERSON_MAX_FIELDS) return "a person edit has 1 to 16 fields";
-  const seen = new Set<PersonField>();
-  for (const f of fields) {
-    const kind = FIELD_KINDS[f.field];
-    if (!kind) return "unknown person field";
-    if (seen.has(f.field)) return "a person field is given twice";
-    seen.add(f.field);
-    if (f.cleared ? f.value.case !== undefined : f.value.case !== kind)
-      return f.cleared ? "a cleared person field holds a value" : "a person field's value is not of the field's kind";
-  }
-  return undefined;
-}
-
-/* b's fields folded into a's, the greater stamp winning (a's on a tie: equal stamps are the
- * same edit), in field order; changed: whether any of b's won. At most PERSON_MAX_MERGED
- * distinct fields (only a malformed profile has more). */
-function mergeFields(a: PersonFieldValue[], b: PersonFieldValue[]): { fields: PersonFieldValue[]; changed: boolean } {
-  const out = new Map<PersonField, PersonFieldValue>();
-  let changed = false;
-  const fold = (list: PersonFieldValue[], fromB: boolean) => {
-    for (const v of list) {
-      const cur = out.get(v.field);
-      if (cur ? compareStamps(fromWire(v.hlc), fromWire(cur.hlc)) > 0 : out.size < PERSON_MAX_MERGED) {
-        out.set(v.field, v);
-        changed ||= fromB;
-      }
-    }
-  };
-  fold(a, false);
-  fold(b, true);
-  return { fields: [...out.values()].sort((x, y) => x.field - y.field), changed };
-}
-
-/**
- * The profile of held (if a person) merged with incoming, as a change at version
- * max(held's, version), seq following the version (libveille's replica merge); held itself if
- * that would hold nothing new. The team is incoming's if it names one, else held's.
- */
-function mergePerson(
-  held: Change | undefined,
-  recordId: string,
-  seq: bigint,
-  version: bigint,
-  incoming: Person,
-): Change {
-  const hp = held?.record.case === "person" ? held.record.value : undefined;
-  const { fields, changed } = mergeFields(hp?.fields ?? [], incoming.fields);
-  const teamId = incoming.teamId || hp?.teamId || "";
-  if (held && hp && !changed && held.version >= version && teamId === hp.teamId) return held;
-  const newer = !held || held.version < version;
-  return create(ChangeSchema, {
-    recordId,
-    version: newer ? version : held.version,
-    seq: newer ? seq : held.seq,
-    record: { case: "person", value: { teamId, fields } },
-  });
+  return m.record.case === "person" ? checkEdit(m.record.value) : undefined;
 }

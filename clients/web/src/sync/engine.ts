@@ -33,7 +33,7 @@ import { Connection, type LinkStatus, type PlacesEvent, type Signer } from "../n
 import { errorMessage, VeilleError } from "../net/errors";
 import { fromHex } from "../net/ids";
 import * as accounts from "../store/accounts";
-import { deleteLocal, LocalError, openLocal, type LocalStore, type OutboxOp, type Sealer } from "../store/local";
+import { deleteLocal, LocalError, openLocal, outboxCounts, type LocalStore, type OutboxOp, type Sealer } from "../store/local";
 
 /** A live phone pulls at least this often (libveille's FOLLOW_RESYNC_MS). */
 const RESYNC_MS = 30_000;
@@ -49,7 +49,8 @@ export type StoreState = "opening" | "open" | "locked" | "wiped" | "closed";
 export interface SyncStatus {
   link: LinkStatus;
   store: StoreState;
-  /** ops saved on the phone, waiting for the server */
+  /** records saved on the phone, waiting for the server (store/local.ts OutboxCounts: an
+   * encounter with the new person it is about is one) */
   pending: number;
   /** ops the server refused (CONFLICT, REJECTED), kept until discarded */
   rejected: number;
@@ -169,7 +170,8 @@ export class SyncEngine {
       await this.opened(await openLocal(this.opts.deviceIdHex, this.opts.keys, { nowMs: this.now() }));
     } catch (e) {
       if (!(e instanceof LocalError && e.code === "lease")) throw e;
-      this.update({ store: "locked" });
+      /* what waits in the locked store still waits: say so (no key needed to count it) */
+      this.update({ store: "locked", ...(await outboxCounts(this.opts.deviceIdHex)) });
     }
     this.connection.start();
   }
@@ -220,11 +222,10 @@ export class SyncEngine {
   }
 
   private async opened(local: LocalStore): Promise<void> {
+    const [{ cursor, lastSyncMs }, { pending, rejected }] = await Promise.all([local.meta(), local.counts()]);
     this.local = local;
-    const { cursor, lastSyncMs } = await local.meta();
     this.cursor = cursor;
-    this.update({ store: "open", lastSyncMs });
-    await this.counted(local);
+    this.update({ store: "open", lastSyncMs, pending, rejected });
   }
 
   private linkChanged(link: LinkStatus): void {
@@ -248,7 +249,8 @@ export class SyncEngine {
   }
 
   /* After an authentication: the lease renewed (opening the store if it had locked it), then
-   * a sync. */
+   * a sync. An open store that cannot keep the new lease (full) still syncs: the push frees
+   * the room its results take. */
   private async live(auth: AuthOk): Promise<void> {
     const until =
       auth.leaseUntilMs > auth.serverTimeMs ? this.now() + Number(auth.leaseUntilMs - auth.serverTimeMs) : 0;
@@ -260,7 +262,8 @@ export class SyncEngine {
         this.opts.onRecords?.([]);
       }
     } catch (e) {
-      return this.failed(e);
+      this.failed(e);
+      if (!this.local) return;
     }
     this.opts.onLive?.(auth);
     this.kick();
@@ -303,10 +306,10 @@ export class SyncEngine {
   /* libveille's push_outbox. */
   private async push(local: LocalStore): Promise<void> {
     let maxOps: number | undefined;
-    const { pending } = await local.counts();
+    const { pendingOps } = await local.counts();
     /* Each turn settles at least one op or halves the batch. Ops queued meanwhile may go now
      * or at the next sync. */
-    for (let turn = 0, turns = (pending + 1) * MAX_TURNS_PER_OP; turn < turns; turn++) {
+    for (let turn = 0, turns = (pendingOps + 1) * MAX_TURNS_PER_OP; turn < turns; turn++) {
       const batch = await local.pendingBatch(maxOps);
       if (!batch.length) return;
       let results: OpResult[];
@@ -372,7 +375,8 @@ export class SyncEngine {
   }
 
   private async counted(local: LocalStore): Promise<void> {
-    this.update(await local.counts());
+    const { pending, rejected } = await local.counts();
+    this.update({ pending, rejected });
   }
 
   private clearTimers(): void {

@@ -1,8 +1,7 @@
 /* state/maraude.ts's pure rules: the waits after wrong PINs, the search's folding. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_PIN_TRIES, pinDelayMs } from "../../src/state/maraude";
-import { foldText } from "../../src/state/round";
+import { foldText, MAX_PIN_TRIES, pinDelayMs } from "../../src/state/maraude";
 
 test("wrong PINs: three free tries, then growing waits, never shrinking", () => {
   assert.equal(MAX_PIN_TRIES, 10);

@@ -1,5 +1,5 @@
 /* state/records.ts and state/orient.ts: pulled changes folded into what the SIAO's queue and a
- * centre's desk show (docs/orientations.md). */
+ * centre's desk show (docs/orientations.md); a new request's record. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
@@ -10,7 +10,7 @@ import { DecisionKind, ProposalStatus, RefusalMotive, Urgency } from "../../src/
 import { PlaceCategory } from "../../src/gen/veille/v1/places_pb";
 import { PersonField } from "../../src/gen/veille/v1/records_pb";
 import { Records } from "../../src/state/records";
-import { deriveOrientations, openRequests } from "../../src/state/orient";
+import { deriveOrientations, openRequests, requestRecord } from "../../src/state/orient";
 import { derivePeople } from "../../src/state/people";
 
 let seq = 0n;
@@ -96,4 +96,25 @@ test("persons: the fields the team holds, cleared ones empty, encounters newest 
   assert.equal(p!.birthYear, 1971);
   assert.deepEqual(p!.encounters.map((e) => e.id), ["e2", "e1"]);
   assert.equal(p!.lastEncounterAt, 20);
+});
+
+test("a new shelter request's record: the household, urgency, categories and note trimmed", () => {
+  const r = requestRecord({
+    personId: "ab".repeat(16),
+    household: { adults: 2, children: 1, reducedMobility: true, animal: false, languages: " dari " },
+    urgency: 1,
+    categories: [3, 4],
+    note: " avec un chien ",
+  });
+  assert.deepEqual(r, {
+    personId: "ab".repeat(16),
+    householdAdults: 2,
+    householdChildren: 1,
+    reducedMobility: true,
+    animal: false,
+    languages: "dari",
+    urgency: 1,
+    categories: [3, 4],
+    note: "avec un chien",
+  });
 });

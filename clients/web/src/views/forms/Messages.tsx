@@ -11,12 +11,13 @@ export function StatusMessage({ message }: { message: string }) {
   );
 }
 
-export function AlertMessage({ message }: { message: string }) {
+/** lead: what did not happen, before the Outcome's message. */
+export function AlertMessage({ message, lead = "L'envoi n'a pas abouti." }: { message: string; lead?: string }) {
   return (
     <div class="alert-message" role="alert">
       {message && (
         <p>
-          <strong>L'envoi n'a pas abouti.</strong> {message}
+          <strong>{lead}</strong> {message}
         </p>
       )}
     </div>

@@ -4,9 +4,9 @@
  *
  * One marker per located centre, showing the free places of the selected categories: green
  * with its number when some are free, grey at 0, a dashed hatched border when the declaration
- * is stale (and "périmée" in its tooltip: never colour alone). Markers live in one layer
- * group and are updated in place (text and classes of their element), never redrawn: a
- * delta touches one marker. The table beside the map is its accessible equivalent: markers
+ * is stale (and "périmée" in its tooltip: never colour alone). Markers are drawn on their own
+ * canvas (countMarker.ts), above the outline: a delta redraws one marker's rectangle, in the
+ * frame that shows the table's change. The table beside the map is its accessible equivalent: markers
  * are not keyboard stops (a territory may have hundreds), the table's centre names select
  * the same centre here, and the map itself can be moved with the arrow keys. */
 import type { FeatureCollection } from "geojson";
@@ -17,6 +17,7 @@ import type { Category, Centre, Desk } from "../../state/model";
 import { useValue } from "../../state/observable";
 import { CATEGORY_LABEL, formatAge } from "../../state/labels";
 import { count, freeIn, receives, shown, useMinute } from "../places/live";
+import { countMarker, RADIUS, type CountMarker } from "./countMarker";
 import "./map.css";
 
 export interface CentresMapProps {
@@ -33,27 +34,10 @@ export interface CentresMapProps {
 export const OUTLINE_CREDIT = "Contours : IGN GEOFLA, INSEE ; france-geojson (2016), Licence Ouverte";
 
 const FRANCE: L.LatLngTuple = [46.6, 2.5];
-const MARKER = 34;
 
 interface Entry {
-  marker: L.Marker;
+  marker: CountMarker;
   centre: Centre;
-  n: number;
-  stale: boolean;
-}
-
-function markerClass(n: number, stale: boolean, selected: boolean): string {
-  return `cm ${n > 0 ? "cm--free" : "cm--zero"}${stale ? " cm--stale" : ""}${selected ? " cm--selected" : ""}`;
-}
-
-function markerIcon(n: number, stale: boolean, selected: boolean): L.DivIcon {
-  return L.divIcon({
-    className: markerClass(n, stale, selected),
-    html: String(n),
-    iconSize: [MARKER, MARKER],
-    iconAnchor: [MARKER / 2, MARKER / 2],
-    tooltipAnchor: [MARKER / 2, 0],
-  });
 }
 
 function line(parent: HTMLElement, cls: string, text: string): HTMLElement {
@@ -99,6 +83,7 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
   const host = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const layer = useRef<L.LayerGroup | null>(null);
+  const renderer = useRef<L.Renderer | null>(null);
   const entries = useRef(new Map<string, Entry>());
   const fitted = useRef(false);
   const outlined = useRef<"none" | "loading" | "drawn" | "failed">("none");
@@ -120,8 +105,11 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
     m.attributionControl.setPrefix('<a href="https://leafletjs.com" hreflang="en">Leaflet</a>');
     if (tiles) L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19 }).addTo(m);
     /* Markers and their tooltips repeat the table: hidden from screen readers, which read the table. */
-    m.getPane("markerPane")?.setAttribute("aria-hidden", "true");
+    const pane = m.createPane("centres");
+    pane.style.zIndex = "450"; /* above the outline (overlayPane, 400), under tooltips */
+    pane.setAttribute("aria-hidden", "true");
     m.getPane("tooltipPane")?.setAttribute("aria-hidden", "true");
+    renderer.current = L.canvas({ pane: "centres", tolerance: 3 });
     layer.current = L.layerGroup().addTo(m);
     map.current = m;
     const ro = new ResizeObserver(() => m.invalidateSize({ pan: false }));
@@ -132,6 +120,7 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
       el.remove();
       map.current = null;
       layer.current = null;
+      renderer.current = null;
       entries.current.clear();
       fitted.current = false;
       outlined.current = "none";
@@ -194,24 +183,20 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
   const catsKey = cats.join(",");
   useLayoutEffect(() => {
     const lg = layer.current;
-    if (!lg) return;
+    const rd = renderer.current;
+    if (!lg || !rd) return;
     const seen = new Set<string>();
     for (const c of pl.loaded ? pl.centres : []) {
       if (!c.location || !receives(c, cats)) continue;
       seen.add(c.id);
-      const n = freeIn(c, cats);
-      const selected = c.id === latest.current.selectedId;
+      const look = { n: freeIn(c, cats), stale: c.stale, selected: c.id === latest.current.selectedId };
       const e = entries.current.get(c.id);
       if (!e) {
-        const marker = L.marker([c.location.lat, c.location.lon], {
-          icon: markerIcon(n, c.stale, selected),
-          keyboard: false,
-          riseOnHover: true,
-          zIndexOffset: selected ? 1000 : 0,
-        });
-        const entry: Entry = { marker, centre: c, n, stale: c.stale };
+        const marker = countMarker([c.location.lat, c.location.lon], look, rd);
+        const entry: Entry = { marker, centre: c };
         marker.bindTooltip(() => tooltipOf(entry.centre, shown(latest.current.categories), latest.current.clock.value), {
           direction: "auto",
+          offset: [RADIUS, 0],
           opacity: 1,
           className: "cm-tooltip",
         });
@@ -221,24 +206,13 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
         });
         entries.current.set(c.id, entry);
         lg.addLayer(marker);
+        if (look.selected) marker.bringToFront();
         continue;
       }
       if (e.centre.location?.lat !== c.location.lat || e.centre.location?.lon !== c.location.lon)
         e.marker.setLatLng([c.location.lat, c.location.lon]);
       e.centre = c;
-      if (e.n !== n || e.stale !== c.stale) {
-        e.n = n;
-        e.stale = c.stale;
-        /* the icon's options, for a later re-add; the element itself changed in place */
-        e.marker.options.icon = markerIcon(n, c.stale, selected);
-        const el = e.marker.getElement();
-        if (el) {
-          el.textContent = String(n);
-          el.classList.toggle("cm--free", n > 0);
-          el.classList.toggle("cm--zero", n === 0);
-          el.classList.toggle("cm--stale", c.stale);
-        }
-      }
+      e.marker.setLook(look);
       if (e.marker.isTooltipOpen()) e.marker.getTooltip()?.update();
     }
     for (const [id, e] of entries.current) {
@@ -246,6 +220,7 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
       lg.removeLayer(e.marker);
       entries.current.delete(id);
     }
+    host.current?.setAttribute("data-markers", String(entries.current.size));
     fitToMarkers();
   }, [pl.loaded, pl.centres, catsKey, minute]);
 
@@ -255,17 +230,14 @@ export function CentresMap({ desk, categories, selectedId, onSelect }: CentresMa
     const m = map.current;
     const prev = prevSel.current ? entries.current.get(prevSel.current) : undefined;
     if (prev) {
-      prev.marker.setZIndexOffset(0);
-      prev.marker.getElement()?.classList.remove("cm--selected");
-      prev.marker.options.icon = markerIcon(prev.n, prev.stale, false);
+      prev.marker.setLook({ ...prev.marker.look, selected: false });
       prev.marker.closeTooltip();
     }
     prevSel.current = selectedId;
     const e = selectedId ? entries.current.get(selectedId) : undefined;
     if (!e || !m) return;
-    e.marker.setZIndexOffset(1000);
-    e.marker.getElement()?.classList.add("cm--selected");
-    e.marker.options.icon = markerIcon(e.n, e.stale, true);
+    e.marker.setLook({ ...e.marker.look, selected: true });
+    e.marker.bringToFront();
     /* well inside the view, so that its tooltip is not cut by the map's edge */
     const at = e.marker.getLatLng();
     const p = m.latLngToContainerPoint(at);

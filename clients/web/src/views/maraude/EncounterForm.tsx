@@ -1,21 +1,16 @@
 /* "Nouvelle rencontre", in under a minute with one thumb: who (a person the team knows, found
  * by any of their names or birth year, or a new one, nickname first), needs and services as
- * big toggles, a note, an optional approximate place (asked only on tap, 6-character geohash),
+ * big toggles, a note (and for a health professional, the health note: no one else sees the
+ * field), an optional approximate place (asked only on tap, 6-character geohash),
  * then saved on the phone at once, network or not. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { NEED_LABEL, SERVICE_LABEL } from "../../state/labels";
 import type { PersonItem, Round } from "../../state/maraude";
 import type { Need, Service } from "../../state/model";
+import { personLabel, PersonSearch } from "./PersonSearch";
 
 const NEEDS: Need[] = [1, 2, 3, 4, 5, 6, 7, 8];
 const SERVICES: Service[] = [1, 2, 3, 5, 6, 4, 7, 8, 9, 10, 11];
-
-export function personLabel(p: Pick<PersonItem, "nickname" | "givenName" | "familyName">): string {
-  const full = [p.givenName, p.familyName].filter(Boolean).join(" ");
-  /* no-break spaces inside the guillemets, as French typography wants */
-  if (p.nickname && full) return `«\u00a0${p.nickname}\u00a0» ${full}`;
-  return p.nickname ? `«\u00a0${p.nickname}\u00a0»` : full || "Personne sans nom";
-}
 
 function Chips<T extends number>(p: { legend: string; options: T[]; labels: Record<T, string>; value: T[]; onChange(v: T[]): void }) {
   return (
@@ -41,9 +36,17 @@ function Chips<T extends number>(p: { legend: string; options: T[]; labels: Reco
   );
 }
 
-export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: boolean): void }) {
+export interface EncounterFormProps {
+  round: Round;
+  /** the person met, if chosen already (from their screen) */
+  person?: PersonItem;
+  /** the id of the person met, once the encounter is saved; null if cancelled */
+  onDone(personId: string | null): void;
+}
+
+export function EncounterForm({ round, person: chosen, onDone }: EncounterFormProps) {
   const [query, setQuery] = useState("");
-  const [person, setPerson] = useState<PersonItem | null>(null);
+  const [person, setPerson] = useState<PersonItem | null>(chosen ?? null);
   const [creating, setCreating] = useState(false);
   const [nickname, setNickname] = useState("");
   const [givenName, setGivenName] = useState("");
@@ -51,14 +54,17 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
   const [needs, setNeeds] = useState<Need[]>([]);
   const [services, setServices] = useState<Service[]>([]);
   const [note, setNote] = useState("");
+  const [healthNote, setHealthNote] = useState("");
   const [geohash, setGeohash] = useState("");
   const [where, setWhere] = useState<{ busy?: boolean; error?: string }>({});
   const [error, setError] = useState<string | undefined>();
+  /* a refusal (a full storage, a name missing) is read where the form starts: brought into view */
+  const said = useRef<HTMLParagraphElement>(null);
+  useEffect(() => said.current?.scrollIntoView({ block: "center" }), [error]);
   const [busy, setBusy] = useState(false);
   const saving = useRef(false);
   const h = useRef<HTMLHeadingElement>(null);
   useEffect(() => h.current?.focus(), []);
-  const found = query.trim() ? round.search(query) : [];
   const who = person || creating;
 
   const save = async (e: Event) => {
@@ -74,16 +80,17 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
     const slow = setTimeout(() => setBusy(true), 200);
     const r = await round.recordEncounter({
       personId: person?.id ?? null,
-      newPerson: creating ? { nickname, givenName, familyName, birthYear: null } : undefined,
+      newPerson: creating ? { nickname, givenName, familyName } : undefined,
       needs,
       services,
       note,
+      healthNote: round.health ? healthNote : undefined,
       geohash,
     });
     clearTimeout(slow);
     saving.current = false;
     setBusy(false);
-    if (r.ok) onDone(true);
+    if (r.ok) onDone(r.id ?? null);
     else setError(r.message);
   };
 
@@ -93,30 +100,13 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
         Nouvelle rencontre
       </h1>
       {error && (
-        <p class="error" role="alert">
+        <p class="error" role="alert" ref={said}>
           {error}
         </p>
       )}
       {!who && (
         <>
-          <div class="field">
-            <label for="who">Qui rencontrez-vous ?</label>
-            <p class="hint" id="who-hint">
-              Surnom, prénom, nom ou année de naissance.
-            </p>
-            <input id="who" type="search" autoComplete="off" aria-describedby="who-hint" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
-          </div>
-          {query.trim() && (
-            <p class="muted" role="status">
-              {found.length ? `${found.length} personne${found.length > 1 ? "s" : ""} connue${found.length > 1 ? "s" : ""}` : "Personne de connu sous ce nom."}
-            </p>
-          )}
-          {found.map((p) => (
-            <button type="button" key={p.id} class="person" onClick={() => setPerson(p)}>
-              {personLabel(p)}
-              {p.birthYear ? <span>né·e en {p.birthYear}</span> : null}
-            </button>
-          ))}
+          <PersonSearch round={round} label="Qui rencontrez-vous ?" query={query} onQuery={setQuery} onPick={setPerson} />
           <button
             type="button"
             class="secondary wide"
@@ -168,6 +158,15 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
             <label for="note">Note de l'équipe (facultatif)</label>
             <textarea id="note" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           </div>
+          {round.health && (
+            <div class="field">
+              <label for="health-note">Note de santé (facultatif)</label>
+              <p class="hint" id="health-note-hint">
+                Lue seulement par les professionnels de santé de l'équipe (secret médical).
+              </p>
+              <textarea id="health-note" aria-describedby="health-note-hint" value={healthNote} onInput={(e) => setHealthNote(e.currentTarget.value)} />
+            </div>
+          )}
           <div class="field">
             <p class="label">Lieu approximatif (facultatif)</p>
             <p class="hint">Une zone d'environ un kilomètre, jamais plus précise.</p>
@@ -209,7 +208,7 @@ export function EncounterForm({ round, onDone }: { round: Round; onDone(saved: b
         </>
       )}
       <div class="actions">
-        <button type="button" class="secondary wide" onClick={() => onDone(false)}>
+        <button type="button" class="secondary wide" onClick={() => onDone(null)}>
           Annuler
         </button>
       </div>

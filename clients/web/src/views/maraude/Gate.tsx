@@ -1,5 +1,6 @@
-/* The phone's screens before a round: enrolment with the pairing code, choosing the PIN, and
- * the PIN (with the wait after wrong ones, and the warning before a wipe). */
+/* The phone's screens outside a round: enrolment with the pairing code, choosing the PIN, the
+ * PIN (with the wait after wrong ones, and the warning before a wipe), and the phone withdrawn
+ * by the server. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { PIN_MAX, PIN_MIN, type Maraude, type MaraudeScreen } from "../../state/maraude";
 
@@ -178,6 +179,31 @@ export function PinScreen({ app, s }: { app: Maraude; s: Extract<MaraudeScreen, 
           {s.busy ? "Ouverture…" : wait > 0 ? `Nouvel essai dans ${wait} s` : "Ouvrir"}
         </button>
       </form>
+    </main>
+  );
+}
+
+export function RevokedScreen({ app, s }: { app: Maraude; s: Extract<MaraudeScreen, { kind: "revoked" }> }) {
+  const h = useFocus<HTMLHeadingElement>();
+  return (
+    <main class="gate" aria-labelledby="gate-title">
+      <Brand />
+      <h1 id="gate-title" tabIndex={-1} ref={h}>
+        Téléphone retiré
+      </h1>
+      <p>
+        L'administrateur de votre structure a retiré ce téléphone de la maraude. Les données de la maraude qu'il gardait ont été
+        effacées, y compris ce qui n'avait pas été envoyé.
+      </p>
+      {s.error && (
+        <p class="error" role="alert">
+          L'effacement n'a pas pu se terminer : {s.error} Fermez l'application et rouvrez-la.
+        </p>
+      )}
+      <p>Pour vous servir à nouveau de ce téléphone, demandez un nouveau code d'appairage, puis enrôlez-le.</p>
+      <button type="button" class="wide big" onClick={() => void app.init()}>
+        Enrôler ce téléphone
+      </button>
     </main>
   );
 }

@@ -1,7 +1,7 @@
 /* The maraude phone's frame: the screen the state says (state/maraude.ts). */
 import type { Maraude } from "../../state/maraude";
 import { useValue } from "../../state/observable";
-import { EnrolScreen, PinScreen, SetPinScreen } from "./Gate";
+import { EnrolScreen, PinScreen, RevokedScreen, SetPinScreen } from "./Gate";
 import { RoundView } from "./RoundView";
 
 export function MaraudeApp({ app }: { app: Maraude }) {
@@ -17,5 +17,7 @@ export function MaraudeApp({ app }: { app: Maraude }) {
       return <PinScreen app={app} s={s} />;
     case "round":
       return <RoundView round={s.round} />;
+    case "revoked":
+      return <RevokedScreen app={app} s={s} />;
   }
 }

@@ -1,5 +1,6 @@
 /* A round opened: the bar (link, lock), the three places a maraudeur goes (Accueil with
- * "Nouvelle rencontre" first, Envois, Places) and the encounter form. "Enregistré sur le
+ * "Nouvelle rencontre" first, Envois, Places), and over them the encounter form, the person
+ * search and a person's screen. "Enregistré sur le
  * téléphone, en attente d'envoi" and "reçu par le serveur" never look alike: words, colour
  * and mark differ. */
 import { useEffect, useState } from "preact/hooks";
@@ -7,7 +8,10 @@ import { CATEGORY_SHORT, formatAge, formatWhen, total } from "../../state/labels
 import type { PersonItem, Round, SyncStatus } from "../../state/maraude";
 import type { Category } from "../../state/model";
 import { useValue } from "../../state/observable";
-import { EncounterForm, personLabel } from "./EncounterForm";
+import { EncounterForm } from "./EncounterForm";
+import { PersonScreen } from "./PersonScreen";
+import { RequestScreen } from "./RequestScreen";
+import { personLabel, PersonsScreen } from "./PersonSearch";
 
 type Tab = "home" | "outbox" | "places";
 
@@ -42,6 +46,15 @@ function Waiting({ s }: { s: SyncStatus }) {
       Tout est reçu par le serveur
     </p>
   );
+}
+
+/* Why the last sync failed (a full storage among others), until one goes through. */
+function SyncError({ s }: { s: SyncStatus }) {
+  return s.error ? (
+    <p class="warning" role="status">
+      {s.error}
+    </p>
+  ) : null;
 }
 
 function linkText(s: SyncStatus, now: number): string {
@@ -121,22 +134,44 @@ function PlacesSummary({ round, full }: { round: Round; full?: boolean }) {
   );
 }
 
-function Home({ round, saved, onNew }: { round: Round; saved: boolean; onNew(): void }) {
+function Home({ round, saved, open }: { round: Round; saved: { person?: PersonItem } | null; open(o: Overlay): void }) {
   const s = useValue(round.status);
+  const toCheck = useValue(round.persons).filter((p) => p.notices.length);
   return (
     <main class="screen" aria-labelledby="home-title">
       <h1 id="home-title" class="visually-hidden">
         Accueil de la maraude
       </h1>
       {saved && (
-        <p class="notice" role="status">
-          Rencontre enregistrée sur le téléphone.{" "}
-          {s.link.kind === "live" ? "Elle part vers le serveur." : "Elle partira au retour du réseau."}
-        </p>
+        <div class="notice spaced" role="status">
+          <p>
+            Rencontre enregistrée sur le téléphone.{" "}
+            {s.link.kind === "live" ? "Elle part vers le serveur." : "Elle partira au retour du réseau."}
+          </p>
+          {saved.person && (
+            <button type="button" class="secondary wide" onClick={() => open({ kind: "person", id: saved.person!.id })}>
+              Fiche de {personLabel(saved.person)}
+            </button>
+          )}
+        </div>
       )}
-      <button type="button" class="wide big" onClick={onNew}>
+      <button type="button" class="wide big" onClick={() => open({ kind: "encounter" })}>
         Nouvelle rencontre
       </button>
+      <button type="button" class="secondary wide spaced" onClick={() => open({ kind: "persons" })}>
+        Chercher une personne
+      </button>
+      {toCheck.length > 0 && (
+        <section class="card" aria-labelledby="check-title">
+          <h2 id="check-title">Fiches modifiées aussi par un collègue</h2>
+          {toCheck.map((p) => (
+            <button type="button" key={p.id} class="person" onClick={() => open({ kind: "person", id: p.id })}>
+              {personLabel(p)}
+              <span>{p.notices.length === 1 ? "1 valeur à vérifier" : `${p.notices.length} valeurs à vérifier`}</span>
+            </button>
+          ))}
+        </section>
+      )}
       <section class="card" aria-label="Envois">
         <Waiting s={s} />
         {s.rejected > 0 && (
@@ -147,7 +182,7 @@ function Home({ round, saved, onNew }: { round: Round; saved: boolean; onNew(): 
             {s.rejected} refusé{s.rejected > 1 ? "s" : ""} par le serveur
           </p>
         )}
-        {s.error && <p class="muted">{s.error}</p>}
+        <SyncError s={s} />
       </section>
       <PlacesSummary round={round} />
     </main>
@@ -177,6 +212,7 @@ function Outbox({ round }: { round: Round }) {
     <main class="screen" aria-labelledby="outbox-title">
       <h1 id="outbox-title">Envois</h1>
       <Waiting s={s} />
+      <SyncError s={s} />
       {s.link.kind !== "live" && s.pending > 0 && <p class="muted">Ils partiront d'eux-mêmes au retour du réseau.</p>}
       {s.link.kind === "live" || s.pending === 0 ? null : (
         <button type="button" class="secondary wide spaced" onClick={() => round.syncNow()}>
@@ -267,44 +303,88 @@ function Outbox({ round }: { round: Round }) {
   );
 }
 
+/* What covers the tabs, last on top: "Retour" goes back one. */
+type Overlay =
+  | { kind: "encounter"; person?: string }
+  | { kind: "persons" }
+  | { kind: "person"; id: string }
+  | { kind: "request"; person: string };
+
 export function RoundView({ round }: { round: Round }) {
   const [tab, setTab] = useState<Tab>("home");
-  const [form, setForm] = useState(false);
-  const [saved, setSaved] = useState(false);
+  const [stack, setStack] = useState<Overlay[]>([]);
+  /* an encounter just saved, and the person it is about */
+  const [saved, setSaved] = useState<{ person: string } | null>(null);
   const s = useValue(round.status);
+  const persons = useValue(round.persons);
+  const top = stack[stack.length - 1];
   /* each view starts at its top, where its first action is */
-  useEffect(() => window.scrollTo(0, 0), [tab, form]);
-  if (form)
+  useEffect(() => window.scrollTo(0, 0), [tab, top]);
+  const push = (o: Overlay) => {
+    setSaved(null);
+    setStack([...stack, o]);
+  };
+  const back = () => setStack(stack.slice(0, -1));
+  const find = (id: string | undefined) => persons.find((p) => p.id === id);
+
+  const person = top && top.kind !== "persons" ? find(top.kind === "person" ? top.id : top.person) : undefined;
+  let screen;
+  switch (top?.kind) {
+    case "encounter":
+      screen = (
+        <EncounterForm
+          round={round}
+          person={person}
+          onDone={(id) => {
+            back();
+            if (id !== null) setSaved({ person: id });
+          }}
+        />
+      );
+      break;
+    case "persons":
+      screen = <PersonsScreen round={round} onPick={(p) => push({ kind: "person", id: p.id })} onBack={back} />;
+      break;
+    case "person":
+    case "request":
+      if (!person)
+        screen = (
+          <main class="screen">
+            <p>Cette personne n'est plus sur ce téléphone.</p>
+            <button type="button" class="secondary wide" onClick={back}>
+              Retour
+            </button>
+          </main>
+        );
+      else if (top.kind === "request") screen = <RequestScreen round={round} person={person} onBack={back} />;
+      else
+        screen = (
+          <PersonScreen
+            round={round}
+            person={person}
+            onEncounter={() => push({ kind: "encounter", person: person.id })}
+            onRequest={() => push({ kind: "request", person: person.id })}
+            onBack={back}
+          />
+        );
+  }
+  if (s.store === "locked") screen = <Locked round={round} />;
+  if (screen)
     return (
       <>
         <Bar round={round} />
-        <EncounterForm
-          round={round}
-          onDone={(ok) => {
-            setForm(false);
-            setSaved(ok);
-            setTab("home");
-          }}
-        />
+        {screen}
       </>
     );
+
   const go = (t: Tab) => () => {
     setTab(t);
-    setSaved(false);
+    setSaved(null);
   };
   return (
     <>
       <Bar round={round} />
-      {tab === "home" && (
-        <Home
-          round={round}
-          saved={saved}
-          onNew={() => {
-            setSaved(false);
-            setForm(true);
-          }}
-        />
-      )}
+      {tab === "home" && <Home round={round} saved={saved && { person: find(saved.person) }} open={push} />}
       {tab === "outbox" && <Outbox round={round} />}
       {tab === "places" && (
         <main class="screen" aria-label="Places disponibles">
@@ -324,5 +404,23 @@ export function RoundView({ round }: { round: Round }) {
         </button>
       </nav>
     </>
+  );
+}
+
+/* The lease ran out (docs/threat-model.md): the store stays shut until the phone
+ * authenticates, which it tries by itself; this says so rather than failing each action. */
+function Locked({ round }: { round: Round }) {
+  return (
+    <main class="screen" aria-labelledby="locked-title">
+      <h1 id="locked-title">Données verrouillées</h1>
+      <p class="warning">Reconnectez-vous au réseau pour rouvrir les données de la maraude.</p>
+      <p>
+        Ce téléphone ne s'est pas connecté au serveur depuis trop longtemps : par sécurité, les données qu'il garde restent
+        fermées jusqu'à sa prochaine connexion. Rien n'est perdu : ce qui attend d'être envoyé partira à ce moment-là.
+      </p>
+      <button type="button" class="wide big" onClick={() => round.syncNow()}>
+        Réessayer maintenant
+      </button>
+    </main>
   );
 }

@@ -63,23 +63,44 @@ export function freeText(n: number): string {
 /** A live change to highlight: the class alternates between two identical animations, so a
  * second change within the highlight's two seconds starts it again. First sight of an item
  * (a snapshot, a remount, a row scrolled into view) highlights nothing unless the caller says
- * it is new (a request that just arrived), and the class is dropped once the highlight is
- * over (so that a row shown again by a filter does not flash). */
+ * it is new (a request that just arrived). The caller is drawn again when the last highlight
+ * ends, so that its class is dropped (a row shown again by a filter does not flash, and a
+ * static highlight, as the places table's, ends on time). */
 export function useArrivals(): (id: string, stamp: number | string, isNew?: boolean) => string {
   const seen = useRef(new Map<string, { stamp: number | string; phase: string; at: number }>());
+  const [, setTick] = useState(0);
+  const timer = useRef<{ id: ReturnType<typeof setTimeout>; at: number } | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current.id);
+  }, []);
+  /* one timer, for the earliest highlight still on */
+  const redrawAt = (end: number) => {
+    const t = timer.current;
+    if (t && t.at <= end) return;
+    if (t) clearTimeout(t.id);
+    timer.current = {
+      at: end,
+      id: setTimeout(() => {
+        timer.current = null;
+        setTick((n) => n + 1);
+      }, Math.max(0, end - Date.now()) + 20),
+    };
+  };
   return (id, stamp, isNew = false) => {
     const prev = seen.current.get(id);
     const now = Date.now();
-    if (!prev) {
-      seen.current.set(id, { stamp, phase: isNew ? "arrived-a" : "", at: isNew ? now : 0 });
-      return isNew ? "arrived-a" : "";
+    let entry = prev;
+    if (!entry) {
+      entry = { stamp, phase: isNew ? "arrived-a" : "", at: isNew ? now : 0 };
+      seen.current.set(id, entry);
+    } else if (entry.stamp !== stamp) {
+      entry.stamp = stamp;
+      entry.phase = entry.phase === "arrived-a" ? "arrived-b" : "arrived-a";
+      entry.at = now;
     }
-    if (prev.stamp !== stamp) {
-      prev.stamp = stamp;
-      prev.phase = prev.phase === "arrived-a" ? "arrived-b" : "arrived-a";
-      prev.at = now;
-    }
-    return now - prev.at < ARRIVAL_MS ? prev.phase : "";
+    if (!entry.phase || now - entry.at >= ARRIVAL_MS) return "";
+    redrawAt(entry.at + ARRIVAL_MS);
+    return entry.phase;
   };
 }
 

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Desk } from "../../state/model";
 import { useValue } from "../../state/observable";
-import { formatAge, formatWhen } from "../../state/labels";
+import { formatAge, formatTime, formatWhen } from "../../state/labels";
 import { EncounterForm } from "./EncounterForm";
 import { personDetails, personName } from "./person";
 import { PersonRequests } from "./PersonRequests";
@@ -104,7 +104,14 @@ export function PersonPanel({ desk, personId, onClose }: PersonPanelProps) {
         {task === "encounter" ? (
           <EncounterForm desk={desk} personId={personId} />
         ) : (
-          <ShelterRequestForm desk={desk} person={person} open={open} />
+          <ShelterRequestForm
+            personId={person.id}
+            household={person.household}
+            open={open}
+            now={now}
+            send={desk.actions.requestShelter}
+            sent={`Demande envoyée au SIAO à ${formatTime(now)}. Son suivi s'affiche dans « Demandes d'hébergement ».`}
+          />
         )}
       </div>
 

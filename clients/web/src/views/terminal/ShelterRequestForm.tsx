@@ -1,9 +1,18 @@
-/* "Demander un hébergement": the request to the territory's SIAO. The SIAO receives the
- * DECISION fields (household, reduced mobility, animal, languages, urgency, categories); the
- * note stays in the structure. The household is pre-filled from the person's profile. */
+/* "Demander un hébergement": the request to the territory's SIAO, from the day centre's desk
+ * and from the maraude's phone. The SIAO receives the DECISION fields (household, reduced
+ * mobility, animal, languages, urgency, categories); the note stays in the structure. The
+ * household is pre-filled from the person's profile. */
 import { useState } from "preact/hooks";
-import { CATEGORIES, type Category, type Desk, type PersonView, type RequestView, type Urgency } from "../../state/model";
-import { CATEGORY_LABEL, formatTime, formatWhen, URGENCY_LABEL } from "../../state/labels";
+import {
+  CATEGORIES,
+  type Category,
+  type Household,
+  type NewRequest,
+  type Outcome,
+  type RequestView,
+  type Urgency,
+} from "../../state/model";
+import { CATEGORY_LABEL, formatWhen, URGENCY_LABEL } from "../../state/labels";
 import { Checkbox, CheckboxGroup, optionId, RadioGroup, type Option } from "../forms/Choices";
 import { ErrorSummary, errorFor, type FieldError } from "../forms/ErrorSummary";
 import { TextArea, TextField } from "../forms/Field";
@@ -22,14 +31,21 @@ const ID = {
 };
 
 export interface ShelterRequestFormProps {
-  desk: Desk;
-  person: PersonView;
+  personId: string;
+  /** the person's household as their profile has it */
+  household: Household;
   /** the person's requests still open (waiting or proposed), to warn before a second one */
   open: RequestView[];
+  now: number;
+  /** sends or saves the request (the desk's action, the phone's) */
+  send(r: NewRequest): Promise<Outcome>;
+  /** what the form says once it is sent */
+  sent: string;
+  /** what it says when it is not, before why (default: the send failed) */
+  failed?: string;
 }
 
-export function ShelterRequestForm({ desk, person, open }: ShelterRequestFormProps) {
-  const h = person.household;
+export function ShelterRequestForm({ personId, household: h, open, now, send, sent, failed }: ShelterRequestFormProps) {
   const [adults, setAdults] = useState(String(h.adults > 0 ? h.adults : 1));
   const [children, setChildren] = useState(String(h.children));
   const [reducedMobility, setReducedMobility] = useState(h.reducedMobility);
@@ -65,14 +81,14 @@ export function ShelterRequestForm({ desk, person, open }: ShelterRequestFormPro
     }
     const o = await act.run(
       () =>
-        desk.actions.requestShelter({
-          personId: person.id,
+        send({
+          personId,
           household: { adults: a!, children: c!, reducedMobility, animal, languages: languages.trim() },
           urgency: urgency!,
           categories: [...categories].sort((x, y) => x - y),
           note: note.trim(),
         }),
-      () => `Demande envoyée au SIAO à ${formatTime(desk.clock.value)}. Son suivi s'affiche dans « Demandes d'hébergement ».`,
+      () => sent,
     );
     if (o?.ok) {
       setUrgency(null);
@@ -89,7 +105,8 @@ export function ShelterRequestForm({ desk, person, open }: ShelterRequestFormPro
       {open.length > 0 && (
         <p class="person-form__warn">
           <span class="badge warn">Déjà en cours</span> Une demande est ouverte pour cette personne (faite{" "}
-          {formatWhen(open[0]!.requestedAt, desk.clock.value)}). N'en faites une nouvelle que si la situation a changé.
+          {open[0]!.requestedAt ? formatWhen(open[0]!.requestedAt, now) : "sur ce téléphone, pas encore envoyée"}). N'en faites
+          une nouvelle que si la situation a changé.
         </p>
       )}
       <ErrorSummary errors={errors} focusKey={attempt} level={4} />
@@ -167,7 +184,7 @@ export function ShelterRequestForm({ desk, person, open }: ShelterRequestFormPro
         </button>
       </div>
       <StatusMessage message={act.done} />
-      <AlertMessage message={act.error} />
+      <AlertMessage message={act.error} lead={failed} />
     </form>
   );
 }
