@@ -41,7 +41,10 @@ static void usage(FILE *f)
 		"                          (no {s}); default none: the map shows the outline of\n"
 		"                          the département and the centres only\n"
 		"  --tiles-attribution TEXT  the tiles' credit, shown on the map\n"
-		"  --lock-seconds N        the app locks after N seconds without use (default 300)\n"
+		"  --lock-seconds N        the desk app locks after N seconds without use\n"
+		"                          (default 300)\n"
+		"  --maraude-lock-seconds N  the maraude's phone app locks after N seconds\n"
+		"                          without use (default 120)\n"
 		"  --allow-origin ORIGIN   a web origin allowed to open /sync, e.g.\n"
 		"                          https://veille.example.org (repeatable; default: the\n"
 		"                          server's own, http(s)://<Host header>)\n");
@@ -112,6 +115,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 		{"tiles", required_argument, NULL, 't'},
 		{"tiles-attribution", required_argument, NULL, 'T'},
 		{"lock-seconds", required_argument, NULL, 'k'},
+		{"maraude-lock-seconds", required_argument, NULL, 'K'},
 		{"allow-origin", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -134,6 +138,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	cfg->lease_ms = 72ull * 3600 * 1000;
 	cfg->log_level = LOG_INFO;
 	cfg->lock_seconds = 300;
+	cfg->maraude_lock_seconds = 120;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (o) {
@@ -213,6 +218,11 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (parse_num(optarg, 1, HTTP_LOCK_SECONDS_MAX, &v))
 				goto bad;
 			cfg->lock_seconds = (unsigned)v;
+			break;
+		case 'K':
+			if (parse_num(optarg, 1, HTTP_LOCK_SECONDS_MAX, &v))
+				goto bad;
+			cfg->maraude_lock_seconds = (unsigned)v;
 			break;
 		case 'O':
 			if (cfg->n_allow_origin == CONFIG_MAX_ORIGINS ||

@@ -26,7 +26,8 @@ struct config {
 	/* The web app (http.h): */
 	const char *tiles;             /* map tile URL template, checked; NULL: no tiles */
 	const char *tiles_attribution; /* the tiles' credit (UTF-8), or NULL */
-	unsigned lock_seconds;         /* the app locks after this long without use */
+	unsigned lock_seconds;         /* the desk app locks after this long without use */
+	unsigned maraude_lock_seconds; /* the maraude's phone app, likewise */
 	const char *allow_origin[CONFIG_MAX_ORIGINS]; /* origins allowed at /sync, checked */
 	unsigned n_allow_origin;       /* 0: the server's own origin, from the Host header */
 };

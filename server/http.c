@@ -429,13 +429,14 @@ size_t http_json_string(char *out, size_t size, const char *s, size_t len)
 }
 
 int http_config_js(char *out, size_t size, size_t *len, const char *tiles,
-		   const char *attribution, unsigned lock_seconds)
+		   const char *attribution, unsigned lock_seconds, unsigned maraude_lock_seconds)
 {
 	char t[6 * HTTP_TILES_MAX + 3], a[6 * HTTP_ATTRIBUTION_MAX + 3];
 	size_t alen = attribution ? strlen(attribution) : 0;
 	int n;
 
-	if (lock_seconds == 0 || lock_seconds > HTTP_LOCK_SECONDS_MAX)
+	if (lock_seconds == 0 || lock_seconds > HTTP_LOCK_SECONDS_MAX ||
+	    maraude_lock_seconds == 0 || maraude_lock_seconds > HTTP_LOCK_SECONDS_MAX)
 		return HTTP_EINVAL;
 	if ((tiles && strlen(tiles) > HTTP_TILES_MAX) || alen > HTTP_ATTRIBUTION_MAX)
 		return HTTP_ETOOLONG;
@@ -451,8 +452,9 @@ int http_config_js(char *out, size_t size, size_t *len, const char *tiles,
 	if (!http_json_string(a, sizeof(a), attribution ? attribution : "", alen))
 		return HTTP_EINVAL;
 	n = snprintf(out, size,
-		     "export default {\"tiles\":%s,\"tilesAttribution\":%s,\"lockSeconds\":%u};\n",
-		     t, a, lock_seconds);
+		     "export default {\"tiles\":%s,\"tilesAttribution\":%s,\"lockSeconds\":%u,"
+		     "\"maraudeLockSeconds\":%u};\n",
+		     t, a, lock_seconds, maraude_lock_seconds);
 	if (n < 0 || (size_t)n >= size)
 		return HTTP_ETOOLONG;
 	*len = (size_t)n;
@@ -809,7 +811,8 @@ int http_new(struct http **out, const struct config *cfg)
 		rc = http_tiles_origin(cfg->tiles, h->img_origin, sizeof(h->img_origin));
 	if (rc == HTTP_OK)
 		rc = http_config_js(h->config_js, sizeof(h->config_js), &h->config_js_len,
-				    cfg->tiles, cfg->tiles_attribution, cfg->lock_seconds);
+				    cfg->tiles, cfg->tiles_attribution, cfg->lock_seconds,
+				    cfg->maraude_lock_seconds);
 	for (unsigned i = 0; rc == HTTP_OK && i < cfg->n_allow_origin; i++) {
 		rc = http_origin_parse(cfg->allow_origin[i], h->allow[i], sizeof(h->allow[i]));
 		h->allow_list[i] = h->allow[i];

@@ -128,13 +128,15 @@ int http_origin_allowed(const char *origin, const char *host, const char *const 
 size_t http_json_string(char *out, size_t size, const char *s, size_t len);
 
 /* Builds /config.js, a JavaScript module, into out (size bytes, NUL-terminated):
- *   export default {"tiles":null,"tilesAttribution":"","lockSeconds":300};
- * tiles: the template or NULL (null); attribution: UTF-8 text or NULL (""). *len receives
- * its length. HTTP_CONFIG_JS_MAX always suffices for bounded inputs.
+ *   export default {"tiles":null,"tilesAttribution":"","lockSeconds":300,
+ *                   "maraudeLockSeconds":120};
+ * tiles: the template or NULL (null); attribution: UTF-8 text or NULL (""); lock_seconds:
+ * the desk's inactivity lock, maraude_lock_seconds the phone app's. *len receives its length.
+ * HTTP_CONFIG_JS_MAX always suffices for bounded inputs.
  * Errors: HTTP_ETOOLONG (a string over its bound, or out too small), HTTP_EINVAL
- * (attribution not UTF-8, lock_seconds 0 or over HTTP_LOCK_SECONDS_MAX). */
+ * (attribution not UTF-8, a lock of 0 or over HTTP_LOCK_SECONDS_MAX). */
 int http_config_js(char *out, size_t size, size_t *len, const char *tiles,
-		   const char *attribution, unsigned lock_seconds);
+		   const char *attribution, unsigned lock_seconds, unsigned maraude_lock_seconds);
 
 /* ---- serving (libwebsockets) ---- */
 

@@ -315,7 +315,8 @@ static int group_setup(void **state)
 	write_file(sub, "index.html", SUB_INDEX);
 	write_bytes(sub, "index.html.gz", gz_sub_index, sizeof gz_sub_index);
 	if (hx_server_start(f->e, "--web", f->web, "--tiles", TILES, "--tiles-attribution",
-			    ATTRIBUTION, "--lock-seconds", "42", (char *)NULL))
+			    ATTRIBUTION, "--lock-seconds", "42", "--maraude-lock-seconds", "9",
+			    (char *)NULL))
 		return -1;
 	snprintf(f->host, sizeof f->host, "127.0.0.1:%d", f->e->port);
 	return 0;
@@ -527,7 +528,7 @@ static void test_config_js(void **state)
 	assert_string_equal(r.body,
 			    "export default {\"tiles\":\"" TILES "\",\"tilesAttribution\":"
 			    "\"© les contributeurs \\\"OpenStreetMap\\\" \\u003cODbL\\u003e\","
-			    "\"lockSeconds\":42};\n");
+			    "\"lockSeconds\":42,\"maraudeLockSeconds\":9};\n");
 	assert_security_headers(f, &r);
 	assert_header(&r, "Content-Type", "text/javascript; charset=utf-8");
 	assert_header(&r, "Cache-Control", "no-store");
@@ -565,7 +566,7 @@ static void test_config_js_defaults(void **state)
 	assert_int_equal(exchange(e->port, req, 0, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "export default {\"tiles\":null,\"tilesAttribution\":\"\","
-				    "\"lockSeconds\":300};\n");
+				    "\"lockSeconds\":300,\"maraudeLockSeconds\":120};\n");
 	/* No tiles: img-src has no other origin. */
 	assert_int_equal(header(&r, "Content-Security-Policy", csp, sizeof csp), 0);
 	assert_non_null(strstr(csp, "img-src 'self' data:; "));
@@ -772,6 +773,7 @@ static void test_bad_settings(void **state)
 		{"--allow-origin", "https://user@veille.example.org"},
 		{"--tiles-attribution", "\xff\xfe"},
 		{"--lock-seconds", "0"},
+		{"--maraude-lock-seconds", "86401"},
 	};
 	struct hx_out out;
 

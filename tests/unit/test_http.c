@@ -326,32 +326,37 @@ static void test_config_js(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL, 300), HTTP_OK);
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL, 300, 120), HTTP_OK);
 	assert_string_equal(js, "export default {\"tiles\":null,\"tilesAttribution\":\"\","
-				"\"lockSeconds\":300};\n");
+				"\"lockSeconds\":300,\"maraudeLockSeconds\":120};\n");
 	assert_int_equal(len, strlen(js));
 	assert_int_equal(http_config_js(js, sizeof(js), &len,
 					"https://t.org/{z}/{x}/{y}.png?a=1&b=2",
-					"© contributeurs \"OSM\" <ODbL>", 42),
+					"© contributeurs \"OSM\" <ODbL>", 42, 7),
 			 HTTP_OK);
 	assert_string_equal(js, "export default {\"tiles\":\"https://t.org/{z}/{x}/{y}.png?a=1"
 				"\\u0026b=2\",\"tilesAttribution\":\"© contributeurs \\\"OSM\\\" "
-				"\\u003cODbL\\u003e\",\"lockSeconds\":42};\n");
-	/* Bad input: an attribution that is not UTF-8; a lock of 0 s or over a day; an
-	 * attribution over its bound; an output buffer too small. */
-	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, "\xff\xfe", 300), HTTP_EINVAL);
-	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL, 0), HTTP_EINVAL);
+				"\\u003cODbL\\u003e\",\"lockSeconds\":42,\"maraudeLockSeconds\":7};\n");
+	/* Bad input: an attribution that is not UTF-8; a lock (desk or phone) of 0 s or over a
+	 * day; an attribution over its bound; an output buffer too small. */
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, "\xff\xfe", 300, 120), HTTP_EINVAL);
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL, 0, 120), HTTP_EINVAL);
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL, 300, 0), HTTP_EINVAL);
 	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL,
+					HTTP_LOCK_SECONDS_MAX + 1, 120),
+			 HTTP_EINVAL);
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, NULL, 300,
 					HTTP_LOCK_SECONDS_MAX + 1),
 			 HTTP_EINVAL);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, big, 300), HTTP_ETOOLONG);
-	assert_int_equal(http_config_js(js, 20, &len, NULL, NULL, 300), HTTP_ETOOLONG);
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, big, 300, 120), HTTP_ETOOLONG);
+	assert_int_equal(http_config_js(js, 20, &len, NULL, NULL, 300, 120), HTTP_ETOOLONG);
 	/* The largest inputs, every byte escaped, fit HTTP_CONFIG_JS_MAX. */
 	memset(big, '<', HTTP_ATTRIBUTION_MAX);
 	big[HTTP_ATTRIBUTION_MAX] = '\0';
-	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, big, HTTP_LOCK_SECONDS_MAX),
+	assert_int_equal(http_config_js(js, sizeof(js), &len, NULL, big, HTTP_LOCK_SECONDS_MAX,
+					HTTP_LOCK_SECONDS_MAX),
 			 HTTP_OK);
 }
 
