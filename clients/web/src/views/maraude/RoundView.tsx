@@ -29,6 +29,8 @@ function waitingText(n: number): string {
 }
 
 function Waiting({ s }: { s: SyncStatus }) {
+  /* not known yet: never "Tout est reçu" before the outbox was counted */
+  if (s.store === "opening" && s.pending === 0) return <p class="state">Lecture des données du téléphone…</p>;
   if (s.pending > 0)
     return (
       <p class="state state--wait">
