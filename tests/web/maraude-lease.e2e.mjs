@@ -47,6 +47,7 @@ run(async () => {
     await page.getByRole("button", { name: "Ouvrir" }).click();
     await page.getByRole("heading", { name: "Données verrouillées" }).waitFor({ timeout: 20000 });
     await page.getByText(/^Reconnectez-vous au réseau pour rouvrir/).waitFor();
+    await page.getByText("1 en attente d'envoi").waitFor(); /* the locked store still says what waits */
     await axeCheck(page, "store locked by the lease");
     await screenshot(page, "lease-locked");
   });

@@ -370,7 +370,7 @@ export function RoundView({ round }: { round: Round }) {
           />
         );
   }
-  if (s.store === "locked") screen = <Locked round={round} />;
+  if (s.store === "locked") screen = <Locked round={round} s={s} />;
   if (screen)
     return (
       <>
@@ -411,11 +411,12 @@ export function RoundView({ round }: { round: Round }) {
 
 /* The lease ran out (docs/threat-model.md): the store stays shut until the phone
  * authenticates, which it tries by itself; this says so rather than failing each action. */
-function Locked({ round }: { round: Round }) {
+function Locked({ round, s }: { round: Round; s: SyncStatus }) {
   return (
     <main class="screen" aria-labelledby="locked-title">
       <h1 id="locked-title">Données verrouillées</h1>
       <p class="warning">Reconnectez-vous au réseau pour rouvrir les données de la maraude.</p>
+      <Waiting s={s} />
       <p>
         Ce téléphone ne s'est pas connecté au serveur depuis trop longtemps : par sécurité, les données qu'il garde restent
         fermées jusqu'à sa prochaine connexion. Rien n'est perdu : ce qui attend d'être envoyé partira à ce moment-là.
