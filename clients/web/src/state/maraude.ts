@@ -24,7 +24,7 @@ import { fromHex, newRecordId, toHex } from "../net/ids";
 import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
 import { deleteLocal, LocalError, outboxCounts } from "../store/local";
-import { SyncEngine, type SyncStatus } from "../sync/engine";
+import { initialStatus, SyncEngine, type SyncStatus } from "../sync/engine";
 import { checkPin, PIN_MAX, PIN_MIN } from "./pin";
 import { encounterOps, type NewEncounterInput } from "./encounter";
 import { geohashEncode } from "./geohash";
@@ -298,15 +298,7 @@ export class Maraude {
   private async open(account: Account, keys: Keys): Promise<void> {
     this.keys = keys;
     this.account = account;
-    const status = new Observable<SyncStatus>({
-      link: { kind: "stopped" },
-      store: "opening",
-      pending: 0,
-      rejected: 0,
-      lastSyncMs: 0,
-      syncing: false,
-      error: null,
-    });
+    const status = new Observable<SyncStatus>(initialStatus());
     const persons = new Observable<PersonItem[]>([]);
     const encounters = new Observable<EncounterItem[]>([]);
     const outbox = new Observable<OutboxItem[]>([]);

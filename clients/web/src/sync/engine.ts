@@ -61,6 +61,11 @@ export interface SyncStatus {
   error: string | null;
 }
 
+/** The status before the store is opened (a round shows it until the engine reports). */
+export function initialStatus(): SyncStatus {
+  return { link: { kind: "stopped" }, store: "opening", pending: 0, rejected: 0, lastSyncMs: 0, syncing: false, error: null };
+}
+
 export interface SyncOptions {
   /** ws://host:port/sync or wss://… */
   url: string;
@@ -117,15 +122,7 @@ function describe(e: unknown): string {
 export class SyncEngine {
   readonly connection: Connection;
   private local: LocalStore | null = null;
-  private status: SyncStatus = {
-    link: { kind: "stopped" },
-    store: "opening",
-    pending: 0,
-    rejected: 0,
-    lastSyncMs: 0,
-    syncing: false,
-    error: null,
-  };
+  private status: SyncStatus = initialStatus();
   private readonly backoff: Backoff;
   private readonly now: () => number;
   private cursor = 0n;
