@@ -34,7 +34,7 @@ import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
 import { PlacesState } from "./places";
 import { profileEdit, type Draft } from "./profile";
-import { readRound, type EncounterItem, type OutboxItem, type PersonItem, type RequestItem } from "./round";
+import { RoundReader, type EncounterItem, type OutboxItem, type PersonItem, type ReadWhat, type RequestItem } from "./round";
 
 export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
 export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem };
@@ -310,22 +310,34 @@ export class Maraude {
     const showPlaces = () =>
       places.set({ places: placesState.value.value, live: placesLive && status.value.link.kind === "live", savedAt: placesSavedAt });
 
+    /* What the views show: every record read when the store opens, then only what a change
+     * touched (state/round.ts). One read at a time; what is asked meanwhile is read after it,
+     * together. */
+    let reader: RoundReader | null = null;
+    const wanted = { all: false, outbox: false, ids: new Set<string>() };
     let reading = false;
-    let readAgain = false;
-    const reread = async () => {
-      if (reading) return void (readAgain = true);
+    const reread = async (what: ReadWhat) => {
+      wanted.all ||= !!what.all;
+      wanted.outbox ||= !!what.outbox;
+      for (const id of what.ids ?? []) wanted.ids.add(id);
+      if (reading) return;
       reading = true;
       try {
-        do {
-          readAgain = false;
+        while (wanted.all || wanted.outbox || wanted.ids.size) {
           const store = engine.store;
           if (!store) break;
-          const r = await readRound(store, { health: round.health, centreName: (id) => placesState.nameOf(id) });
-          persons.set(r.persons);
-          encounters.set(r.encounters);
-          outbox.set(r.outbox);
-          requests.set(r.requests);
-        } while (readAgain);
+          if (reader?.store !== store) {
+            reader = new RoundReader(store, { health: round.health, centreName: (id) => placesState.nameOf(id) });
+            wanted.all = true;
+          }
+          const ask: ReadWhat = { ...wanted, ids: [...wanted.ids] };
+          Object.assign(wanted, { all: false, outbox: false, ids: new Set<string>() });
+          const r = await reader.read(ask);
+          if (r.persons) persons.set(r.persons);
+          if (r.encounters) encounters.set(r.encounters);
+          if (r.outbox) outbox.set(r.outbox);
+          if (r.requests) requests.set(r.requests);
+        }
       } catch {
         /* closed by a lock meanwhile */
       } finally {
@@ -344,10 +356,12 @@ export class Maraude {
         status.set(s);
         if (s.store === "wiped" && before.store !== "wiped") return void this.wiped(s.error);
         if (s.link.kind !== "live") placesLive = false;
-        if (s.pending !== before.pending || s.rejected !== before.rejected || s.store !== before.store) void reread();
+        if (s.store !== before.store) void reread({ all: true });
+        else if (s.pending !== before.pending || s.rejected !== before.rejected) void reread({ outbox: true });
         showPlaces();
       },
-      onRecords: () => void reread(),
+      /* [] after the lease's lock: the store's opening (above) reads everything */
+      onRecords: (ids) => void reread({ ids }),
       onLive: (auth) => {
         void auth;
         void engine.connection.subscribePlaces().catch(() => undefined);
@@ -393,13 +407,13 @@ export class Maraude {
       acknowledge: (id) =>
         act(async () => {
           await engine.store?.acknowledge(id);
-          void reread();
+          void reread({ ids: [id] });
         }),
       locate: () => locate(),
       discard: (opCounter) =>
         act(async () => {
           await engine.discard(opCounter);
-          void reread();
+          void reread({ outbox: true });
         }),
       syncNow: () => engine.syncNow(),
       lock: () => this.lock(),
@@ -422,7 +436,7 @@ export class Maraude {
       placesSavedAt = kept.savedAtMs;
       showPlaces();
     }
-    void reread();
+    void reread({ all: true });
   }
 
   private wiped(error: string | null): void {

@@ -1,11 +1,16 @@
 /* What an opened round shows, read from the phone's local store (store/local.ts): the persons
  * the team holds with their profile and the notices about them, the encounters, the outbox,
  * and the shelter requests with the SIAO's proposals and the centres' decisions (folded as the
- * desk folds them, state/orient.ts). Plain data for the views, re-read whenever the store
- * says records moved. */
+ * desk folds them, state/orient.ts). Plain data for the views.
+ *
+ * RoundReader reads every record once, when the store opens; then only what a change touched:
+ * the records of the ids a save, a push's results or a pulled page name, and the outbox list
+ * when its counts move, opening only the ops it does not show yet. Reading (unsealing and
+ * decoding) every record after each change made a first pull quadratic, and a save wait behind
+ * the reading of the one before (10,000 records: seconds on a slow phone). */
 import { PersonField } from "../gen/veille/v1/records_pb";
 import { errorMessage } from "../net/errors";
-import type { LocalStore, OutboxOp } from "../store/local";
+import type { LocalRecord, LocalStore, Notice, OutboxEntry, OutboxOp } from "../store/local";
 import type { Household, Need, RequestView, Service } from "./model";
 import { deriveOrientations } from "./orient";
 import { householdOf, noticeText, profileOf, type Profile } from "./profile";
@@ -69,44 +74,104 @@ export interface RoundRecords {
   requests: RequestItem[];
 }
 
-/** Everything a round shows, read from store. health: the professional may read HEALTH
- * fields (the server sends them to no one else; this holds if it ever did); centreName names
- * a centre from the places. */
-export async function readRound(
-  store: LocalStore,
-  { health, centreName }: { health: boolean; centreName(id: string): string },
-): Promise<RoundRecords> {
-  const [ps, es, ops, notices, ...orientation] = await Promise.all([
-    store.all("person"),
-    store.all("encounter"),
-    store.outbox(),
-    store.notices(),
-    store.all("request"),
-    store.all("proposal"),
-    store.all("decision"),
-  ]);
-  const persons = ps.map(({ change, pending }): PersonItem => {
-    const profile = change.record.case === "person" ? profileOf(change.record.value) : {};
-    const text = (f: PersonField) => String(profile[f] ?? "");
-    return {
-      id: change.recordId,
-      givenName: text(PersonField.GIVEN_NAME),
-      familyName: text(PersonField.FAMILY_NAME),
-      nickname: text(PersonField.NICKNAME),
-      birthYear: Number(profile[PersonField.BIRTH_YEAR]) || null,
-      profile,
-      household: householdOf(profile),
-      pending,
-      notices: (notices.get(change.recordId) ?? []).map(noticeText),
-    };
-  });
-  persons.sort((a, b) => (a.nickname || a.givenName).localeCompare(b.nickname || b.givenName, "fr") || a.id.localeCompare(b.id));
+/** What a read asks for: every record and the outbox (the store opened), the records of ids
+ * (a change touched them; one no longer held, withdrawn, leaves the lists), the outbox list
+ * (its counts moved). */
+export interface ReadWhat {
+  all?: boolean;
+  ids?: Iterable<string>;
+  outbox?: boolean;
+}
 
-  const encounters: EncounterItem[] = [];
-  for (const { change, pending } of es) {
-    if (change.record.case !== "encounter") continue;
+/** The records of a round by id, the outbox's items by op counter, and the views' lists made
+ * from them; read() refreshes what it is asked and returns the lists that moved. One read at
+ * a time (the caller's): reads run against one store, in order. */
+export class RoundReader {
+  private readonly persons = new Map<string, PersonItem>();
+  private readonly encounters = new Map<string, EncounterItem>();
+  /** requests, proposals and decisions: folded together into the requests' views */
+  private readonly orientation = new Map<string, LocalRecord>();
+  private readonly ops = new Map<number, OutboxItem>();
+  private encounterList: EncounterItem[] = [];
+
+  constructor(
+    readonly store: LocalStore,
+    private readonly opts: { health: boolean; centreName(id: string): string },
+  ) {}
+
+  async read(what: ReadWhat): Promise<Partial<RoundRecords>> {
+    const out: Partial<RoundRecords> = {};
+    const ids = what.all ? [] : [...new Set(what.ids ?? [])];
+    if (what.all || ids.length) Object.assign(out, await this.readRecords(what.all ? "all" : ids));
+    if (what.all || what.outbox) out.outbox = await this.readOutbox();
+    return out;
+  }
+
+  private async readRecords(what: "all" | string[]): Promise<Partial<RoundRecords>> {
+    const { store } = this;
+    let records: LocalRecord[];
+    const gone = new Set<string>();
+    if (what === "all") {
+      records = (await Promise.all((["person", "encounter", "request", "proposal", "decision"] as const).map((k) => store.all(k)))).flat();
+      for (const m of [this.persons, this.encounters, this.orientation]) for (const id of m.keys()) gone.add(id);
+    } else {
+      records = await store.some(what);
+      for (const id of what) gone.add(id);
+    }
+    const personIds = records.filter((r) => r.change.record.case === "person").map((r) => r.change.recordId);
+    const notices = await store.notices(what === "all" ? undefined : personIds);
+
+    const touched = { persons: false, encounters: false, orientation: false };
+    const encountersIn: EncounterItem[] = [];
+    for (const id of gone) {
+      touched.persons = this.persons.delete(id) || touched.persons;
+      touched.encounters = this.encounters.delete(id) || touched.encounters;
+      touched.orientation = this.orientation.delete(id) || touched.orientation;
+    }
+    for (const r of records) {
+      const { change } = r;
+      const id = change.recordId;
+      switch (change.record.case) {
+        case "person":
+          this.persons.set(id, personItem(r, notices.get(id) ?? []));
+          touched.persons = true;
+          break;
+        case "encounter": {
+          const item = this.encounterItem(r);
+          if (!item) break;
+          this.encounters.set(id, item);
+          encountersIn.push(item);
+          touched.encounters = true;
+          break;
+        }
+        case "request":
+        case "proposal":
+        case "decision":
+          this.orientation.set(id, r);
+          touched.orientation = true;
+          break;
+      }
+    }
+
+    const out: Partial<RoundRecords> = {};
+    if (touched.persons) out.persons = [...this.persons.values()].sort(byName);
+    if (touched.encounters) {
+      /* the list kept sorted: those read replace theirs (the sort of a sorted list with a few
+       * appended is one merge) */
+      this.encounterList = this.encounterList
+        .filter((e) => !gone.has(e.id))
+        .concat(encountersIn)
+        .sort((a, b) => b.occurredAt - a.occurredAt);
+      out.encounters = this.encounterList;
+    }
+    if (touched.orientation) out.requests = this.requests();
+    return out;
+  }
+
+  private encounterItem({ change, pending }: LocalRecord): EncounterItem | null {
+    if (change.record.case !== "encounter") return null;
     const e = change.record.value;
-    encounters.push({
+    return {
       id: change.recordId,
       personId: e.personId,
       occurredAt: Number(e.occurredAtMs),
@@ -114,29 +179,62 @@ export async function readRound(
       services: e.services as Service[],
       area: e.location?.area ?? "",
       note: e.note,
-      healthNote: health ? e.healthNote : "",
+      healthNote: this.opts.health ? e.healthNote : "",
       pending,
-    });
+    };
   }
-  encounters.sort((a, b) => b.occurredAt - a.occurredAt);
 
-  const rec = new Records();
-  const all = orientation.flat();
-  rec.apply(all.map((r) => r.change));
-  const pendingOf = new Map(all.map((r) => [r.change.recordId, r.pending]));
-  const o = deriveOrientations(rec, { structureId: "", isCentre: false, centreName });
-  const requests = o.requests.map((view) => ({ view, pending: pendingOf.get(view.id) ?? 0 }));
+  private requests(): RequestItem[] {
+    const rec = new Records();
+    const all = [...this.orientation.values()];
+    rec.apply(all.map((r) => r.change));
+    const pendingOf = new Map(all.map((r) => [r.change.recordId, r.pending]));
+    const o = deriveOrientations(rec, { structureId: "", isCentre: false, centreName: this.opts.centreName });
+    return o.requests.map((view) => ({ view, pending: pendingOf.get(view.id) ?? 0 }));
+  }
 
-  return { persons, encounters, outbox: outboxItems(ops), requests };
+  /* The outbox list from its entries in the clear, opening only the ops not shown yet or
+   * whose state moved: a save opens its own ops, not the whole outbox. */
+  private async readOutbox(): Promise<OutboxItem[]> {
+    const shown = shownEntries(await this.store.outboxEntries());
+    const stale = shown.filter((e) => this.ops.get(e.opCounter)?.state !== e.state).map((e) => e.opCounter);
+    const opened = stale.length ? await this.store.outboxOps(stale) : [];
+    const kept = new Set(shown.map((e) => e.opCounter));
+    for (const counter of this.ops.keys()) if (!kept.has(counter)) this.ops.delete(counter);
+    for (const op of opened) this.ops.set(op.opCounter, outboxItem(op));
+    return shown.flatMap((e) => this.ops.get(e.opCounter) ?? []);
+  }
 }
 
-/* One item per record waiting (shown by the op the others were saved with, if it waits too)
- * and one per op refused, in counter order. */
-function outboxItems(ops: OutboxOp[]): OutboxItem[] {
-  const waiting = new Map<number, OutboxOp>();
-  for (const o of ops) if (o.state === "pending" && (!waiting.has(o.save) || o.opCounter === o.save)) waiting.set(o.save, o);
-  const refused = ops.filter((o) => o.state === "rejected");
-  return [...waiting.values(), ...refused].sort((a, b) => a.opCounter - b.opCounter).map(outboxItem);
+const collator = new Intl.Collator("fr");
+
+function byName(a: PersonItem, b: PersonItem): number {
+  return collator.compare(a.nickname || a.givenName, b.nickname || b.givenName) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function personItem({ change, pending }: LocalRecord, notices: Notice[]): PersonItem {
+  const profile = change.record.case === "person" ? profileOf(change.record.value) : {};
+  const text = (f: PersonField) => String(profile[f] ?? "");
+  return {
+    id: change.recordId,
+    givenName: text(PersonField.GIVEN_NAME),
+    familyName: text(PersonField.FAMILY_NAME),
+    nickname: text(PersonField.NICKNAME),
+    birthYear: Number(profile[PersonField.BIRTH_YEAR]) || null,
+    profile,
+    household: householdOf(profile),
+    pending,
+    notices: notices.map(noticeText),
+  };
+}
+
+/* The entries the list shows, in counter order: one per record waiting (shown by the op the
+ * others were saved with, if it waits too) and one per op refused. */
+function shownEntries(entries: OutboxEntry[]): OutboxEntry[] {
+  const waiting = new Map<number, OutboxEntry>();
+  for (const o of entries) if (o.state === "pending" && (!waiting.has(o.save) || o.opCounter === o.save)) waiting.set(o.save, o);
+  const refused = entries.filter((o) => o.state === "rejected");
+  return [...waiting.values(), ...refused].sort((a, b) => a.opCounter - b.opCounter);
 }
 
 function outboxItem(op: OutboxOp): OutboxItem {

@@ -126,17 +126,21 @@ export interface Meta {
   lastSyncMs: number;
 }
 
-/** An op of the outbox, opened. */
-export interface OutboxOp {
+/** An op of the outbox as kept in the clear: nothing personal, nothing to unseal. */
+export interface OutboxEntry {
   opCounter: number;
   /** the op counter of the record it was saved with (see the design) */
   save: number;
   recordId: string;
   kind: RecordKind;
   state: "pending" | "rejected";
-  mutation: Mutation;
   /** state "rejected": the server's answer (CONFLICT or REJECTED) and when it came */
   result?: Rejection;
+}
+
+/** An op of the outbox, opened. */
+export interface OutboxOp extends OutboxEntry {
+  mutation: Mutation;
 }
 
 export interface Rejection {
@@ -470,6 +474,19 @@ export class LocalStore {
     return this.openOps(rows);
   }
 
+  /** The outbox's entries in counter order, in the clear: nothing is unsealed (a list that
+   * shows the outbox opens only the ops it does not show yet: outboxOps). */
+  async outboxEntries(): Promise<OutboxEntry[]> {
+    const rows = await this.read((d) => d.getAll("outbox"));
+    return rows.map(({ opCounter, save, recordId, kind, state, result }) => ({ opCounter, save, recordId, kind, state, ...(result && { result }) }));
+  }
+
+  /** The ops of these counters, opened; those no longer in the outbox are left out. */
+  async outboxOps(counters: number[]): Promise<OutboxOp[]> {
+    const rows = await this.read((d) => getMany(d, "outbox", counters));
+    return this.openOps(rows.filter((r): r is OutboxRow => r !== undefined));
+  }
+
   /** What waits to be sent, and what the server refused (not discarded yet). */
   counts(): Promise<OutboxCounts> {
     return this.read(countOutbox);
@@ -614,15 +631,25 @@ export class LocalStore {
   /** The record as the phone shows it (see LocalRecord), or undefined if it knows nothing of
    * it. */
   async get(recordId: string): Promise<LocalRecord | undefined> {
-    const [row, ops] = await this.read((d) => {
-      const tx = d.transaction(["records", "outbox"]);
-      return Promise.all([
-        tx.objectStore("records").get(recordId),
-        tx.objectStore("outbox").index("record").getAll(recordId),
-      ]);
-    });
-    const folded = await this.fold(row ? [row] : [], ops);
-    return folded[0];
+    return (await this.some([recordId]))[0];
+  }
+
+  /** The records of recordIds as the phone shows them (see LocalRecord), in no particular
+   * order; those it knows nothing of (withdrawn, or never held) are left out. */
+  async some(recordIds: string[]): Promise<LocalRecord[]> {
+    const found = await this.read((d) =>
+      readBatch(d, ["records", "outbox"], (tx) => {
+        const records = tx.objectStore("records");
+        const opsOf = tx.objectStore("outbox").index("record");
+        return [...recordIds.map((id) => records.get(id)), ...recordIds.map((id) => opsOf.getAll(id))];
+      }),
+    );
+    const rows = found.slice(0, recordIds.length) as (RecordRow | undefined)[];
+    const ops = found.slice(recordIds.length) as OutboxRow[][];
+    return this.fold(
+      rows.filter((r): r is RecordRow => r !== undefined),
+      ops.flat(),
+    );
   }
 
   /** Every record of kind as the phone shows it (see LocalRecord), in no particular order. */
@@ -663,10 +690,9 @@ export class LocalStore {
   }
 
   /** The colleagues' values that won over this phone's profile edits, by person id, until
-   * acknowledged (see store/person.ts). */
-  async notices(): Promise<Map<string, Notice[]>> {
-    const rows = await this.read((d) => d.getAll("edits"));
-    const edits = await this.openEdits(rows);
+   * acknowledged (see store/person.ts): of every person, or of personIds. */
+  async notices(personIds?: string[]): Promise<Map<string, Notice[]>> {
+    const edits = personIds ? await this.editsOf(personIds) : await this.openEdits(await this.read((d) => d.getAll("edits")));
     return new Map([...edits].filter(([, e]) => e.notices.length).map(([id, e]) => [id, e.notices]));
   }
 
@@ -714,6 +740,7 @@ export class LocalStore {
 
   /* The PersonEdits held of ids (persons or not: only those with a row are in the map). */
   private async editsOf(ids: string[]): Promise<Map<string, PersonEdits>> {
+    if (!ids.length) return new Map(); /* an encounter's save: no read transaction for nothing */
     const rows = await this.read((d) => getMany(d, "edits", ids));
     return this.openEdits(rows.filter((r): r is EditsRow => r !== undefined));
   }
