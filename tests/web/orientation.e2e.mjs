@@ -127,6 +127,7 @@ run(async () => {
 
   await step("an expired hold frees the place live", async () => {
     const free = await rowTotal(siao, "chu-75-chapelle");
+    const queued = await siao.getByRole("button", { name: "Proposer une place" }).count();
     await siao.getByRole("button", { name: "Proposer une place" }).first().click();
     await siao.getByRole("radio", { name: /CHU La Chapelle/ }).first().check();
     await siao.getByRole("button", { name: "Proposer cette place" }).click();
@@ -135,6 +136,10 @@ run(async () => {
     await screenshot(siao, "siao-hold-countdown");
     await measure("hold expiry to the place free again on the SIAO's desk (hold " + HOLD_SECONDS + " s)", () =>
       waitFor(async () => (await rowTotal(siao, "chu-75-chapelle")) === free, { timeout: (HOLD_SECONDS + 5) * 1000, what: "the place freed" }));
+    /* the request back in the queue: the proposal's expiry comes by the sync feed, the place by
+     * the places stream, in either order (the next step counts the queue) */
+    await waitFor(async () => (await siao.getByRole("button", { name: "Proposer une place" }).count()) === queued,
+      { what: "the request back in the queue" });
   });
 
   await step("a proposal admitted: the request leaves the SIAO's queue; the centre sees the stay's extension deadline and end", async () => {
