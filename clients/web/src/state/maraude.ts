@@ -1,10 +1,12 @@
-/* The maraude phone: what state/app.ts and state/desk.ts are to the desk, over the sync engine
- * (sync/engine.ts) and the sealed local store (store/local.ts).
+/* The maraude phone's gate: what state/app.ts is to the desk. It enrols the phone, opens a
+ * round with the PIN and ends it; the round itself (the sync engine over the sealed local
+ * store, what the views show: state/roundSession.ts) is a module of its own, loaded once the
+ * first screen is painted, so that the PIN screen waits for none of it.
  *
  * One phone, one professional: the phone's account (store/accounts.ts, its device key and
  * store key wrapped under the PIN). Enrolment: a key pair made in the key worker, the pairing
  * code signed and sent, then a store key made, both wrapped under the PIN chosen, the account
- * kept. Opening: the PIN unwraps them in a fresh key worker; the engine opens the store,
+ * kept. Opening: the PIN unwraps them in a fresh key worker; the round opens the store,
  * connects, syncs (at opening, on the browser's `online` events, on the server's pokes).
  *
  * Wrong PINs: each one past the third makes the next try wait longer (PIN_DELAYS_S); the
@@ -17,28 +19,34 @@
  * the PIN screen, or after a revocation (the engine erased the account and the store) a
  * screen saying the phone was withdrawn. */
 import { Keys } from "../crypto/keys";
-import type { PlacesEvent } from "../net/connection";
-import { enrol as enrolDevice } from "../net/connection";
-import { errorMessage } from "../net/errors";
-import { fromHex, newRecordId, toHex } from "../net/ids";
+import { fromHex, toHex } from "../net/ids";
 import * as accounts from "../store/accounts";
 import type { Account } from "../store/accounts";
-import { deleteLocal, LocalError, outboxCounts } from "../store/local";
-import { initialStatus, SyncEngine, type SyncStatus } from "../sync/engine";
-import { checkPin, PIN_MAX, PIN_MIN } from "./pin";
-import { encounterOps, type NewEncounterInput } from "./encounter";
-import { geohashEncode } from "./geohash";
-import { readsHealth, type NewRequest, type Places } from "./model";
-import { requestRecord } from "./orient";
 import { IdleTimer } from "./idle";
 import { Observable } from "./observable";
-import { PlacesState } from "./places";
-import { profileEdit, type Draft } from "./profile";
-import { RoundReader, type EncounterItem, type OutboxItem, type PersonItem, type ReadWhat, type RequestItem } from "./round";
+import { checkPin, PIN_MAX, PIN_MIN } from "./pin";
+import type { Round, RoundSession } from "./roundSession";
 
-export { PIN_MAX, PIN_MIN, type Account, type SyncStatus };
-export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem };
-export { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "./profile";
+export { PIN_MAX, PIN_MIN, type Account };
+export type { EncounterItem, NewEncounterInput, Outcome, OutboxItem, PersonItem, PlacesNow, RequestItem, Round, SyncStatus } from "./roundSession";
+
+/* What the PIN screen does not need, loaded once it is painted (see prepare): the round (the
+ * engine, the store, the protocol's code); the local store alone for the rare paths that
+ * count or erase it before a round (the last PIN tries, the wipe). */
+const roundCode = () => import("./roundSession");
+const storeCode = () => import("../store/local");
+
+/* An error in French (net/errors.ts: it holds the protocol's error codes, whose code the
+ * first paint would otherwise load). */
+async function describe(e: unknown): Promise<string> {
+  try {
+    return (await import("../net/errors")).errorMessage(e);
+  } catch {
+    return UNLOADED;
+  }
+}
+/** What a screen says when a module of the app did not load. */
+export const UNLOADED = "L'application n'a pas pu se charger entièrement. Rechargez la page.";
 
 /** Wrong PINs in a row that wipe the phone. */
 export const MAX_PIN_TRIES = 10;
@@ -47,8 +55,6 @@ const PIN_DELAYS_S = [0, 0, 0, 5, 15, 30, 60, 120, 300];
 /** From this many tries left, the PIN screen says what a wipe would lose. */
 const WARN_FROM = 3;
 export const DEFAULT_LOCK_SECONDS = 120;
-/** Persons shown in the search at most. */
-const SEARCH_MAX = 8;
 
 export interface MaraudeConfig {
   url: string;
@@ -76,56 +82,6 @@ export type MaraudeScreen =
    * could not be erased, if anything */
   | { kind: "revoked"; error?: string };
 
-export interface PlacesNow {
-  places: Places;
-  /** true while the link is live and a snapshot came in this round */
-  live: boolean;
-  /** Date.now() when the places shown were received (0: never) */
-  savedAt: number;
-}
-
-/** What an action did; id: the record it is about (an encounter's: the person's); field: the
- * profile field at fault, if one is. */
-export type Outcome = { ok: true; id?: string } | { ok: false; message: string; field?: number };
-
-/** One opened round: what the phone's views read and may do. */
-export interface Round {
-  label: string;
-  /** a health professional: the encounter's health note is theirs to write and read */
-  health: boolean;
-  status: Observable<SyncStatus>;
-  persons: Observable<PersonItem[]>;
-  encounters: Observable<EncounterItem[]>;
-  outbox: Observable<OutboxItem[]>;
-  /** the team's shelter requests and where each stands */
-  requests: Observable<RequestItem[]>;
-  places: Observable<PlacesNow>;
-  search(q: string): PersonItem[];
-  recordEncounter(e: NewEncounterInput): Promise<Outcome>;
-  /** saves the fields of draft that differ from base (the draft the form opened with) */
-  editPerson(id: string, base: Draft, draft: Draft): Promise<Outcome>;
-  /** the user has read the person's notices */
-  acknowledge(id: string): Promise<Outcome>;
-  /** a shelter request to the SIAO, saved on the phone like an encounter */
-  requestShelter(r: NewRequest): Promise<Outcome>;
-  /** the phone's position as a 6-character geohash; asked only when the user taps */
-  locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }>;
-  discard(opCounter: number): Promise<Outcome>;
-  syncNow(): void;
-  lock(): void;
-}
-
-
-/** Lower case, no accents: "Hélène" is found by "helene". */
-export function foldText(s: string): string {
-  return s
-    .normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/œ/g, "oe")
-    .replace(/['’\-.,]/g, " ");
-}
-
 /** The wait, in ms, before the try after `failed` wrong PINs. */
 export function pinDelayMs(failed: number): number {
   if (failed <= 0) return 0;
@@ -139,14 +95,14 @@ function plural(n: number, one: string, many: string): string {
 export class Maraude {
   readonly screen = new Observable<MaraudeScreen>({ kind: "loading" });
   private keys: Keys | null = null;
-  private engine: SyncEngine | null = null;
+  private session: RoundSession | null = null;
   private account: Account | null = null;
   private pending: { keys: Keys; deviceIdHex: string; serverIdHex: string; label: string; role: number } | null = null;
   private readonly idle: IdleTimer;
   private readonly onHidden = () => {
     if (document.visibilityState === "hidden") this.lock();
   };
-  private readonly onOnline = () => this.engine?.syncNow();
+  private readonly onOnline = () => this.session?.syncNow();
   private persistAsked = false;
   /* A key worker started before it is needed, holding no key: each PIN screen, once painted,
    * starts one, so that its script and libsodium load while the PIN is typed (130 ms of a
@@ -179,6 +135,7 @@ export class Maraude {
       keys = await this.takeSpare();
       const { publicKey } = await keys.generate();
       const signed = await keys.signEnrol(code);
+      const { enrol: enrolDevice } = await import("../net/connection");
       const ok = await enrolDevice(this.cfg.url, {
         code: signed.code,
         publicKey,
@@ -192,7 +149,7 @@ export class Maraude {
       this.screen.set({ kind: "set-pin", label: name });
     } catch (e) {
       keys?.lock();
-      this.screen.set({ kind: "enrol", error: errorMessage(e) });
+      this.screen.set({ kind: "enrol", error: await describe(e) });
     }
   }
 
@@ -220,7 +177,7 @@ export class Maraude {
       this.pending = null;
       await this.open(account, p.keys);
     } catch (e) {
-      this.screen.set({ kind: "set-pin", label: p.label, error: errorMessage(e) });
+      this.screen.set({ kind: "set-pin", label: p.label, error: await describe(e) });
     }
   }
 
@@ -241,12 +198,14 @@ export class Maraude {
       }
     } catch (e) {
       keys?.lock();
-      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: errorMessage(e) });
+      return this.screen.set({ ...(await this.pinScreen(cur, {})), error: await describe(e) });
     }
     keys.lock();
     const left = await accounts.recordFailedPin(cur.deviceIdHex, MAX_PIN_TRIES);
     if (left <= 0) {
-      await deleteLocal(cur.deviceIdHex).catch(() => undefined);
+      await storeCode()
+        .then((m) => m.deleteLocal(cur.deviceIdHex))
+        .catch(() => undefined);
       return this.init(
         `${MAX_PIN_TRIES} codes PIN erronés : les données de la maraude ont été effacées de ce téléphone. Demandez un nouveau code d'appairage pour l'enrôler à nouveau.`,
       );
@@ -267,6 +226,7 @@ export class Maraude {
   }
 
   private prepare(): void {
+    void roundCode().catch(() => undefined); /* open() asks again, and says why it failed */
     if (this.spare) return;
     this.spare = Keys.start(this.cfg.workerUrl);
     this.spare.catch(() => undefined); /* takeSpare starts another */
@@ -286,7 +246,9 @@ export class Maraude {
     const left = MAX_PIN_TRIES - account.failedPins;
     let warning: string | undefined;
     if (account.failedPins > 0 && left <= WARN_FROM) {
-      const { pending, rejected } = await outboxCounts(account.deviceIdHex).catch(() => ({ pending: 0, rejected: 0 }));
+      const { pending, rejected } = await storeCode()
+        .then((m) => m.outboxCounts(account.deviceIdHex))
+        .catch(() => ({ pending: 0, rejected: 0 }));
       const lost = pending + rejected;
       warning =
         `Attention : après ${plural(left, "code faux", "codes faux")} de plus, ce téléphone efface ses données.` +
@@ -295,148 +257,36 @@ export class Maraude {
     return { kind: "pin", account, waitUntil: waitUntil > Date.now() ? waitUntil : undefined, warning, ...extra };
   }
 
+  /* The round, once its code is loaded (precached: offline too). */
   private async open(account: Account, keys: Keys): Promise<void> {
     this.keys = keys;
     this.account = account;
-    const status = new Observable<SyncStatus>(initialStatus());
-    const persons = new Observable<PersonItem[]>([]);
-    const encounters = new Observable<EncounterItem[]>([]);
-    const outbox = new Observable<OutboxItem[]>([]);
-    const requests = new Observable<RequestItem[]>([]);
-    const placesState = new PlacesState("");
-    const places = new Observable<PlacesNow>({ places: placesState.value.value, live: false, savedAt: 0 });
-    let placesLive = false;
-    let placesSavedAt = 0;
-    const showPlaces = () =>
-      places.set({ places: placesState.value.value, live: placesLive && status.value.link.kind === "live", savedAt: placesSavedAt });
-
-    /* What the views show: every record read when the store opens, then only what a change
-     * touched (state/round.ts). One read at a time; what is asked meanwhile is read after it,
-     * together. */
-    let reader: RoundReader | null = null;
-    const wanted = { all: false, outbox: false, ids: new Set<string>() };
-    let reading = false;
-    const reread = async (what: ReadWhat) => {
-      wanted.all ||= !!what.all;
-      wanted.outbox ||= !!what.outbox;
-      for (const id of what.ids ?? []) wanted.ids.add(id);
-      if (reading) return;
-      reading = true;
-      try {
-        while (wanted.all || wanted.outbox || wanted.ids.size) {
-          const store = engine.store;
-          if (!store) break;
-          if (reader?.store !== store) {
-            reader = new RoundReader(store, { health: round.health, centreName: (id) => placesState.nameOf(id) });
-            wanted.all = true;
-          }
-          const ask: ReadWhat = { ...wanted, ids: [...wanted.ids] };
-          Object.assign(wanted, { all: false, outbox: false, ids: new Set<string>() });
-          const r = await reader.read(ask);
-          if (r.persons) persons.set(r.persons);
-          if (r.encounters) encounters.set(r.encounters);
-          if (r.outbox) outbox.set(r.outbox);
-          if (r.requests) requests.set(r.requests);
-        }
-      } catch {
-        /* closed by a lock meanwhile */
-      } finally {
-        reading = false;
-      }
-    };
-
-    const engine = new SyncEngine({
+    let round: typeof import("./roundSession");
+    try {
+      round = await roundCode();
+    } catch {
+      this.end();
+      return this.screen.set({ ...(await this.pinScreen(account, {})), error: UNLOADED });
+    }
+    if (this.keys !== keys) return; /* locked meanwhile */
+    const session = round.openRound({
       url: this.cfg.url,
-      deviceIdHex: account.deviceIdHex,
-      serverId: fromHex(account.serverIdHex),
+      account,
       keys,
-      client: "veille-maraude-web",
-      onStatus: (s) => {
-        const before = status.value;
-        status.set(s);
-        if (s.store === "wiped" && before.store !== "wiped") return void this.wiped(s.error);
-        if (s.link.kind !== "live") placesLive = false;
-        if (s.store !== before.store) void reread({ all: true });
-        else if (s.pending !== before.pending || s.rejected !== before.rejected) void reread({ outbox: true });
-        showPlaces();
-      },
-      /* [] after the lease's lock: the store's opening (above) reads everything */
-      onRecords: (ids) => void reread({ ids }),
-      onLive: (auth) => {
-        void auth;
-        void engine.connection.subscribePlaces().catch(() => undefined);
-      },
-      onPlaces: (ev: PlacesEvent) => {
-        if ("snapshot" in ev) {
-          placesState.snapshot(ev.snapshot);
-          placesLive = true;
-          placesSavedAt = Date.now();
-          void engine.store?.savePlaces(ev.snapshot, placesSavedAt).catch(() => undefined);
-        } else if (!placesState.delta(ev.delta)) {
-          void engine.connection.subscribePlaces().catch(() => undefined);
-        } else {
-          placesSavedAt = Date.now();
-        }
-        showPlaces();
-      },
+      onWiped: (error) => this.wiped(error),
+      onLock: () => this.lock(),
     });
-    this.engine = engine;
-
-    const round: Round = {
-      label: account.label,
-      health: readsHealth(account.role),
-      status,
-      persons,
-      encounters,
-      outbox,
-      requests,
-      places,
-      search: (q) => {
-        const tokens = foldText(q).split(/\s+/).filter(Boolean);
-        if (!tokens.length) return [];
-        return persons.value
-          .filter((p) => {
-            const hay = foldText([p.nickname, p.givenName, p.familyName, p.birthYear ?? ""].join(" "));
-            return tokens.every((t) => hay.includes(t));
-          })
-          .slice(0, SEARCH_MAX);
-      },
-      recordEncounter: (e) => recordEncounter(engine, account.role, e),
-      editPerson: (id, base, draft) => editPerson(engine, id, base, draft),
-      requestShelter: (r) => act(() => engine.save([{ recordId: newRecordId(), record: { case: "request", value: requestRecord(r) } }])),
-      acknowledge: (id) =>
-        act(async () => {
-          await engine.store?.acknowledge(id);
-          void reread({ ids: [id] });
-        }),
-      locate: () => locate(),
-      discard: (opCounter) =>
-        act(async () => {
-          await engine.discard(opCounter);
-          void reread({ outbox: true });
-        }),
-      syncNow: () => engine.syncNow(),
-      lock: () => this.lock(),
-    };
-
+    this.session = session;
     document.addEventListener("visibilitychange", this.onHidden);
     window.addEventListener("online", this.onOnline);
     this.idle.start();
     this.askPersist();
-    this.screen.set({ kind: "round", round });
-    try {
-      await engine.start();
-    } catch (e) {
+    this.screen.set({ kind: "round", round: session.round });
+    const error = await session.start();
+    if (error && this.session === session) {
       this.end();
-      return this.screen.set({ ...(await this.pinScreen(account, {})), error: describe(e) });
+      this.screen.set({ ...(await this.pinScreen(account, {})), error });
     }
-    const kept = await engine.store?.places().catch(() => undefined);
-    if (kept && !placesLive) {
-      placesState.snapshot(kept.snapshot);
-      placesSavedAt = kept.savedAtMs;
-      showPlaces();
-    }
-    void reread({ all: true });
   }
 
   private wiped(error: string | null): void {
@@ -448,8 +298,8 @@ export class Maraude {
     this.idle.stop();
     document.removeEventListener("visibilitychange", this.onHidden);
     window.removeEventListener("online", this.onOnline);
-    this.engine?.stop();
-    this.engine = null;
+    this.session?.stop();
+    this.session = null;
     this.keys?.lock();
     this.keys = null;
     this.account = null;
@@ -475,51 +325,3 @@ export class Maraude {
   }
 }
 
-/* An action on the store: ok, or its failure in French. */
-async function act(f: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    await f();
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, message: describe(e) };
-  }
-}
-
-/* An encounter (with the new person met, if any), saved on the phone; its id: the person's. */
-async function recordEncounter(engine: SyncEngine, role: number, e: NewEncounterInput): Promise<Outcome> {
-  const made = encounterOps(e, role, engine.connection.serverNow(), newRecordId);
-  if ("error" in made) return { ok: false, message: made.error };
-  const r = await act(() => engine.save(made.ops));
-  return r.ok ? { ok: true, id: made.personId } : r;
-}
-
-/* A profile edit, saved on the phone like an encounter. */
-function editPerson(engine: SyncEngine, id: string, base: Draft, draft: Draft): Promise<Outcome> {
-  const edit = profileEdit(base, draft);
-  if ("error" in edit) return Promise.resolve({ ok: false, ...edit.error });
-  if (!edit.fields.length) return Promise.resolve({ ok: false, message: "Rien n'a changé dans la fiche." });
-  return act(() => engine.save([{ recordId: id, record: { case: "person", value: { fields: edit.fields } } }]));
-}
-
-function describe(e: unknown): string {
-  return e instanceof LocalError ? e.message : errorMessage(e);
-}
-
-/* The Geolocation API, coarse, once per tap: a 6-character geohash, never finer. */
-function locate(): Promise<{ ok: true; geohash: string } | { ok: false; message: string }> {
-  return new Promise((resolve) => {
-    if (!navigator.geolocation) return resolve({ ok: false, message: "Ce téléphone ne donne pas sa position." });
-    navigator.geolocation.getCurrentPosition(
-      (pos) => resolve({ ok: true, geohash: geohashEncode(pos.coords.latitude, pos.coords.longitude) }),
-      (err) =>
-        resolve({
-          ok: false,
-          message:
-            err.code === err.PERMISSION_DENIED
-              ? "La position n'est pas autorisée pour cette application."
-              : "Position introuvable pour le moment.",
-        }),
-      { enableHighAccuracy: false, timeout: 15_000, maximumAge: 300_000 },
-    );
-  });
-}

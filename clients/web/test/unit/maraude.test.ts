@@ -1,7 +1,8 @@
 /* state/maraude.ts's pure rules: the waits after wrong PINs, the search's folding. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { foldText, MAX_PIN_TRIES, pinDelayMs } from "../../src/state/maraude";
+import { MAX_PIN_TRIES, pinDelayMs } from "../../src/state/maraude";
+import { foldText } from "../../src/state/roundSession";
 
 test("wrong PINs: three free tries, then growing waits, never shrinking", () => {
   assert.equal(MAX_PIN_TRIES, 10);

@@ -4,7 +4,8 @@
  * on the phone like an encounter, only the fields changed), and their last encounters. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatWhen, NEED_LABEL, PERSON_FIELD_LABEL, SERVICE_LABEL } from "../../state/labels";
-import { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type PersonItem, type Profile, type Round } from "../../state/maraude";
+import type { PersonItem, Round } from "../../state/maraude";
+import { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "../../state/profile";
 import { useValue } from "../../state/observable";
 import { PersonRequests } from "../terminal/PersonRequests";
 import { personLabel } from "./PersonSearch";
