@@ -31,16 +31,17 @@ export { PIN_MAX, PIN_MIN, type Account };
 export type { EncounterItem, NewEncounterInput, Outcome, OutboxItem, PersonItem, PlacesNow, RequestItem, Round, SyncStatus } from "./roundSession";
 
 /* What the PIN screen does not need, loaded once it is painted (see prepare): the round (the
- * engine, the store, the protocol's code); the local store alone for the rare paths that
- * count or erase it before a round (the last PIN tries, the wipe). */
+ * engine, the store, the protocol's code), which also brings what the gate's rarer paths use:
+ * enrolment's request, the errors' French (it holds the protocol's error codes), the store's
+ * count and erasure (the last PIN tries, the wipe). One module, not one per need: each module
+ * the first paint shares with it is a file of its own, and a first visit over a slow link
+ * waits for every file at once. */
 const roundCode = () => import("./roundSession");
-const storeCode = () => import("../store/local");
 
-/* An error in French (net/errors.ts: it holds the protocol's error codes, whose code the
- * first paint would otherwise load). */
+/* An error in French. */
 async function describe(e: unknown): Promise<string> {
   try {
-    return (await import("../net/errors")).errorMessage(e);
+    return (await roundCode()).errorMessage(e);
   } catch {
     return UNLOADED;
   }
@@ -135,7 +136,7 @@ export class Maraude {
       keys = await this.takeSpare();
       const { publicKey } = await keys.generate();
       const signed = await keys.signEnrol(code);
-      const { enrol: enrolDevice } = await import("../net/connection");
+      const { enrolDevice } = await roundCode();
       const ok = await enrolDevice(this.cfg.url, {
         code: signed.code,
         publicKey,
@@ -203,7 +204,7 @@ export class Maraude {
     keys.lock();
     const left = await accounts.recordFailedPin(cur.deviceIdHex, MAX_PIN_TRIES);
     if (left <= 0) {
-      await storeCode()
+      await roundCode()
         .then((m) => m.deleteLocal(cur.deviceIdHex))
         .catch(() => undefined);
       return this.init(
@@ -246,7 +247,7 @@ export class Maraude {
     const left = MAX_PIN_TRIES - account.failedPins;
     let warning: string | undefined;
     if (account.failedPins > 0 && left <= WARN_FROM) {
-      const { pending, rejected } = await storeCode()
+      const { pending, rejected } = await roundCode()
         .then((m) => m.outboxCounts(account.deviceIdHex))
         .catch(() => ({ pending: 0, rejected: 0 }));
       const lost = pending + rejected;

@@ -1,7 +1,7 @@
 /* A value that views can watch: the whole of the state layer's contract with the views.
- * `useValue(obs)` re-renders a component when the value changes; `set` replaces the value
- * (state modules never mutate a published value in place, so views compare by reference). */
-import { useEffect, useState } from "preact/hooks";
+ * `set` replaces the value (state modules never mutate a published value in place, so views
+ * compare by reference); views watch it with views/useValue.ts. No preact here: the state
+ * layer loads without the views' library (the phone's round code, state/roundSession.ts). */
 
 export class Observable<T> {
   private listeners = new Set<(v: T) => void>();
@@ -21,17 +21,4 @@ export class Observable<T> {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
-}
-
-/** The current value of `obs`, re-rendering the calling component when it changes. */
-export function useValue<T>(obs: Observable<T>): T {
-  const [, setTick] = useState(0);
-  const rendered = obs.value;
-  useEffect(() => {
-    const off = obs.subscribe(() => setTick((t) => t + 1));
-    /* a change between this render and the subscription is not missed */
-    if (!Object.is(obs.value, rendered)) setTick((t) => t + 1);
-    return off;
-  }, [obs]);
-  return rendered;
 }

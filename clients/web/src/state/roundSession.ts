@@ -20,6 +20,10 @@ import { profileEdit, type Draft } from "./profile";
 import { RoundReader, type EncounterItem, type OutboxItem, type PersonItem, type ReadWhat, type RequestItem } from "./round";
 
 export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem, SyncStatus };
+/* for the gate (state/maraude.ts), which loads them with this module */
+export { enrol as enrolDevice } from "../net/connection";
+export { errorMessage } from "../net/errors";
+export { deleteLocal, outboxCounts } from "../store/local";
 
 /** Persons shown in the search at most. */
 const SEARCH_MAX = 8;

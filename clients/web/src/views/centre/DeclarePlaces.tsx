@@ -5,7 +5,7 @@
  * takes a place; the field shows it); touched ones stay as typed until sent. */
 import { useState } from "preact/hooks";
 import { CATEGORIES, type Category, type Centre, type Counts, type Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, formatAge, formatTime, formatWhen, total } from "../../state/labels";
 import { DAY_MS, dayKey } from "../forms/dates";
 import { ErrorSummary, errorFor, type FieldError } from "../forms/ErrorSummary";

@@ -5,7 +5,7 @@
  * refuse (with a motive). A card stays where it is while its numbers tick. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Desk, ProposalView, RequestView } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, formatHousehold, formatRemaining, formatTime, formatWhen, URGENCY_LABEL } from "../../state/labels";
 import { StatusMessage } from "../forms/Messages";
 import { AdmitForm } from "./AdmitForm";

@@ -3,7 +3,7 @@
  * the end itself, and when an extension was asked the day it is deemed accepted), in date
  * order. The next 60 days come first and stand out; later ones are folded away. */
 import type { AdmissionView, Desk, Reminder } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, formatDate } from "../../state/labels";
 import { dayKey, daysFrom, formatDaysFrom } from "../forms/dates";
 import "./centre.css";

@@ -3,7 +3,8 @@
  * its words; refusals open onto their motives. Refreshed by the state layer (every 30 s and
  * after a change); the time of the figures is always shown. */
 import type { Indicators as IndicatorValues, RefusalMotive } from "../../state/model";
-import { useValue, type Observable } from "../../state/observable";
+import type { Observable } from "../../state/observable";
+import { useValue } from "../useValue";
 import { formatDate, formatTime, MOTIVE_LABEL } from "../../state/labels";
 import "./indicators.css";
 

@@ -14,7 +14,7 @@ import "./no3d";
 import * as L from "leaflet";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { Category, Centre, Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, formatAge } from "../../state/labels";
 import { count, freeIn, receives, shown, useMinute } from "../places/live";
 import { countMarker, RADIUS, type CountMarker } from "./countMarker";

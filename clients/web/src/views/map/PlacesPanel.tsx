@@ -3,7 +3,7 @@
  * a switch to show only one of them. Used by the SIAO desk and the supervisor's view. */
 import { useMemo, useState } from "preact/hooks";
 import { CATEGORIES, type Category, type Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { formatWhen } from "../../state/labels";
 import { CentresMap } from "./CentresMap";
 import { CategoryFilter } from "../places/CategoryFilter";

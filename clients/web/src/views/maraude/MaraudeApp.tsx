@@ -1,20 +1,23 @@
 /* The maraude phone's frame: the screen the state says (state/maraude.ts). The round's views
- * are a module of their own, loaded once the first screen is painted (the gate's screens need
- * none of them; the service worker holds both, so it loads offline too). */
+ * are a module of their own, loaded once a PIN screen is painted (the gate's screens need none
+ * of them; the service worker holds both, so it loads offline too). */
 import { useEffect, useState } from "preact/hooks";
 import { UNLOADED, type Maraude } from "../../state/maraude";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { EnrolScreen, PinScreen, RevokedScreen, SetPinScreen } from "./Gate";
 
 type RoundViews = typeof import("./RoundView");
 let roundViews: Promise<RoundViews> | null = null;
 const loadRoundViews = () => (roundViews ??= import("./RoundView"));
 
-function useRoundViews(): RoundViews | "failed" | null {
+/* The round's views, loading from when `wanted` (the PIN screen is up: a first visit's
+ * enrolment screen does not share the link with them). */
+function useRoundViews(wanted: boolean): RoundViews | "failed" | null {
   const [views, setViews] = useState<RoundViews | "failed" | null>(null);
   useEffect(() => {
+    if (!wanted || views) return;
     let live = true;
-    /* after the first paint, as the gate starts the round's code (state/maraude.ts prepare) */
+    /* once the screen is painted, as the gate starts the round's code (state/maraude.ts prepare) */
     requestAnimationFrame(() =>
       setTimeout(() =>
         loadRoundViews().then(
@@ -27,13 +30,13 @@ function useRoundViews(): RoundViews | "failed" | null {
       ),
     );
     return () => void (live = false);
-  }, []);
+  }, [wanted]);
   return views;
 }
 
 export function MaraudeApp({ app }: { app: Maraude }) {
   const s = useValue(app.screen);
-  const views = useRoundViews();
+  const views = useRoundViews(s.kind === "pin" || s.kind === "set-pin" || s.kind === "round");
   switch (s.kind) {
     case "loading":
       return <p class="boot">Ouverture de la maraude…</p>;

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { formatWhen, NEED_LABEL, PERSON_FIELD_LABEL, SERVICE_LABEL } from "../../state/labels";
 import type { PersonItem, Round } from "../../state/maraude";
 import { draftOf, PROFILE_GROUPS, type Draft, type FieldSpec, type Profile } from "../../state/profile";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { PersonRequests } from "../terminal/PersonRequests";
 import { personLabel } from "./PersonSearch";
 

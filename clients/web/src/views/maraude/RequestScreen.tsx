@@ -1,7 +1,7 @@
 /* "Demander un hébergement" for a person, on the phone: the desk's form (views/terminal),
  * saved on the phone like an encounter and sent to the SIAO when the network allows. */
 import type { PersonItem, Round } from "../../state/maraude";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { ShelterRequestForm } from "../terminal/ShelterRequestForm";
 import { personLabel } from "./PersonSearch";
 

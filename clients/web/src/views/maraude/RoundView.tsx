@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { CATEGORY_SHORT, formatAge, formatWhen, total } from "../../state/labels";
 import type { PersonItem, Round, SyncStatus } from "../../state/maraude";
 import type { Category } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { EncounterForm } from "./EncounterForm";
 import { PersonScreen } from "./PersonScreen";
 import { RequestScreen } from "./RequestScreen";

@@ -11,7 +11,7 @@
 import { Component, type ComponentChildren } from "preact";
 import { useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
 import type { Category, Centre, Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, CATEGORY_SHORT, kindLabel } from "../../state/labels";
 import { count, freeIn, receives, shown, useArrivals, useMinute } from "./live";
 import { DeclarationAge } from "./StaleFlag";

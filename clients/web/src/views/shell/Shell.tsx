@@ -2,7 +2,7 @@
  * sign-out), and the view of the signed-in professional's role. */
 import type { App, Screen } from "../../state/app";
 import { ROLE, type Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { roleLabel } from "../../state/labels";
 import { CentreView } from "../centre/CentreView";
 import { PlacesTable } from "../places/PlacesTable";

@@ -6,7 +6,8 @@
 import { Component } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { CATEGORIES, type Actions, type Category, type Centre, type Places, type RequestView } from "../../state/model";
-import { useValue, type Observable } from "../../state/observable";
+import type { Observable } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, kindLabel } from "../../state/labels";
 import { count, freeText, useMinute } from "../places/live";
 import { DeclarationAge } from "../places/StaleFlag";

@@ -6,7 +6,7 @@
  * expired hold, a proposal made) is highlighted where it happens and said in one status line. */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ROLE, type Category, type Desk, type Orientations, type Refusal, type RequestView } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { formatHousehold, formatTime, MOTIVE_LABEL, URGENCY_LABEL } from "../../state/labels";
 import { Indicators } from "../indicators/Indicators";
 import { PlacesPanel } from "../map/PlacesPanel";

@@ -2,7 +2,7 @@
  * and not held by a proposal), the count per category, and whether the declaration is stale
  * (then the count may be wrong: the SIAO will check). Places are OPERATIONAL data. */
 import { CATEGORIES, type Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { CATEGORY_LABEL, CATEGORY_SHORT, formatAge, kindLabel, total } from "../../state/labels";
 import "./terminal.css";
 

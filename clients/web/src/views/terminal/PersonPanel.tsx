@@ -4,7 +4,7 @@
  * the URL. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Desk } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { formatAge, formatTime, formatWhen } from "../../state/labels";
 import { EncounterForm } from "./EncounterForm";
 import { personDetails, personName } from "./person";

@@ -3,7 +3,7 @@
  * first visit. An empty box lists nobody: on a shared terminal the list of everyone known stays
  * off the screen until someone is looked for. */
 import type { Desk, PersonView } from "../../state/model";
-import { useValue } from "../../state/observable";
+import { useValue } from "../useValue";
 import { formatAge } from "../../state/labels";
 import { TextField } from "../forms/Field";
 import { matches, personDetails, personName, queryTokens } from "./person";
