@@ -94,6 +94,8 @@ export class RoundReader {
   private readonly ops = new Map<number, OutboxItem>();
   private encounterList: EncounterItem[] = [];
 
+  /** opts.health: the professional may read HEALTH fields (the server sends them to no one
+   * else; this holds if it ever did); opts.centreName names a centre from the places. */
   constructor(
     readonly store: LocalStore,
     private readonly opts: { health: boolean; centreName(id: string): string },
