@@ -32,7 +32,7 @@ export function PersonSearch({ round, label, query, onQuery, onPick }: PersonSea
       </div>
       {query.trim() && (
         <p class="muted" role="status">
-          {found.length ? `${found.length} personne${found.length > 1 ? "s" : ""} connue${found.length > 1 ? "s" : ""}` : "Personne de connu sous ce nom."}
+          {found.length ? `${found.length} personne${found.length > 1 ? "s" : ""} connue${found.length > 1 ? "s" : ""}` : "Aucune personne connue sous ce nom."}
         </p>
       )}
       {found.map((p) => (
