@@ -1,7 +1,8 @@
 // The maraude phone's lease and revocation (issue 13, docs/threat-model.md), at 360x640 in a
 // real Chromium against a real veilled with a short device lease: an encounter recorded
-// offline; the lease runs out while the phone is offline, and the phone opened again says
-// its data stay locked until it reconnects (instead of failing each action); the network
+// offline; the lease runs out while the phone is offline with its round open, and the round
+// closes its data by itself; opened again, the phone says its data stay locked until it
+// reconnects (instead of failing each action); the network
 // back, it authenticates, the store opens and the encounter reaches the server. Then the
 // administrator revokes the phone (`veillectl device revoke`): it erases its account and its
 // store and says it was withdrawn and must be paired again. Last, a lost phone: paired again,
@@ -40,9 +41,14 @@ run(async () => {
     assert.ok(Date.now() < leaseEnd, "the encounter was saved before the lease's end");
   });
 
-  await step("the lease ends offline: the phone opened again says to reconnect", async () => {
+  await step("the lease ends offline with the round open: the data close by themselves", async () => {
+    await page.getByRole("heading", { name: "Données verrouillées" }).waitFor({ timeout: Math.max(0, leaseEnd - Date.now()) + 10000 });
+    await page.getByText("1 en attente d'envoi").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Nouvelle rencontre" }).count(), 0, "nothing of the round is reachable");
+  });
+
+  await step("the lease ended offline: the phone opened again says to reconnect", async () => {
     await page.getByRole("button", { name: "Verrouiller" }).click();
-    await sleep(Math.max(0, leaseEnd - Date.now()) + 1000);
     await page.getByLabel("Code PIN").fill(PIN);
     await page.getByRole("button", { name: "Ouvrir" }).click();
     await page.getByRole("heading", { name: "Données verrouillées" }).waitFor({ timeout: 20000 });

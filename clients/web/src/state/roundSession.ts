@@ -160,6 +160,11 @@ export function openRound(o: RoundOptions): RoundSession {
       status.set(s);
       if (s.store === "wiped" && before.store !== "wiped") return void o.onWiped(s.error);
       if (s.link.kind !== "live") placesLive = false;
+      if (s.store === "locked" && before.store === "open") {
+        /* the lease ended while the round was open: nothing read from the store stays shown */
+        reader = null;
+        for (const list of [persons, encounters, outbox, requests] as Observable<unknown[]>[]) list.set([]);
+      }
       if (s.store !== before.store) void reread({ all: true });
       else if (s.pending !== before.pending || s.rejected !== before.rejected) void reread({ outbox: true });
       showPlaces();

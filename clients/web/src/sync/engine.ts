@@ -132,6 +132,9 @@ export class SyncEngine {
   private reconnectNow = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private resyncTimer: ReturnType<typeof setInterval> | undefined;
+  /* the lease's end on this device's clock (0: none), and the timer that locks the store then */
+  private leaseUntil = 0;
+  private leaseTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly opts: SyncOptions) {
     this.now = opts.now ?? Date.now;
@@ -176,6 +179,7 @@ export class SyncEngine {
   /** Closes the connection and the store (lock, sign-out). The engine is done. */
   stop(): void {
     this.clearTimers();
+    clearTimeout(this.leaseTimer);
     this.connection.stop();
     this.local?.close();
     this.local = null;
@@ -219,10 +223,31 @@ export class SyncEngine {
   }
 
   private async opened(local: LocalStore): Promise<void> {
-    const [{ cursor, lastSyncMs }, { pending, rejected }] = await Promise.all([local.meta(), local.counts()]);
+    const [{ cursor, lastSyncMs, leaseUntilMs }, { pending, rejected }] = await Promise.all([local.meta(), local.counts()]);
     this.local = local;
     this.cursor = cursor;
     this.update({ store: "open", lastSyncMs, pending, rejected });
+    this.watchLease(leaseUntilMs);
+  }
+
+  /* The lease also ends while the store is open: at its end, unless the link is live (the
+   * next authentication renews it), the store closes and stays locked until one (live()). */
+  private watchLease(untilMs: number): void {
+    this.leaseUntil = untilMs;
+    clearTimeout(this.leaseTimer);
+    if (!untilMs || !this.local) return;
+    /* setTimeout's longest wait is 2^31 - 1 ms (24.8 days): past it, it fires at once */
+    const wait = Math.min(Math.max(0, untilMs - this.now()), 2 ** 31 - 1);
+    this.leaseTimer = setTimeout(() => this.leaseLapsed(), wait + 1);
+  }
+
+  private leaseLapsed(): void {
+    const local = this.local;
+    if (!local || !this.leaseUntil || this.status.link.kind === "live") return;
+    if (this.now() <= this.leaseUntil) return this.watchLease(this.leaseUntil);
+    this.local = null;
+    local.close();
+    this.update({ store: "locked" }); /* what waits is counted already */
   }
 
   private linkChanged(link: LinkStatus): void {
@@ -233,6 +258,7 @@ export class SyncEngine {
       this.resyncTimer = setInterval(() => this.kick(), RESYNC_MS);
     }
     this.update({ link });
+    if (link.kind !== "live") this.leaseLapsed();
     if (link.kind === "offline" && this.reconnectNow) this.reconnect();
   }
 
@@ -254,6 +280,7 @@ export class SyncEngine {
     try {
       if (this.local) {
         await this.local.renewLease(until);
+        this.watchLease(until);
       } else if (this.status.store === "locked") {
         await this.opened(await openLocal(this.opts.deviceIdHex, this.opts.keys, { leaseUntilMs: until }));
         this.opts.onRecords?.([]);
@@ -358,6 +385,7 @@ export class SyncEngine {
    * cannot be opened even if deleting it fails; then the store. */
   private async revoked(): Promise<void> {
     this.clearTimers();
+    clearTimeout(this.leaseTimer);
     this.local?.close();
     this.local = null;
     let error: string | null = null;

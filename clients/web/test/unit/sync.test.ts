@@ -393,8 +393,8 @@ test("DEVICE_REVOKED wipes the phone: its store and its account", { skip }, asyn
   );
 });
 
-test("the lease: the store locks after it and opens again once the phone authenticates", { skip }, async () => {
-  const leased = new Veilled(["--device-lease-seconds", "1"]);
+test("the lease: the store locks at its end, open or opened again, and opens once the phone authenticates", { skip }, async () => {
+  const leased = new Veilled(["--device-lease-seconds", "4"]);
   try {
     addTeam(leased);
     await leased.start();
@@ -406,8 +406,15 @@ test("the lease: the store locks after it and opens again once the phone authent
     await first.synced(t);
     await leased.stop();
     await first.engine.save([encounter(newRecordId(), "hors ligne")]);
+    /* the lease ends while the store is open, offline: it closes and says so */
+    await first.until((s) => s.store === "locked", "locked at the lease's end");
+    assert.equal(first.engine.store, null);
+    assert.equal(first.status.pending, 1, "what waits is still counted");
+    await assert.rejects(
+      first.engine.save([encounter(newRecordId(), "x")]),
+      (e: unknown) => e instanceof LocalError && e.code === "lease",
+    );
     first.engine.stop();
-    await new Promise((r) => setTimeout(r, 1_200));
 
     const later = new Phone(leased, device);
     await later.engine.start();
