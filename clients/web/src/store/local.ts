@@ -33,6 +33,10 @@
  * transaction that records its result; a pulled page and the cursor after it are written
  * together, so a phone killed mid-pull resumes from the last page it stored. A person edit's
  * entry in `edits` is written with its op, and what a pulled page teaches of it with the page.
+ * A save (queue) is written with IndexedDB's "strict" durability: it completes once on the
+ * disk, so a phone whose battery dies just after "Rencontre enregistrée" still holds it; the
+ * other writes (results, pulled pages, places) hold what the server has and would send again,
+ * and take the browser's default.
  *
  * Records: events (encounters, orientation records) are replaced by a version at least as
  * new (the server's copy of the version this phone had acknowledged carries the team and
@@ -246,6 +250,9 @@ interface Plan<T> {
   outbox?: { put?: OutboxRow[]; drop?: number[] };
   edits?: { put?: EditsRow[]; drop?: string[] };
   places?: PlacesRow;
+  /** flushed to the disk before the write completes (IndexedDB's "strict" durability): what
+   * only the phone holds, its new ops; the rest can be sent or pulled again */
+  strict?: boolean;
 }
 
 const NEW_META: Meta = {
@@ -440,6 +447,7 @@ export class LocalStore {
           })),
         },
         edits: await this.sealEdits(edits),
+        strict: true,
       };
     });
   }
@@ -876,7 +884,7 @@ export class LocalStore {
     let tx: IDBPTransaction<LocalDB, StoreName[], "readwrite"> | undefined;
     let moved = false;
     try {
-      tx = this.db.transaction(STORES, "readwrite");
+      tx = this.db.transaction(STORES, "readwrite", { durability: plan.strict ? "strict" : "default" });
       const t = unwrap(tx);
       const meta = t.objectStore("meta");
       meta.get(META_KEY).onsuccess = (e) => {
