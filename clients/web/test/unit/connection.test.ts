@@ -224,33 +224,44 @@ test("authenticates, subscribes to places, pushes an encounter and pulls it back
 test("veilled stopped and started again: offline, then live by itself", { skip }, async () => {
   const p = new Probe(server!.url, device);
   p.conn.start();
-  await p.untilStatus("live");
-  await server!.stop();
-  await p.untilStatus("offline");
-  const off = p.status as Extract<LinkStatus, { kind: "offline" }>;
-  assert.equal(off.reason, "Le serveur redémarre ou s'arrête."); /* close code 1001 */
-  assert.ok(off.retryAt >= off.since && off.retryAt - off.since < 500, "first wait under 0.5 s");
-  await assert.rejects(p.conn.subscribePlaces(), (e: unknown) => e instanceof VeilleError && e.code === "offline");
-  await p.until(() => p.statuses.filter((s) => s.kind === "connecting").length >= 3, "attempts while down");
-  const downSince = off.since;
-  await server!.start();
-  await p.untilStatus("live");
-  assert.equal(p.lives.length, 2, "onLive after the reconnection: the state layer subscribes again");
-  const offline = p.statuses.filter((s): s is Extract<LinkStatus, { kind: "offline" }> => s.kind === "offline");
-  assert.ok(
-    offline.every((s) => s.since === downSince),
-    "offline since the first failure",
-  );
-  const attempts = p.statuses
-    .filter((s): s is Extract<LinkStatus, { kind: "connecting" }> => s.kind === "connecting")
-    .slice(1);
-  assert.deepEqual(
-    attempts.map((s) => s.attempt),
-    attempts.map((_, i) => i + 1),
-    "attempts counted from the last live",
-  );
-  assert.equal((await p.conn.subscribePlaces()).territories[0]!.territory, "75");
-  p.conn.stop();
+  try {
+    await p.untilStatus("live");
+    await server!.stop();
+    await p.untilStatus("offline");
+    const off = p.status as Extract<LinkStatus, { kind: "offline" }>;
+    /* close code 1001; or, rarely on a loaded machine, the connection lost: veilled exits once
+     * its close handshakes are done or after 1 s, and a socket it closes with unread data sends a
+     * reset, which discards the close frame if the client has not read it yet */
+    assert.ok(
+      ["Le serveur redémarre ou s'arrête.", "Serveur injoignable ou connexion perdue."].includes(off.reason),
+      off.reason,
+    );
+    assert.ok(off.retryAt >= off.since && off.retryAt - off.since < 500, "first wait under 0.5 s");
+    await assert.rejects(p.conn.subscribePlaces(), (e: unknown) => e instanceof VeilleError && e.code === "offline");
+    await p.until(() => p.statuses.filter((s) => s.kind === "connecting").length >= 3, "attempts while down");
+    const downSince = off.since;
+    await server!.start();
+    await p.untilStatus("live");
+    assert.equal(p.lives.length, 2, "onLive after the reconnection: the state layer subscribes again");
+    const offline = p.statuses.filter((s): s is Extract<LinkStatus, { kind: "offline" }> => s.kind === "offline");
+    assert.ok(
+      offline.every((s) => s.since === downSince),
+      "offline since the first failure",
+    );
+    const attempts = p.statuses
+      .filter((s): s is Extract<LinkStatus, { kind: "connecting" }> => s.kind === "connecting")
+      .slice(1);
+    assert.deepEqual(
+      attempts.map((s) => s.attempt),
+      attempts.map((_, i) => i + 1),
+      "attempts counted from the last live",
+    );
+    assert.equal((await p.conn.subscribePlaces()).territories[0]!.territory, "75");
+  } finally {
+    /* whatever failed, the next tests find veilled running and no client retrying */
+    p.conn.stop();
+    if (!server!.running) await server!.start();
+  }
 });
 
 test(

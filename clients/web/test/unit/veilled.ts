@@ -61,6 +61,11 @@ export class Veilled {
     throw new Error("veilled did not start");
   }
 
+  /** Started and not exited. */
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null;
+  }
+
   /** SIGTERM, as an operator's restart: veilled closes its connections with 1001 and exits 0. */
   async stop(): Promise<number | null> {
     const child = this.child;
