@@ -146,7 +146,7 @@ function readPort(file) {
 }
 
 /* Runs a program to completion; rejects with its output if its status is not 0. */
-function exec(cmd, args, { timeout = 60000, allowFail = false } = {}) {
+export function exec(cmd, args, { timeout = 60000, allowFail = false } = {}) {
   return new Promise((ok, ko) => {
     const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";

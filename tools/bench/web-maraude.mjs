@@ -57,7 +57,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  launchBrowser, log, newContext, run, screenshot, sleep, startServer, step, trackErrors, waitFor,
+  exec, launchBrowser, log, newContext, run, screenshot, sleep, startServer, step, trackErrors, waitFor,
   BUILD_DIR, SOURCE_DIR, TEST_OUT, VEILLE_CLI, WEB_DIST,
 } from "../../tests/web/harness.mjs";
 import { affinity, cpuMeter, f0, f1, kib, kv, out, pin, printTable, profileReport, summary } from "./web-common.mjs";
@@ -222,23 +222,12 @@ function freePort() {
   });
 }
 
-/* Runs cmd to its end; its output, status and wall time. */
-function timed(cmd, args, { timeout = 600000 } = {}) {
-  return new Promise((ok, ko) => {
-    const t = performance.now();
-    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    p.stdout.on("data", (d) => { stdout += d; });
-    p.stderr.on("data", (d) => { stderr += d; });
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeout);
-    p.on("error", (e) => { clearTimeout(timer); ko(e); });
-    p.on("close", (status) => {
-      clearTimeout(timer);
-      const ms = performance.now() - t;
-      if (status !== 0) return ko(new Error(`${cmd} ${args.join(" ")}: status ${status}\n${stdout.slice(-2000)}${stderr.slice(-2000)}`));
-      ok({ stdout, stderr, ms });
-    });
-  });
+/* Runs cmd to its end (harness.mjs exec: rejects unless its status is 0); its output and wall
+ * time. */
+async function timed(cmd, args, { timeout = 600000 } = {}) {
+  const t = performance.now();
+  const r = await exec(cmd, args, { timeout });
+  return { ...r, ms: performance.now() - t };
 }
 
 /* The enrolment of a phone in page (pairing code, PIN); resolves once the round is shown. */

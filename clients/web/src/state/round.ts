@@ -88,11 +88,11 @@ export interface ReadWhat {
  * a time (the caller's): reads run against one store, in order. */
 export class RoundReader {
   private readonly persons = new Map<string, PersonItem>();
-  private readonly encounters = new Map<string, EncounterItem>();
   /** requests, proposals and decisions: folded together into the requests' views */
   private readonly orientation = new Map<string, LocalRecord>();
   private readonly ops = new Map<number, OutboxItem>();
-  private encounterList: EncounterItem[] = [];
+  /** newest first */
+  private encounters: EncounterItem[] = [];
 
   /** opts.health: the professional may read HEALTH fields (the server sends them to no one
    * else; this holds if it ever did); opts.centreName names a centre from the places. */
@@ -115,7 +115,7 @@ export class RoundReader {
     const gone = new Set<string>();
     if (what === "all") {
       records = (await Promise.all((["person", "encounter", "request", "proposal", "decision"] as const).map((k) => store.all(k)))).flat();
-      for (const m of [this.persons, this.encounters, this.orientation]) for (const id of m.keys()) gone.add(id);
+      for (const m of [this.persons, this.orientation]) for (const id of m.keys()) gone.add(id);
     } else {
       records = await store.some(what);
       for (const id of what) gone.add(id);
@@ -123,11 +123,10 @@ export class RoundReader {
     const personIds = records.filter((r) => r.change.record.case === "person").map((r) => r.change.recordId);
     const notices = await store.notices(what === "all" ? undefined : personIds);
 
-    const touched = { persons: false, encounters: false, orientation: false };
+    const touched = { persons: false, orientation: false };
     const encountersIn: EncounterItem[] = [];
     for (const id of gone) {
       touched.persons = this.persons.delete(id) || touched.persons;
-      touched.encounters = this.encounters.delete(id) || touched.encounters;
       touched.orientation = this.orientation.delete(id) || touched.orientation;
     }
     for (const r of records) {
@@ -140,10 +139,7 @@ export class RoundReader {
           break;
         case "encounter": {
           const item = this.encounterItem(r);
-          if (!item) break;
-          this.encounters.set(id, item);
-          encountersIn.push(item);
-          touched.encounters = true;
+          if (item) encountersIn.push(item);
           break;
         }
         case "request":
@@ -157,14 +153,12 @@ export class RoundReader {
 
     const out: Partial<RoundRecords> = {};
     if (touched.persons) out.persons = [...this.persons.values()].sort(byName);
-    if (touched.encounters) {
-      /* the list kept sorted: those read replace theirs (the sort of a sorted list with a few
-       * appended is one merge) */
-      this.encounterList = this.encounterList
-        .filter((e) => !gone.has(e.id))
-        .concat(encountersIn)
-        .sort((a, b) => b.occurredAt - a.occurredAt);
-      out.encounters = this.encounterList;
+    /* the list kept sorted: those read replace theirs (the sort of a sorted list with a few
+     * appended is one merge) */
+    const kept = what === "all" ? [] : this.encounters.filter((e) => !gone.has(e.id));
+    if (encountersIn.length || kept.length !== this.encounters.length) {
+      this.encounters = kept.concat(encountersIn).sort((a, b) => b.occurredAt - a.occurredAt);
+      out.encounters = this.encounters;
     }
     if (touched.orientation) out.requests = this.requests();
     return out;

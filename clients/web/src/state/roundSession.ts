@@ -17,6 +17,7 @@ import { Observable } from "./observable";
 import { requestRecord } from "./orient";
 import { PlacesState } from "./places";
 import { profileEdit, type Draft } from "./profile";
+import { matches, queryTokens } from "./search";
 import { RoundReader, type EncounterItem, type OutboxItem, type PersonItem, type ReadWhat, type RequestItem } from "./round";
 
 export type { EncounterItem, NewEncounterInput, OutboxItem, PersonItem, RequestItem, SyncStatus };
@@ -67,16 +68,6 @@ export interface Round {
   lock(): void;
 }
 
-
-/** Lower case, no accents: "Hélène" is found by "helene". */
-export function foldText(s: string): string {
-  return s
-    .normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/œ/g, "oe")
-    .replace(/['’\-.,]/g, " ");
-}
 
 export interface RoundOptions {
   url: string;
@@ -200,14 +191,8 @@ export function openRound(o: RoundOptions): RoundSession {
     requests,
     places,
     search: (q) => {
-      const tokens = foldText(q).split(/\s+/).filter(Boolean);
-      if (!tokens.length) return [];
-      return persons.value
-        .filter((p) => {
-          const hay = foldText([p.nickname, p.givenName, p.familyName, p.birthYear ?? ""].join(" "));
-          return tokens.every((t) => hay.includes(t));
-        })
-        .slice(0, SEARCH_MAX);
+      const tokens = queryTokens(q);
+      return tokens.length ? persons.value.filter((p) => matches(p, tokens)).slice(0, SEARCH_MAX) : [];
     },
     recordEncounter: (e) => recordEncounter(engine, account.role, e),
     editPerson: (id, base, draft) => editPerson(engine, id, base, draft),

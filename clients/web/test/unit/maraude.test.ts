@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MAX_PIN_TRIES, pinDelayMs } from "../../src/state/maraude";
-import { foldText } from "../../src/state/roundSession";
+import { fold as foldText } from "../../src/state/search";
 
 test("wrong PINs: three free tries, then growing waits, never shrinking", () => {
   assert.equal(MAX_PIN_TRIES, 10);

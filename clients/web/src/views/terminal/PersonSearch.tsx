@@ -6,7 +6,8 @@ import type { Desk, PersonView } from "../../state/model";
 import { useValue } from "../useValue";
 import { formatAge } from "../../state/labels";
 import { TextField } from "../forms/Field";
-import { matches, personDetails, personName, queryTokens } from "./person";
+import { matches, queryTokens } from "../../state/search";
+import { personDetails, personName } from "./person";
 import "./terminal.css";
 
 const MAX_RESULTS = 30;
