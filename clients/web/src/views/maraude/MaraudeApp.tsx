@@ -49,9 +49,15 @@ export function MaraudeApp({ app }: { app: Maraude }) {
     case "round":
       if (views === "failed")
         return (
-          <p class="boot" role="alert">
-            {UNLOADED}
-          </p>
+          <main class="screen">
+            <p role="alert">
+              {UNLOADED}
+            </p>
+            {/* an installed app has no browser bar to reload from */}
+            <button type="button" class="wide big" onClick={() => location.reload()}>
+              Recharger
+            </button>
+          </main>
         );
       return views ? <views.RoundView round={s.round} /> : <p class="boot">Ouverture de la maraude…</p>;
     case "revoked":
